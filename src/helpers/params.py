@@ -182,6 +182,9 @@ class ValidationParams(_Section):
     standin_per_artist: PositiveInt = 3
     min_works: PositiveInt = 1
     max_works: PositiveInt = 20
+    skip_bad_files: bool = False
+    """A corrupt, empty, non-image or outside-linking file in a real-works folder stops the run unless
+    this is ``true``; then it is skipped and listed in tables/real_works_skipped.csv."""
     """At most this many real works per artist, a seeded sample when there are more."""
     aggregate: Literal["mean", "max", "median"] = "mean"
     """How the similarities of an artist's several real works to one imitation become one number."""

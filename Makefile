@@ -1,0 +1,59 @@
+# imitation-audit — every command a user needs. `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PARAMS ?= params/paper.yaml
+STAGE  ?=
+RUN    ?=
+export HF_HUB_DISABLE_TELEMETRY := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help setup reproduce smoke stage test lab lint bench clean clean-run
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: PARAMS=$(PARAMS)  STAGE=<e.g. 04_classification>  RUN=<run name, for clean-run>"
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed ## create .venv with the pinned packages and the helpers package (idempotent)
+
+reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
+	$(PY) -m helpers.runner --params $(PARAMS)
+
+smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
+	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
+
+stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
+	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
+	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE)
+
+test: setup ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup
+
+lab: setup ## open JupyterLab on the notebooks (the .py files open as notebooks via jupytext)
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: setup ## ruff over the package, tests, benchmarks and notebooks
+	$(VENV)/bin/ruff check src tests bench notebooks
+
+bench: setup ## run the CPU benchmarks under bench/ (prints ratios; see bench/RESULTS.md)
+	$(PY) bench/selection.py
+	$(PY) bench/generation_loop.py
+	$(PY) bench/encoding.py
+	$(PY) bench/classification.py
+
+clean: ## remove caches and every run folder under outputs/ (keeps .venv)
+	rm -rf outputs/* .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+clean-run: ## remove one run folder: make clean-run RUN=smoke
+	@test -n "$(RUN)" || { echo "error: set RUN, e.g. make clean-run RUN=smoke"; exit 2; }
+	rm -rf "outputs/$(RUN)"

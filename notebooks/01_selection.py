@@ -1,0 +1,100 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Selection — which artists does the audit measure?
+#
+# Casper et al. (2023) audited *living professional digital artists* whose names appear in the captions
+# of **more than 100 images** of LAION-aesthetics, the data Stable Diffusion was fine-tuned on, and who
+# have an online presence. A model can only learn to imitate a name it has seen often, so the caption
+# count is the selection criterion that matters for the measurement; "alive" and "online presence" are
+# the curation criteria that make the audit about working artists.
+#
+# This notebook counts caption mentions of every candidate (one pass over the metadata with a
+# multi-pattern matcher, `helpers.selection`), applies the criteria, draws the random-names baseline
+# (the same number of ordinary person names), and finds each artist's real works for stage 05.
+
+# %% tags=["parameters"]
+params_file = "params/smoke.yaml"
+
+# %% [markdown]
+# **Parameters**
+#
+# - `params_file` — the run's params YAML. Every setting of the run lives there (this notebook reads
+#   `artists`, `selection`, `random_names` and `validation.real_works_dir`); see `params/paper.yaml` for
+#   each key with its meaning. `make reproduce PARAMS=...` passes it; in JupyterLab, edit it here.
+
+# %%
+from IPython.display import display
+
+from helpers import params as P
+from helpers import plots, report, run, selection
+
+cfg = P.load(params_file)
+for caveat in report.caveats(cfg):
+    print("⚠", caveat)
+
+# %% [markdown]
+# ## Count, select, draw the baseline
+
+# %%
+with run.stage(cfg, "01_selection"):
+    result = selection.run_stage(cfg)
+print(f"{len(result.artists)} artists selected out of {len(result.table)} candidates; "
+      f"{len(result.random_names)} random names drawn")
+
+# %% [markdown]
+# ## How often is each candidate named in the captions?
+# The dashed line is the threshold: an artist needs strictly more captions than `selection.min_images`.
+
+# %%
+fig = plots.selection_counts(result.table, min_images=cfg.selection.min_images,
+                             title=f"{cfg.run}: caption mentions per candidate", weights=cfg.weights,
+                             note=result.note)
+plots.save(fig, cfg.paths.figures / "selection_counts.png")
+fig
+
+# %% [markdown]
+# ## Selected artists
+
+# %%
+display(result.table[result.table["selected"]])
+
+# %% [markdown]
+# ## Excluded, and why
+# Nothing is dropped silently: each candidate that is not measured is listed with its reason.
+
+# %%
+display(result.table.loc[~result.table["selected"], ["artist", "caption_count", "reason"]])
+
+# %% [markdown]
+# ## Baseline names and real works
+# The random names are ordinary person names from Faker (fixed seed, recorded in `random_names.csv`):
+# the same prompt template with a name that is *not* an artist shows how much of the classification
+# success comes from the name itself. Artists without enough real works are excluded from validation
+# (stage 05) and listed here and in `summary.json`.
+
+# %%
+display(result.random_names.head(10))
+print(f"real works: {len(result.real_works)} files for "
+      f"{result.real_works['artist'].nunique() if len(result.real_works) else 0} artists"
+      + (" (stand-ins are made in 02_generation)" if cfg.validation.standin else ""))
+display(result.excluded_validation)
+
+# %% [markdown]
+# ## Pointing this at real LAION-aesthetics metadata
+# Download the LAION-aesthetics caption metadata as parquet (columns `TEXT` for the caption and `URL`,
+# plus `AESTHETIC_SCORE` in the 6+ subsets), then set in your params file
+# `selection.metadata: /data/laion-aesthetics/*.parquet` (a file, a folder or a glob) and, if you filter
+# by score, `selection.score_column` and `selection.min_score`. The same scan runs headless as
+# `python -m helpers.selection --metadata GLOB --artists params/artists.csv --out counts.csv`.

@@ -1,0 +1,139 @@
+"""The run's summary: ``summary.json`` (the numbers) and ``report.html`` (one page to read them).
+
+Every number in the summary comes from a table the stages wrote, and each of those from the saved
+embeddings through :mod:`helpers.stats` — the README's "How the numbers are computed" gives the formulas.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+
+from .paths import STAGES
+from .run import read_run, read_table, write_json, write_text
+
+__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "caveats", "write_summary", "write_report"]
+
+PAPER = {
+    "accuracy": 0.810,
+    "accuracy_random_names": 0.086,
+    "chance": 1 / 70,
+    "fraction_significant": 0.90,
+    "n_artists": 70,
+    "source": "Casper et al. 2023, arXiv 2307.04028",
+}
+"""The paper's reported numbers, for comparison only; nothing is computed from them."""
+
+RANDOM_WEIGHTS_NOTE = "RANDOM WEIGHTS: tiny models with random weights; these numbers measure no real model."
+STANDIN_NOTE = "STAND-IN REAL WORKS: the 'real' works are made by the generator itself, not by the artists."
+
+
+def caveats(params) -> list[str]:
+    """What a reader must know before reading any number of this run (empty for a real measurement)."""
+    out = []
+    if params.weights == "random":
+        out.append(RANDOM_WEIGHTS_NOTE)
+    if params.validation.standin:
+        out.append(STANDIN_NOTE)
+    if params.selection.metadata is None:
+        out.append("UNVERIFIED SELECTION: artists were not checked against caption metadata counts.")
+    return out
+
+
+def _clean(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_summary(params, validation_numbers: dict) -> dict:
+    """Compose ``summary.json`` from stage 04's ``classification.json`` and stage 05's numbers."""
+    paths = params.paths
+    record = read_run(paths)
+    cls = json.loads((paths.tables / "classification.json").read_text(encoding="utf-8"))
+    art, rnd = cls["artists"], cls["random_names"]
+    summary = {
+        "run": params.run,
+        "weights": params.weights,
+        "caveats": caveats(params),
+        "n_artists": art["n_names"],
+        "n_random_names": rnd["n_names"],
+        "images_per_artist": params.generation.images_per_name,
+        "accuracy": art["accuracy"],
+        "accuracy_ci_low": art["accuracy_ci_low"],
+        "accuracy_ci_high": art["accuracy_ci_high"],
+        "accuracy_pooled": art["accuracy_pooled"],
+        f"top{params.classification.top_k}_accuracy": art[f"top{params.classification.top_k}_accuracy"],
+        "permutation_p": art["permutation_p"],
+        "accuracy_random_names": rnd["accuracy"],
+        "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
+        "accuracy_random_names_ci_high": rnd["accuracy_ci_high"],
+        "chance": art["chance"],
+        "chance_random_names": rnd["chance"],
+        "confidence": params.classification.confidence,
+        **validation_numbers,
+        "selection_verified": params.selection.metadata is not None or params.selection.synthetic,
+        "template": params.template,
+        "label_template": params.classification.label_template,
+        "generator": record.get("models", {}).get("generator"),
+        "encoder": record.get("models", {}).get("encoder"),
+        "seed": params.seed,
+        "paper": PAPER,
+    }
+    summary = _clean(summary)
+    write_json(paths.summary_json, summary)
+    return summary
+
+
+def _figure(path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(path.name)}</figcaption></figure>'
+
+
+def write_report(params) -> None:
+    """Write ``report.html``: caveats, the summary, every figure, the tables and each stage's notebook."""
+    paths = params.paths
+    summary = json.loads(paths.summary_json.read_text(encoding="utf-8")) if paths.summary_json.is_file() else {}
+    stages = read_run(paths).get("stages", {})
+    parts = [f"<h1>imitation-audit · run <code>{html.escape(params.run)}</code></h1>"]
+    parts += [f'<p class="caveat">{html.escape(c)}</p>' for c in caveats(params)]
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+        for k, v in summary.items()
+        if k != "paper"
+    )
+    parts.append(f"<h2>Summary</h2><table>{rows}</table>")
+    if "paper" in summary:
+        paper = summary["paper"]
+        parts.append(
+            "<p>The paper reports: mean top-1 accuracy {:.1%}; random names {:.1%}; chance {:.1%}; "
+            "p &lt; 0.05 for {:.0%} of artists ({}).</p>".format(
+                paper["accuracy"], paper["accuracy_random_names"], paper["chance"], paper["fraction_significant"], html.escape(paper["source"])
+            )
+        )
+    parts.append("<h2>Stages</h2><ul>")
+    for stage in STAGES:
+        status = stages.get(stage, {}).get("status", "not run")
+        nb = paths.notebooks / f"{stage}.ipynb"
+        link = f' — <a href="notebooks/{stage}.ipynb">executed notebook</a>' if nb.is_file() else ""
+        parts.append(f"<li>{stage}: {html.escape(status)}{link}</li>")
+    parts.append("</ul><h2>Figures</h2>")
+    parts += [_figure(p) for p in sorted(paths.figures.glob("*.png"))]
+    for name in ("accuracy.csv", "validation.csv"):
+        table = paths.tables / name
+        if table.is_file():
+            parts.append(f"<h2>{name}</h2>" + read_table(table).to_html(index=False, border=0))
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        ".caveat{background:#b00020;color:#fff;padding:.6em 1em;font-weight:bold}"
+        "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}"
+        "img{max-width:100%}"
+    )
+    page = f'<!doctype html><html><head><meta charset="utf-8"><title>imitation-audit: {html.escape(params.run)}</title><style>{style}</style></head><body>{"".join(parts)}</body></html>\n'
+    write_text(paths.report_html, page)

@@ -1,0 +1,236 @@
+"""The run folder as a record: stage status in ``run.json``, the names a run uses, atomic writes.
+
+Every stage wraps its work in :func:`stage`, so ``run.json`` says which stages finished, failed or are
+running — whether the notebook ran under ``make reproduce`` or by hand in JupyterLab — and a stage
+refuses to start on a stage that has not finished (:func:`require`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .errors import AuditError
+from .paths import PROJECT_ROOT, STAGES, RunPaths
+
+if TYPE_CHECKING:
+    from .params import Params
+
+__all__ = [
+    "stage",
+    "require",
+    "read_run",
+    "read_names",
+    "read_real_works",
+    "read_table",
+    "atomic_write_bytes",
+    "write_text",
+    "write_json",
+    "write_table",
+    "GROUPS",
+]
+
+GROUPS = ("artists", "random_names")
+_PACKAGES = (
+    "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
+    "statsmodels", "duckdb", "faker", "papermill",
+)  # fmt: skip
+_PREVIOUS = {s: STAGES[i - 1] for i, s in enumerate(STAGES) if i}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# -- atomic writes: a reader never sees half a file ----------------------------------------------
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV (UTF-8, no index), atomically."""
+    write_text(path, df.to_csv(index=False, lineterminator="\n"))
+
+
+def read_table(path: Path, *, needs: str = "") -> pd.DataFrame:
+    """Read a CSV the pipeline wrote. Text stays text: a person called "NA" is not a missing value."""
+    path = Path(path)
+    if not path.is_file():
+        raise AuditError(
+            f"{path} does not exist",
+            fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}",
+        )
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+
+
+# -- run.json ------------------------------------------------------------------------------------
+def read_run(paths: RunPaths) -> dict:
+    """The run record, or an empty record for a run folder that does not exist yet."""
+    if not paths.run_json.is_file():
+        return {}
+    try:
+        return json.loads(paths.run_json.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AuditError(
+            f"{paths.run_json} is not valid JSON ({exc})",
+            fix="restore it, or delete the run folder and run again",
+        ) from None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _record(params: Params) -> dict:
+    from . import models
+
+    record = read_run(params.paths)
+    digest = params.digest()
+    if record.get("params_digest") not in (None, digest):
+        raise AuditError(
+            f"run folder {params.paths.root} was made with different params (digest "
+            f"{record['params_digest'][:12]} there, {digest[:12]} now)",
+            fix="give the run a new 'run:' name, or delete that folder (make clean-run RUN=" + params.run + ")",
+        )
+    if not record:
+        record = {
+            "run": params.run,
+            "created": _now(),
+            "params_digest": digest,
+            "params": params.model_dump(),
+            "weights": params.weights,
+            "models": models.describe(params),
+            "versions": _versions(),
+            "git_commit": _git_commit(),
+            "stages": {},
+        }
+    return record
+
+
+def _save(paths: RunPaths, record: dict) -> None:
+    record["updated"] = _now()
+    write_json(paths.run_json, record)
+
+
+def mark(params: Params, name: str, status: str, error: str | None = None) -> None:
+    """Set one stage's status (``running``, ``done``, ``failed``) in ``run.json``."""
+    import yaml
+
+    if name not in STAGES:
+        raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
+    record = _record(params)
+    if not params.paths.params_copy.exists():
+        write_text(params.paths.params_copy, yaml.safe_dump(params.model_dump(), sort_keys=False, allow_unicode=True))
+    entry = record["stages"].setdefault(name, {})
+    entry["status"] = status
+    entry["started" if status == "running" else "finished"] = _now()
+    if status == "running":
+        entry.pop("finished", None)
+        entry.pop("error", None)
+    if error:
+        entry["error"] = error
+    _save(params.paths, record)
+
+
+def require(params: Params, name: str) -> None:
+    """Refuse to run stage ``name`` unless the stage before it finished in this run folder."""
+    before = _PREVIOUS.get(name)
+    if before is None:
+        return
+    status = read_run(params.paths).get("stages", {}).get(before, {}).get("status", "not run")
+    if status != "done":
+        raise AuditError(
+            f"stage {name} needs stage {before}, whose status in run '{params.run}' is '{status}'",
+            where=str(params.paths.run_json),
+            fix=f"run {before} first (make reproduce PARAMS=..., or the notebook notebooks/{before}.py)",
+        )
+
+
+@contextlib.contextmanager
+def stage(params: Params, name: str) -> Iterator[RunPaths]:
+    """Run a stage's work inside this block: checks the previous stage, then records running/done/failed."""
+    require(params, name)
+    mark(params, name, "running")
+    try:
+        yield params.paths
+    except BaseException as exc:
+        mark(params, name, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    mark(params, name, "done")
+
+
+# -- what a run is about -------------------------------------------------------------------------
+def read_names(paths: RunPaths) -> dict[str, list[str]]:
+    """The names a run measures: ``artists`` (selected, from artists.csv) and ``random_names``."""
+    artists = read_table(paths.artists_csv, needs="01_selection")
+    randoms = read_table(paths.random_names_csv, needs="01_selection")
+    for df, col, path in ((artists, "artist", paths.artists_csv), (randoms, "name", paths.random_names_csv)):
+        if col not in df.columns:
+            raise AuditError(f"{path} has no '{col}' column", fix="rerun 01_selection")
+    return {"artists": artists["artist"].tolist(), "random_names": randoms["name"].tolist()}
+
+
+def read_real_works(paths: RunPaths) -> pd.DataFrame:
+    """Real works the run validates with: columns ``artist, path, sha256, source`` (``real``|``standin``).
+
+    ``path`` is absolute or relative to the run folder.
+    """
+    df = read_table(paths.real_manifest, needs="01_selection for real works, 02_generation for stand-ins")
+    missing = {"artist", "path", "sha256", "source"} - set(df.columns)
+    if missing:
+        raise AuditError(f"{paths.real_manifest} lacks columns {sorted(missing)}", fix="rerun the stage that wrote it")
+    return df
+
+
+def resolve_in_run(paths: RunPaths, path: str | Path) -> Path:
+    """A path from a run table: absolute as written, else relative to the run folder."""
+    p = Path(path)
+    return p if p.is_absolute() else paths.root / p

@@ -1,0 +1,122 @@
+"""Params: every key typed and checked, defaults in one place, one clear line for each mistake."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from helpers import params as P
+from helpers.errors import AuditError
+from helpers.paths import PARAMS_DIR, PROJECT_ROOT
+
+
+def smoke() -> dict:
+    return yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+
+
+def load_with(tmp_path, data, name="p.yaml"):
+    f = tmp_path / name
+    f.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return P.load(f)
+
+
+def test_shipped_profiles_load():
+    paper, sm = P.load("params/paper.yaml"), P.load("params/smoke.yaml")
+    assert paper.weights == "pretrained" and sm.weights == "random"
+    assert paper.generator.model == "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    assert paper.template == "Artwork from {artist}" and paper.generation.images_per_name == 10
+    assert (paper.encoder.model, paper.encoder.pretrained) == ("ViT-L-14", "openai")
+    assert paper.validation.correction == "bonferroni" and paper.selection.min_images == 100
+
+
+def test_paper_yaml_lists_every_key_with_the_code_defaults():
+    """params/paper.yaml documents every key; its values equal the schema's defaults except where the
+    file says otherwise on purpose (run name, limit, description)."""
+    written = yaml.safe_load((PARAMS_DIR / "paper.yaml").read_text())
+    defaults = P.Params(run="paper").model_dump()
+
+    def keys(d, prefix=""):
+        out = set()
+        for k, v in d.items():
+            out.add(prefix + k)
+            if isinstance(v, dict):
+                out |= keys(v, prefix + k + ".")
+        return out
+
+    assert keys(written) == keys(defaults)
+    for section in ("selection", "random_names", "generation", "encoding", "classification", "validation"):
+        assert written[section] == defaults[section], section
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        (("generation", "stepz"), 3, "unknown key 'generation.stepz'"),
+        (("colour",), "red", "unknown key 'colour'"),
+        (("generation", "steps"), "ten", "'generation.steps'"),
+        (("generation", "steps"), 0, "'generation.steps'"),
+        (("generation", "images_per_name"), -2, "'generation.images_per_name'"),
+        (("generation", "batch_size"), 2.5, "'generation.batch_size'"),
+        (("generation", "templates"), ["Artwork from someone"], "no {artist} placeholder"),
+        (("classification", "label_template"), "a painting", "no {artist} placeholder"),
+        (("generation", "height"), 100, "multiples of 8"),
+        (("validation", "alpha"), 1.5, "'validation.alpha'"),
+        (("validation", "correction"), "sidak", "'validation.correction'"),
+        (("run",), "../escape", "'run'"),
+        (("artists", "file"), "params/nope.csv", "does not exist"),
+        (("selection", "metadata"), "data/none/*.parquet", "matches no file"),
+    ],
+)
+def test_bad_params_give_one_line_naming_the_key(tmp_path, path, value, expect):
+    data = smoke()
+    target = data
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+    if path == ("selection", "metadata"):
+        data["selection"]["synthetic"] = False
+    with pytest.raises(AuditError) as err:
+        load_with(tmp_path, data)
+    text = str(err.value)
+    assert expect in text
+    assert "\n" not in text and "Fix:" in text
+
+
+def test_sweep_lists_are_refused_clearly(tmp_path):
+    data = smoke()
+    data["generation"]["templates"] = ["Artwork from {artist}", "A painting by {artist}"]
+    with pytest.raises(AuditError, match="generation.templates lists 2 entries"):
+        load_with(tmp_path, data)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(AuditError, match="does not exist"):
+        P.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: [unclosed\n")
+    with pytest.raises(AuditError, match="not valid YAML"):
+        P.load(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(AuditError, match="mapping"):
+        P.load(bad)
+
+
+def test_render_prompt_is_literal():
+    assert P.render_prompt("Artwork from {artist}", "{0.__class__}") == "Artwork from {0.__class__}"
+    assert P.render_prompt("{artist} by {artist}", "Loish") == "Loish by Loish"
+
+
+def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
+    data = smoke()
+    data["generation"]["stepz"] = 3
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(data))
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers.runner", "--params", str(f)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "generation.stepz" in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
