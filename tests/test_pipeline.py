@@ -1,0 +1,159 @@
+"""End to end: the five notebooks executed by papermill on the smoke profile, the output contract, and
+every headline number recomputed from the saved embeddings with the documented functions."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import stats
+from helpers.paths import PARAMS_DIR, PROJECT_ROOT, STAGES
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+
+def runner(params_file, outputs, *args, timeout=600):
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.runner", "--params", str(params_file), *args],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    outputs = tmp_path_factory.mktemp("outputs")
+    out = runner(PARAMS_DIR / "smoke.yaml", outputs)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return outputs / "smoke", out
+
+
+def read(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_output_contract(smoke_run):
+    root, _ = smoke_run
+    for rel in ["run.json", "params.yaml", "artists.csv", "random_names.csv", "images/manifest.csv",
+                "real_works.csv", "embeddings/images.npy", "embeddings/images.csv", "embeddings/labels.npy",
+                "embeddings/labels.csv", "embeddings/encoder.json", "tables/predictions.csv",
+                "tables/accuracy.csv", "tables/validation.csv", "tables/selection.csv", "summary.json",
+                "report.html"]:  # fmt: skip
+        assert (root / rel).is_file(), rel
+    for stage in STAGES:
+        assert (root / "notebooks" / f"{stage}.ipynb").is_file()
+    record = json.loads((root / "run.json").read_text())
+    assert record["weights"] == "random"
+    assert {s: record["stages"][s]["status"] for s in STAGES} == dict.fromkeys(STAGES, "done")
+    assert record["versions"]["torch"] and "git_commit" in record
+    cols = {
+        "tables/predictions.csv": {"group", "name", "image", "predicted", "correct"},
+        "tables/accuracy.csv": {"group", "name", "n_images", "accuracy", "ci_low", "ci_high"},
+        "tables/validation.csv": {"artist", "n_real", "n_own", "n_other", "statistic", "p_value", "p_adjusted", "significant"},
+        "images/manifest.csv": {"name", "group", "prompt", "seed", "path"},
+    }
+    for rel, need in cols.items():
+        assert need <= set(read(root / rel).columns), rel
+    summary = json.loads((root / "summary.json").read_text())
+    for key in ["run", "weights", "n_artists", "images_per_artist", "accuracy", "accuracy_random_names", "chance",
+                "fraction_significant", "alpha", "correction", "n_validated"]:  # fmt: skip
+        assert key in summary, key
+    assert summary["weights"] == "random" and any("RANDOM WEIGHTS" in c for c in summary["caveats"])
+    assert any("STAND-IN" in c for c in summary["caveats"])
+    figures = sorted(p.name for p in (root / "figures").glob("*.png"))
+    assert {"accuracy_per_artist.png", "confusion.png", "own_vs_other.png", "pvalues.png"} <= set(figures)
+    assert "RANDOM WEIGHTS" in (root / "report.html").read_text()
+
+
+def test_every_image_in_the_manifest_exists_with_its_hash(smoke_run):
+    import hashlib
+
+    root, _ = smoke_run
+    manifest = read(root / "images" / "manifest.csv")
+    cfg = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    n_art = len(read(root / "artists.csv"))
+    assert len(manifest) == 2 * n_art * cfg["generation"]["images_per_name"]
+    for row in manifest.itertuples():
+        assert hashlib.sha256((root / row.path).read_bytes()).hexdigest() == row.sha256
+
+
+def test_numbers_recomputed_from_embeddings(smoke_run):
+    root, _ = smoke_run
+    summary = json.loads((root / "summary.json").read_text())
+    images = read(root / "embeddings" / "images.csv")
+    labels = read(root / "embeddings" / "labels.csv")
+    iv, lv = np.load(root / "embeddings" / "images.npy"), np.load(root / "embeddings" / "labels.npy")
+    acc = {}
+    for group in ("artists", "random_names"):
+        rows = images[(images["kind"] == "imitation") & (images["group"] == group)]
+        lab = labels[labels["group"] == group]
+        names = lab["name"].tolist()
+        sim = stats.cosine_similarity(iv[rows.index], lv[lab.index])
+        pred = sim.argmax(axis=1)
+        true = rows["name"].map({n: i for i, n in enumerate(names)}).to_numpy()
+        per_name = pd.Series(pred == true).groupby(true).mean()
+        acc[group] = per_name.mean()
+        table = read(root / "tables" / "accuracy.csv")
+        saved = table[table["group"] == group].set_index("name")["accuracy"].astype(float)
+        np.testing.assert_allclose(saved.loc[names].to_numpy(), per_name.sort_index().to_numpy(), atol=1e-12)
+    assert summary["accuracy"] == pytest.approx(acc["artists"], abs=1e-12)
+    assert summary["accuracy_random_names"] == pytest.approx(acc["random_names"], abs=1e-12)
+    assert summary["chance"] == pytest.approx(1 / summary["n_artists"])
+
+    # validation: one-sided Mann-Whitney per artist on mean similarity to the artist's real works
+    real = images[images["kind"] == "real"]
+    imit = images[(images["kind"] == "imitation") & (images["group"] == "artists")]
+    validation = read(root / "tables" / "validation.csv").set_index("artist")
+    from scipy.stats import mannwhitneyu
+
+    raw = {}
+    for artist in validation.index:
+        r = iv[real[real["name"] == artist].index]
+        s = (iv[imit.index] @ r.T).mean(axis=1)
+        own = imit["name"].to_numpy() == artist
+        raw[artist] = mannwhitneyu(s[own], s[~own], alternative="greater").pvalue
+        assert float(validation.loc[artist, "p_value"]) == pytest.approx(raw[artist], abs=1e-12)
+    m = len(raw)
+    adjusted = {a: min(1.0, p * m) for a, p in raw.items()}
+    for artist, p in adjusted.items():
+        assert float(validation.loc[artist, "p_adjusted"]) == pytest.approx(p, abs=1e-12)
+    frac = np.mean([p < summary["alpha"] for p in adjusted.values()])
+    assert summary["fraction_significant"] == pytest.approx(frac)
+    assert summary["n_validated"] == m
+
+
+def test_rerun_reuses_everything_and_gives_the_same_numbers(smoke_run):
+    root, _ = smoke_run
+    before = (root / "summary.json").read_text()
+    manifest = (root / "images" / "manifest.csv").read_text()
+    out = runner(PARAMS_DIR / "smoke.yaml", root.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (root / "images" / "manifest.csv").read_text() == manifest
+    strip = lambda s: {k: v for k, v in json.loads(s).items() if k not in ("generator", "encoder")}  # noqa: E731
+    assert strip((root / "summary.json").read_text()) == strip(before)
+
+
+def test_stage_refuses_to_run_before_its_input_stage(tmp_path):
+    out = runner(PARAMS_DIR / "smoke.yaml", tmp_path, "--stage", "04_classification")
+    assert out.returncode == 2
+    line = out.stderr.strip().splitlines()[-1]
+    assert "04_classification" in line and "03_encoding" in line
+    record = json.loads((tmp_path / "smoke" / "run.json").read_text())
+    assert record["stages"]["04_classification"]["status"] == "failed"
+    assert (tmp_path / "smoke" / "notebooks" / "04_classification.ipynb").is_file()
+
+
+def test_reproduce_offline_fails_fast_naming_the_model(tmp_path):
+    out = runner(PARAMS_DIR / "paper.yaml", tmp_path, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in lines[0]
+    assert "make smoke" in lines[0]
+    assert not (tmp_path / "paper" / "summary.json").exists()
+    assert not (tmp_path / "paper" / "report.html").exists()
