@@ -36,6 +36,7 @@ __all__ = [
     "validation_table",
     "own_other_similarities",
     "sample_size_curve",
+    "principal_components",
     "ACCURACY_COLUMNS",
     "VALIDATION_COLUMNS",
     "CURVE_COLUMNS",
@@ -168,7 +169,9 @@ def proportion_interval(successes, n, confidence: float = 0.95, method: str = "w
     where = "proportion_interval"
     alpha = 1.0 - _confidence(confidence, where)
     if method not in _INTERVALS:
-        raise AuditError(f"unknown interval method {method!r}", where=where, fix=f"use one of {list(_INTERVALS)}")
+        raise AuditError(
+            f"unknown interval method {method!r}", where=where, fix=f"use one of {list(_INTERVALS)}"
+        )
     x = np.asarray(successes, dtype=np.float64)
     total = np.asarray(n, dtype=np.float64)
     if not (np.isfinite(x).all() and np.isfinite(total).all()):
@@ -218,7 +221,9 @@ def accuracy_table(
     n_correct = np.bincount(true[true == pred], minlength=len(labels))
     missing = [labels[i] for i in np.flatnonzero(n_images == 0)]
     if missing:
-        shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(repr(m) for m in missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise AuditError(
             f"{len(missing)} name(s) have no images: {shown}",
             where=where,
@@ -272,7 +277,10 @@ def bootstrap_mean_ci(
     rng = np.random.default_rng(seed)
     block = max(1, _DRAW_BLOCK // x.size)
     means = np.concatenate(
-        [x[rng.integers(0, x.size, size=(min(block, n_boot - s), x.size))].mean(axis=1) for s in range(0, n_boot, block)]
+        [
+            x[rng.integers(0, x.size, size=(min(block, n_boot - s), x.size))].mean(axis=1)
+            for s in range(0, n_boot, block)
+        ]
     )
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
@@ -359,6 +367,30 @@ def sample_size_curve(
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
 
 
+def principal_components(x: np.ndarray, n_components: int = 2) -> np.ndarray:
+    """Coordinates of the rows of ``x`` on its first principal axes: ``U_k S_k`` from the SVD of ``x - mean(x)``.
+
+    Each axis is signed so that its largest-magnitude loading is positive, which makes the result
+    deterministic. Returns float64 ``[rows, n_components]``.
+    """
+    where = "principal_components"
+    data = _matrix(x, "x", where).astype(np.float64)
+    if not np.isfinite(data).all():
+        raise AuditError("x holds NaN or inf", where=where, fix="re-embed the rows that hold them")
+    n_components = _positive_int(n_components, "n_components", where)
+    if n_components > min(data.shape):
+        raise AuditError(
+            f"{n_components} components asked of a {data.shape[0]} x {data.shape[1]} matrix",
+            where=where,
+            fix=f"ask for at most {min(data.shape)} components",
+        )
+    u, s, vt = np.linalg.svd(data - data.mean(axis=0), full_matrices=False)
+    u, s, vt = u[:, :n_components], s[:n_components], vt[:n_components]
+    sign = np.sign(vt[np.arange(n_components), np.abs(vt).argmax(axis=1)])
+    sign[sign == 0] = 1
+    return u * s * sign
+
+
 # ----------------------------------------------------------------------------- validation against real works
 
 
@@ -376,7 +408,9 @@ def mann_whitney_greater(own: np.ndarray, other: np.ndarray) -> tuple[float, flo
     return u, float(result.pvalue), u / (x.size * y.size)
 
 
-def adjust_pvalues(p: np.ndarray, method: str = "bonferroni", alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def adjust_pvalues(
+    p: np.ndarray, method: str = "bonferroni", alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
     """Multiple-testing adjusted p-values and rejections ``(p_adjusted, reject)`` over a family of ``m`` tests.
 
     ``"bonferroni"``: ``min(1, m·p)``; ``"holm"``: step-down ``max_{j≤i} min(1, (m-j+1)·p_(j))``;
@@ -385,11 +419,15 @@ def adjust_pvalues(p: np.ndarray, method: str = "bonferroni", alpha: float = 0.0
     """
     where = "adjust_pvalues"
     if method not in _CORRECTIONS:
-        raise AuditError(f"unknown correction {method!r}", where=where, fix=f"use one of {list(_CORRECTIONS)}")
+        raise AuditError(
+            f"unknown correction {method!r}", where=where, fix=f"use one of {list(_CORRECTIONS)}"
+        )
     alpha = _alpha(alpha, where)
     values = np.asarray(p, dtype=np.float64)
     if values.ndim != 1:
-        raise AuditError(f"p must be 1-D, got shape {values.shape}", where=where, fix="pass one p-value per test")
+        raise AuditError(
+            f"p must be 1-D, got shape {values.shape}", where=where, fix="pass one p-value per test"
+        )
     if values.size == 0:
         return np.empty(0), np.empty(0, dtype=bool)
     if not np.isfinite(values).all() or (values < 0).any() or (values > 1).any():
@@ -422,7 +460,9 @@ def validation_table(
     """
     where = "validation_table"
     if correction not in _CORRECTIONS:
-        raise AuditError(f"unknown correction {correction!r}", where=where, fix=f"use one of {list(_CORRECTIONS)}")
+        raise AuditError(
+            f"unknown correction {correction!r}", where=where, fix=f"use one of {list(_CORRECTIONS)}"
+        )
     alpha = _alpha(alpha, where)
     rows = []
     for artist, n_real, own, other in _own_other(
@@ -431,7 +471,18 @@ def validation_table(
         u, p, auc = mann_whitney_greater(own, other)
         rows.append((artist, n_real, own.size, other.size, u, p, auc, float(own.mean()), float(other.mean())))
     table = pd.DataFrame(
-        rows, columns=["artist", "n_real", "n_own", "n_other", "statistic", "p_value", "auc", "mean_own", "mean_other"]
+        rows,
+        columns=[
+            "artist",
+            "n_real",
+            "n_own",
+            "n_other",
+            "statistic",
+            "p_value",
+            "auc",
+            "mean_own",
+            "mean_other",
+        ],
     )
     table["p_adjusted"], table["significant"] = adjust_pvalues(table["p_value"].to_numpy(), correction, alpha)
     return table[list(VALIDATION_COLUMNS)]
@@ -460,7 +511,13 @@ def own_other_similarities(
             }
         )
         for artist, _, own, other in _own_other(
-            real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, "own_other_similarities"
+            real_emb,
+            real_artist,
+            imitation_emb,
+            imitation_artist,
+            artists,
+            aggregate,
+            "own_other_similarities",
         )
     ]
     return pd.concat(frames, ignore_index=True)[["artist", "kind", "similarity"]]
@@ -470,7 +527,9 @@ def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, 
     """``(artist, n_real, own, other)`` per artist with real works, in ``artists`` order."""
     names = _names(artists, where, what="artist", minimum=1)
     if aggregate not in _AGGREGATES:
-        raise AuditError(f"unknown aggregate {aggregate!r}", where=where, fix=f"use one of {list(_AGGREGATES)}")
+        raise AuditError(
+            f"unknown aggregate {aggregate!r}", where=where, fix=f"use one of {list(_AGGREGATES)}"
+        )
     real = _matrix(real_emb, "real_emb", where)
     imitations = _matrix(imitation_emb, "imitation_emb", where)
     _same_dim(real, imitations, "real_emb", "imitation_emb", where)
@@ -516,7 +575,9 @@ def _matrix(x, what: str, where: str) -> np.ndarray:
             fix="stack the embeddings into one matrix (use x[None, :] for a single row)",
         )
     if arr.shape[1] == 0:
-        raise AuditError(f"{what} has no columns", where=where, fix="pass embeddings with at least one dimension")
+        raise AuditError(
+            f"{what} has no columns", where=where, fix="pass embeddings with at least one dimension"
+        )
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise AuditError(f"{what} has dtype {arr.dtype}, not numbers", where=where, fix="pass a float array")
     return arr
@@ -537,7 +598,9 @@ def _unit_rows(x: np.ndarray, *, what: str, where: str, dtype=np.float64, offset
     if not finite.all():
         row = offset + int(np.flatnonzero(~finite)[0])
         raise AuditError(
-            f"{what} row {row} holds NaN or inf", where=where, fix="re-embed that item; check the model's output"
+            f"{what} row {row} holds NaN or inf",
+            where=where,
+            fix="re-embed that item; check the model's output",
         )
     scale = np.abs(x64).max(axis=1, initial=0.0)  # dividing by the largest entry first keeps squares finite
     if (scale == 0).any():
@@ -559,7 +622,9 @@ def _cosine(unit_a: np.ndarray, unit_b: np.ndarray) -> np.ndarray:
 def _vector(x, what: str, where: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 1:
-        raise AuditError(f"{what} must be 1-D, got shape {arr.shape}", where=where, fix="pass a flat list of numbers")
+        raise AuditError(
+            f"{what} must be 1-D, got shape {arr.shape}", where=where, fix="pass a flat list of numbers"
+        )
     if arr.size == 0:
         raise AuditError(f"{what} is empty", where=where, fix="pass at least one value")
     if not np.isfinite(arr).all():
@@ -580,21 +645,27 @@ def _check_n_labels(n_labels, where: str) -> int:
 
 def _positive_int(value, what: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise AuditError(f"{what} must be a whole number >= 1, got {value!r}", where=where, fix=f"pass a positive {what}")
+        raise AuditError(
+            f"{what} must be a whole number >= 1, got {value!r}", where=where, fix=f"pass a positive {what}"
+        )
     return int(value)
 
 
 def _confidence(confidence: float, where: str) -> float:
     if not 0 < confidence < 1:
         raise AuditError(
-            f"confidence must lie strictly between 0 and 1, got {confidence!r}", where=where, fix="use e.g. 0.95"
+            f"confidence must lie strictly between 0 and 1, got {confidence!r}",
+            where=where,
+            fix="use e.g. 0.95",
         )
     return float(confidence)
 
 
 def _alpha(alpha: float, where: str) -> float:
     if not 0 < alpha < 1:
-        raise AuditError(f"alpha must lie strictly between 0 and 1, got {alpha!r}", where=where, fix="use e.g. 0.05")
+        raise AuditError(
+            f"alpha must lie strictly between 0 and 1, got {alpha!r}", where=where, fix="use e.g. 0.05"
+        )
     return float(alpha)
 
 
@@ -609,7 +680,9 @@ def _label_vector(x, n_labels: int, what: str, where: str) -> np.ndarray:
     if arr.size == 0:
         return arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.integer):
-        raise AuditError(f"{what} has dtype {arr.dtype}, not integer label indices", where=where, fix="pass int indices")
+        raise AuditError(
+            f"{what} has dtype {arr.dtype}, not integer label indices", where=where, fix="pass int indices"
+        )
     if arr.min() < 0 or arr.max() >= n_labels:
         raise AuditError(
             f"{what} holds index {arr.min() if arr.min() < 0 else arr.max()}, outside 0..{n_labels - 1}",
@@ -661,7 +734,9 @@ def _positions(labels, names: list, n_rows: int, what: str, where: str) -> np.nd
     if (position < 0).any():
         unknown = values[position < 0][0]
         raise AuditError(
-            f"{what} names {unknown!r}, which is not in artists", where=where, fix="add it to artists or drop its rows"
+            f"{what} names {unknown!r}, which is not in artists",
+            where=where,
+            fix="add it to artists or drop its rows",
         )
     return position.astype(np.int64)
 
