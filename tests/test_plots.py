@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -18,7 +19,7 @@ def _texts(fig: Figure) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tables():
+def tables(tmp_path_factory):
     rng = np.random.default_rng(0)
     true = np.repeat(np.arange(4), 6)
     pred = np.where(rng.random(true.size) < 0.6, true, rng.integers(0, 4, size=true.size))
@@ -40,7 +41,25 @@ def tables():
         "curve": stats.sample_size_curve(true, pred, 4, repeats=50),
         "vectors": imit,
         "vector_names": args[3],
+        "selection": pd.DataFrame(
+            {"artist": NAMES, "caption_count": [500, 20, None, 150], "selected": [True, False, False, True]}
+        ),
+        "manifest": _manifest(tmp_path_factory.mktemp("grid")),
     }
+
+
+def _manifest(root):
+    from PIL import Image
+
+    rows = []
+    for group, names in (("artists", NAMES[:2]), ("random_names", ["Xo Yu"])):
+        for name in names:
+            for i in range(2):
+                path = f"images/{group}/{name}/{i:03d}.png"
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (16, 16), (40 * i, 90, 10)).save(root / path)
+                rows.append({"group": group, "name": name, "index": str(i), "path": path})
+    return pd.DataFrame(rows), root
 
 
 def _draw(kind: str, tables, **kw) -> Figure:
@@ -56,6 +75,11 @@ def _draw(kind: str, tables, **kw) -> Figure:
         return plots.sample_size_curve(tables["curve"], chance=0.25, **kw)
     if kind == "embedding_map":
         return plots.embedding_map(tables["vectors"], tables["vector_names"], **kw)
+    if kind == "selection_counts":
+        return plots.selection_counts(tables["selection"], min_images=100, **kw)
+    if kind == "image_grid":
+        manifest, root = tables["manifest"]
+        return plots.image_grid(manifest, root, per_name=2, **kw)
     raise AssertionError(kind)
 
 
@@ -66,6 +90,8 @@ KINDS = [
     "sorted_pvalues",
     "sample_size_curve",
     "embedding_map",
+    "selection_counts",
+    "image_grid",
 ]
 
 
