@@ -14,7 +14,7 @@ import math
 from .paths import STAGES
 from .run import read_run, read_table, write_json, write_text
 
-__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "caveats", "write_summary", "write_report"]
+__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "SYNTHETIC_NOTE", "caveats", "write_summary", "write_report"]
 
 PAPER = {
     "accuracy": 0.810,
@@ -28,6 +28,7 @@ PAPER = {
 
 RANDOM_WEIGHTS_NOTE = "RANDOM WEIGHTS: tiny models with random weights; these numbers measure no real model."
 STANDIN_NOTE = "STAND-IN REAL WORKS: the 'real' works are made by the generator itself, not by the artists."
+SYNTHETIC_NOTE = "SYNTHETIC METADATA: caption counts come from a generated parquet with planted counts, not LAION."
 
 
 def caveats(params) -> list[str]:
@@ -37,7 +38,9 @@ def caveats(params) -> list[str]:
         out.append(RANDOM_WEIGHTS_NOTE)
     if params.validation.standin:
         out.append(STANDIN_NOTE)
-    if params.selection.metadata is None:
+    if params.selection.synthetic:
+        out.append(SYNTHETIC_NOTE)
+    elif params.selection.metadata is None:
         out.append("UNVERIFIED SELECTION: artists were not checked against caption metadata counts.")
     return out
 
@@ -50,6 +53,12 @@ def _clean(obj):
     if isinstance(obj, list):
         return [_clean(v) for v in obj]
     return obj
+
+
+def _model(record: dict, role: str) -> dict:
+    """The identity of a model (name, source, id, tag, revision); full configs stay in run.json."""
+    spec = record.get("models", {}).get(role) or {}
+    return {k: spec[k] for k in ("name", "source", "model", "pretrained", "revision", "path") if k in spec}
 
 
 def write_summary(params, validation_numbers: dict) -> dict:
@@ -78,11 +87,11 @@ def write_summary(params, validation_numbers: dict) -> dict:
         "chance_random_names": rnd["chance"],
         "confidence": params.classification.confidence,
         **validation_numbers,
-        "selection_verified": params.selection.metadata is not None or params.selection.synthetic,
+        "selection_verified": params.selection.metadata is not None,
         "template": params.template,
         "label_template": params.classification.label_template,
-        "generator": record.get("models", {}).get("generator"),
-        "encoder": record.get("models", {}).get("encoder"),
+        "generator": _model(record, "generator"),
+        "encoder": _model(record, "encoder"),
         "seed": params.seed,
         "paper": PAPER,
     }
