@@ -120,3 +120,24 @@ def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "generation.stepz" in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "content, expect",
+    [
+        ("artist,alive,online_presence\n", "list is empty"),
+        ("artist\nLoish\n loish \n", "duplicates row 1"),
+        ("artist\nLoish\n\"Bad\tName\"\n", "control character"),
+        ("artist\nLoish\n\"   \"\n", "empty or only spaces"),
+        ("name\nLoish\n", "no 'artist' column"),
+        ("artist,alive\nLoish,maybe\n", "not true/false"),
+    ],
+)
+def test_bad_artist_lists_stop_at_load(tmp_path, content, expect):
+    csv = tmp_path / "artists.csv"
+    csv.write_text(content)
+    data = smoke()
+    data["artists"]["file"] = str(csv)
+    with pytest.raises(AuditError) as err:
+        load_with(tmp_path, data)
+    assert expect in str(err.value) and str(csv) in str(err.value)

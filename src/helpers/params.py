@@ -317,11 +317,9 @@ def _check_files(params: Params, where: str) -> None:
             where=where,
             fix="point it at a CSV with an 'artist' column (params/artists.csv is the default)",
         )
-    try:
-        with artists.open("rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise AuditError(f"cannot read 'artists.file' {artists} ({exc.strerror})", where=where, fix="check its permissions") from None
+    from .selection import read_candidates  # checks the rows too: empty list, duplicates, bad names
+
+    read_candidates(artists)
     if params.selection.metadata is not None:
         from glob import glob
 
