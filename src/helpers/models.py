@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import paths as _paths
 from .errors import AuditError
 from .params import EncoderSpec, GenerationParams, GeneratorSpec, Params, resolve_path
-from .paths import CACHE_DIR
 
 __all__ = [
     "Encoder",
@@ -156,6 +156,7 @@ def _build_once(final: Path, build: Callable[[Path], None]) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
+        os.chmod(tmp, 0o755)
         build(tmp)
         (tmp / ".complete").write_text("ok\n")
         if final.exists() and not (final / ".complete").is_file():
@@ -185,7 +186,7 @@ def _tiny_recipe(kind: str, model: str) -> dict[str, Any]:
 
 
 def _tiny_dir(kind: str, model: str) -> Path:
-    return CACHE_DIR / "tiny" / f"{model}-{_digest(_tiny_recipe(kind, model))}"
+    return _paths.CACHE_DIR / "tiny" / f"{model}-{_digest(_tiny_recipe(kind, model))}"
 
 
 def _clip_tokenizer(folder: Path):
@@ -352,7 +353,8 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
             where="generation.safety_checker",
             fix="set it to false for the smoke profile",
         )
-    kwargs: dict[str, Any] = {"use_safetensors": not spec.allow_pickle, "dtype": dtype}
+    # allow_pickle: prefer safetensors, fall back to pickle (None); False would ignore safetensors files.
+    kwargs: dict[str, Any] = {"use_safetensors": None if spec.allow_pickle else True, "dtype": dtype}
     if not gen.safety_checker:
         kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     if spec.allow_pickle:
@@ -395,15 +397,29 @@ def _ensure_sdpa(unet) -> None:
 def _generator_error(spec: GeneratorSpec, exc: Exception) -> AuditError:
     text = " ".join(str(exc).split())
     where = "generation.generators[0]"
-    if spec.source == "hub":
-        return _hub_error(spec.model, spec.revision, exc, what="generator", where=where)
     if "safetensors" in text.lower() and not spec.allow_pickle:
         return AuditError(
             f"could not load {spec.model!r} from safetensors ({text[:200]})",
             where=where,
             fix="convert the weights to safetensors, or set 'allow_pickle: true' on this generator if you trust it",
         )
+    if spec.source == "hub":
+        return _hub_error(spec.model, spec.revision, exc, what="generator", where=where)
     return AuditError(f"could not load generator {spec.model!r}: {text[:300]}", where=where)
+
+
+def _reason(exc: BaseException | None) -> str:
+    """A short, one-line reason for a failed fetch."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    if exc is None:
+        return "unknown reason"
+    if isinstance(exc, OfflineModeIsEnabled) or "offline mode is enabled" in str(exc).lower():
+        return "HF_HUB_OFFLINE is set"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 120:
+        text = text[:120].rsplit(" ", 1)[0] + " …"
+    return text
 
 
 def _hub_error(repo: str, revision: str | None, exc: Exception, *, what: str, where: str) -> AuditError:
@@ -424,7 +440,7 @@ def _hub_error(repo: str, revision: str | None, exc: Exception, *, what: str, wh
             where=where,
             fix="correct the repo id (e.g. stable-diffusion-v1-5/stable-diffusion-v1-5)",
         )
-    reason = " ".join(str(exc).split())[:160]
+    reason = _reason(exc)
     return AuditError(
         f"could not fetch the {what} {repo!r}{rev}: not in the local Hugging Face cache and the hub is not reachable ({reason})",
         where=where,
@@ -522,7 +538,7 @@ def _hf_source(cfg: dict[str, Any]) -> tuple[str, list[str], str] | None:
 
 
 def _encoder_fetch_error(spec: EncoderSpec, exc: Exception | None, detail: str = "") -> AuditError:
-    reason = detail or " ".join(str(exc).split())[:160]
+    reason = detail or _reason(exc)
     return AuditError(
         f"could not fetch the open_clip encoder {spec.model} pretrained={spec.pretrained!r}: not in the local "
         f"cache and not reachable ({reason})",
@@ -575,7 +591,7 @@ def _open_clip_checkpoint(spec: EncoderSpec, cfg: dict[str, Any], *, download: b
         except RepositoryNotFoundError as exc:
             raise _hub_error(repo, None, exc, what="encoder weights", where="encoding.encoders[0]") from None
         except Exception as exc:
-            raise _encoder_fetch_error(spec, exc, f"hub repo {repo}: {' '.join(str(exc).split())[:120]}") from None
+            raise _encoder_fetch_error(spec, exc, f"hub repo {repo}: {_reason(exc)}") from None
         if any(n in files for n in wanted):
             return None
         if pickle_name in files:
@@ -649,7 +665,8 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
         checkpoint: str | None = str(weights)
     else:
         cfg = _open_clip_tag(spec)
-        name, ident = spec.model, f"open_clip:{spec.model}:{spec.pretrained}"
+        # pretrained: null gives random weights, initialised from a fixed seed so the cache key holds.
+        name, ident = spec.model, f"open_clip:{spec.model}:{spec.pretrained or 'random-seed0'}"
         checkpoint = None
         if cfg is not None:
             checkpoint = _open_clip_checkpoint(spec, cfg, download=True)
@@ -658,13 +675,13 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
             # (the OpenAI tags of ViT-L-14 and others): the embeddings would silently be wrong.
             if cfg.get("quick_gelu") and not (open_clip.get_model_config(spec.model) or {}).get("quick_gelu"):
                 kwargs["force_quick_gelu"] = True
-            kwargs["force_preprocess_cfg"] = {
-                k: cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in cfg
-            }
+            for key in ("mean", "std", "interpolation", "resize_mode"):  # as open_clip does for a tag
+                if cfg.get(key) is not None:
+                    kwargs[f"image_{key}"] = cfg[key]
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(name, **kwargs)
-    except AuditError:
-        raise
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model, _, preprocess = open_clip.create_model_and_transforms(name, **kwargs)
     except Exception as exc:
         raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where="encoding.encoders[0]") from None
     model.eval()
@@ -696,7 +713,7 @@ def _check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
     passed = {} if gen.safety_checker else {"safety_checker": None, "feature_extractor": None}
     try:
         StableDiffusionPipeline.download(
-            spec.model, revision=spec.revision, local_files_only=True, use_safetensors=not spec.allow_pickle, **passed
+            spec.model, revision=spec.revision, local_files_only=True, use_safetensors=None if spec.allow_pickle else True, **passed
         )
         return
     except Exception:

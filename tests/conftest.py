@@ -1,0 +1,105 @@
+"""Shared test setup: no network, a per-session model cache, a per-test outputs folder, tiny params.
+
+The environment is set before any ``helpers`` module is imported, so subprocesses started by tests
+(``python -m helpers...``, ``accelerate launch``) inherit it: the hub is never asked, and the tiny
+random-weight models are built once per session in a temporary cache.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_SESSION_CACHE = None
+if "IMITATION_AUDIT_CACHE" not in os.environ:
+    _SESSION_CACHE = tempfile.mkdtemp(prefix="imitation-audit-cache-")
+    os.environ["IMITATION_AUDIT_CACHE"] = _SESSION_CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SESSION_CACHE and not hasattr(session.config, "workerinput"):  # the xdist controller or a plain run
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
+
+
+def _tiny_dict(run: str = "tiny", **overrides) -> dict:
+    """A params mapping for the tiny random-weight models: 64 px, 2 steps, 2 images per name, CPU."""
+    data = {
+        "run": run,
+        "seed": 0,
+        "artists": {"file": "params/artists.csv", "limit": 2},
+        "generation": {
+            "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
+            "templates": ["Artwork from {artist}"],
+            "images_per_name": 2,
+            "height": 64,
+            "width": 64,
+            "steps": 2,
+            "batch_size": 3,
+            "device": "cpu",
+            "dtype": "float32",
+            "channels_last": False,
+        },
+        "encoding": {
+            "encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}],
+            "batch_size": 8,
+            "num_workers": 0,
+            "device": "cpu",
+            "dtype": "float32",
+        },
+        "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
+    }
+    for dotted, value in overrides.items():
+        node = data
+        *parents, leaf = dotted.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
+
+
+@pytest.fixture
+def outputs_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh outputs folder for this test, seen by in-process code and by subprocesses alike."""
+    from helpers import paths
+
+    out = tmp_path / "outputs"
+    out.mkdir()
+    monkeypatch.setattr(paths, "OUTPUTS_DIR", out)
+    monkeypatch.setenv("IMITATION_AUDIT_OUTPUTS", str(out))
+    return out
+
+
+@pytest.fixture
+def tiny_dict():
+    """Factory: ``tiny_dict(run="x", generation__steps=3)`` → a params mapping for the tiny models
+    (double underscores reach into sections)."""
+    return _tiny_dict
+
+
+@pytest.fixture
+def tiny_params(outputs_dir):
+    """Factory like :func:`tiny_dict`, returning validated Params whose run folder is in ``outputs_dir``."""
+    from helpers import params
+
+    def make(run: str = "tiny", **overrides):
+        return params.load(_tiny_dict(run, **overrides))
+
+    return make
+
+
+@pytest.fixture
+def write_names():
+    """``write_names(paths, artists, random_names)``: the two name tables stage 01 writes into a run."""
+
+    def write(paths, artists, random_names) -> None:
+        import pandas as pd
+
+        paths.root.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"artist": list(artists)}).to_csv(paths.artists_csv, index=False)
+        pd.DataFrame({"name": list(random_names)}).to_csv(paths.random_names_csv, index=False)
+
+    return write

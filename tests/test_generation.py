@@ -1,0 +1,315 @@
+"""The generation loop: seeds, resuming, refusing changed settings, surviving SIGKILL, and sharding
+across processes — always the same bytes as one uninterrupted run."""
+
+import hashlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import generation, models
+from helpers import params as P
+from helpers.errors import AuditError
+from helpers.paths import PROJECT_ROOT
+
+ARTISTS = ["Claude Monet", "NA", "Zdzisław Beksiński"]
+RANDOM = ["John Smith", "Zoë Ünïcode", "Mary Jones"]
+
+
+def digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under the image folders of a run, by relative path."""
+    out = {}
+    for sub in ("images", "real_standin"):
+        for p in sorted((root / sub).rglob("*")) if (root / sub).is_dir() else []:
+            if p.is_file() and p.name != "generation.json":
+                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp")]
+
+
+@pytest.fixture(scope="module")
+def cfg_dict():
+    def make(run="gen", **kw):
+        data = {
+            "run": run,
+            "seed": 7,
+            "generation": {
+                "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
+                "images_per_name": 2, "height": 64, "width": 64, "steps": 2, "batch_size": 3,
+                "device": "cpu", "dtype": "float32", "channels_last": False,
+            },
+            "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
+            "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
+        }  # fmt: skip
+        data["generation"].update(kw)
+        return data
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def pipeline(cfg_dict):
+    cfg = P.load(cfg_dict())
+    return models.load_pipeline(cfg.generator, cfg.generation)
+
+
+@pytest.fixture(scope="module")
+def reference(pipeline, tmp_path_factory):
+    """Images made in this process in one uninterrupted pass, by params: the bytes every other way must give."""
+    made = {}
+
+    def make(cfg, names):
+        key = cfg.digest()
+        if key not in made:
+            root = tmp_path_factory.mktemp("reference")
+            jobs = generation.plan(cfg, names)
+            generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+            standins = generation.plan(cfg, {"real": names["artists"]}, namespace="standin",
+                                       count=cfg.validation.standin_per_artist)  # fmt: skip
+            generation.generate(cfg, standins, root, pipeline=pipeline, progress=False)
+            made[key] = (root, digests(root))
+        return made[key]
+
+    return make
+
+
+NAMES = {"artists": ARTISTS[:2], "random_names": RANDOM[:2]}
+
+
+# -- seeds and plans -----------------------------------------------------------------------------------------
+
+
+def test_seeds_are_deterministic_and_namespaces_disjoint():
+    s = generation.image_seed(0, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 3)
+    assert s == generation.image_seed(0, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 3)
+    assert 0 <= s < 2**63
+    varied = {
+        generation.image_seed(*args)
+        for args in [
+            (1, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 3),
+            (0, "imitation", "random_names", "Claude Monet", "Artwork from {artist}", 3),
+            (0, "imitation", "artists", "Claude Monet ", "Artwork from {artist}", 3),
+            (0, "imitation", "artists", "Claude Monet", "Art by {artist}", 3),
+            (0, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 4),
+        ]
+    }
+    assert len(varied | {s}) == 6
+    imitation = {generation.image_seed(0, "imitation", "artists", n, "t {artist}", i) for n in ARTISTS for i in range(50)}
+    standin = {generation.image_seed(0, "standin", "real", n, "t {artist}", i) for n in ARTISTS for i in range(50)}
+    assert not imitation & standin
+    assert all(x >> 62 == 0 for x in imitation) and all(x >> 62 == 1 for x in standin)
+    with pytest.raises(ValueError):
+        generation.image_seed(0, "other", "artists", "x", "t", 0)
+
+
+def test_plan_order_paths_and_prompts(cfg_dict):
+    cfg = P.load(cfg_dict())
+    jobs = generation.plan(cfg, NAMES)
+    assert len(jobs) == 4 * 2
+    assert [(j.group, j.name, j.index) for j in jobs[:3]] == [
+        ("artists", "Claude Monet", 0), ("artists", "Claude Monet", 1), ("artists", "NA", 0)]  # fmt: skip
+    j = jobs[0]
+    assert j.prompt == "Artwork from Claude Monet" and j.template == "Artwork from {artist}"
+    assert j.path.startswith("images/artists/claude-monet-") and j.path.endswith("/000.png")
+    assert j.seed == generation.image_seed(7, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 0)
+    stand = generation.plan(cfg, {"real": ["NA"]}, namespace="standin", count=3)
+    assert [s.path.split("/")[0] for s in stand] == ["real_standin"] * 3 and stand[2].path.endswith("/002.png")
+    assert not {s.seed for s in stand} & {j.seed for j in jobs}
+
+
+# -- resume, repair, refuse ----------------------------------------------------------------------------------
+
+
+def test_rerun_skips_and_damaged_images_are_remade_byte_identically(cfg_dict, pipeline, reference, tmp_path):
+    cfg = P.load(cfg_dict())
+    ref_root, ref = reference(cfg, NAMES)
+    root = tmp_path / "run"
+    jobs = generation.plan(cfg, NAMES)
+    first = generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    assert first["generated"] == len(jobs)
+    assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
+        k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
+    assert generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == 0
+
+    deleted, truncated = root / jobs[0].path, root / jobs[7].path
+    deleted.unlink()
+    truncated.write_bytes(truncated.read_bytes()[:-40])
+    stale = root / Path(jobs[4].path).with_name(".001.png.tmp")
+    stale.write_bytes(b"half an image")
+    again = generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    assert again == {"generated": 3 + 2, "skipped": 3, "seconds": again["seconds"]}  # batches 0 and 2 remade
+    assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
+        k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
+    assert temp_files(root) == []
+    from PIL import Image
+
+    with Image.open(root / jobs[0].path) as img:
+        assert img.text["prompt"] == jobs[0].prompt and img.text["seed"] == str(jobs[0].seed)
+        assert len(img.text["fingerprint"]) == 16
+
+
+def test_image_from_other_settings_is_not_taken_as_done(cfg_dict, pipeline, tmp_path):
+    cfg = P.load(cfg_dict())
+    jobs = generation.plan(cfg, {"artists": ["NA"]})
+    root = tmp_path / "run"
+    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    from PIL import Image
+
+    with Image.open(root / jobs[0].path) as img:
+        img.save(root / jobs[0].path)  # same pixels, no fingerprint
+    assert generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == len(jobs)
+
+
+@pytest.mark.parametrize(("key", "value"), [("steps", 3), ("guidance_scale", 5.0), ("scheduler", "ddim"), ("height", 72),
+                                            ("negative_prompt", "blurry"), ("batch_size", 2)])  # fmt: skip
+def test_changed_setting_is_refused_naming_it(cfg_dict, pipeline, tmp_path, key, value):
+    root = tmp_path / "run"
+    cfg = P.load(cfg_dict())
+    generation.generate(cfg, generation.plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
+    changed = P.load(cfg_dict(**{key: value}))
+    with pytest.raises(AuditError) as err:
+        generation.generate(changed, generation.plan(changed, {"artists": ["NA"]}), root, pipeline=pipeline)
+    line = str(err.value)
+    assert key in line and "new 'run:' name" in line and "delete" in line and "\n" not in line
+
+
+def test_changed_seed_or_template_is_refused(cfg_dict, pipeline, tmp_path):
+    root = tmp_path / "run"
+    cfg = P.load(cfg_dict())
+    generation.generate(cfg, generation.plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
+    for change, word in (({"seed": 8}, "run_seed"), ({"generation": {**cfg_dict()["generation"], "templates": ["Art by {artist}"]}}, "template")):
+        other = P.load({**cfg_dict(), **change})
+        with pytest.raises(AuditError, match=word):
+            generation.generate(other, generation.plan(other, {"artists": ["NA"]}), root, pipeline=pipeline)
+
+
+def test_shards_together_make_the_same_bytes(cfg_dict, pipeline, reference, tmp_path):
+    cfg = P.load(cfg_dict())
+    _, ref = reference(cfg, NAMES)
+    root = tmp_path / "run"
+    jobs = generation.plan(cfg, NAMES)
+    counts = [generation.generate(cfg, jobs, root, pipeline=pipeline, rank=r, world_size=2, progress=False)["generated"]
+              for r in (1, 0)]  # fmt: skip
+    assert counts == [3, 5]  # batches 1 | 0, 2
+    assert {k: v for k, v in digests(root).items()} == {k: v for k, v in ref.items() if k.startswith("images/")}
+
+
+def test_manifest_needs_every_image(cfg_dict, pipeline, tmp_path):
+    cfg = P.load(cfg_dict())
+    jobs = generation.plan(cfg, {"artists": ["NA"], "random_names": ["John Smith"]})
+    root = tmp_path / "run"
+    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    (root / jobs[1].path).unlink()
+    with pytest.raises(AuditError, match=jobs[1].path):
+        generation.write_manifest(jobs, root, root / "images" / "manifest.csv")
+    assert not (root / "images" / "manifest.csv").exists()
+    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    df = generation.write_manifest(jobs, root, root / "images" / "manifest.csv")
+    assert list(df.columns) == ["name", "group", "template", "prompt", "index", "seed", "path", "sha256"]
+    back = pd.read_csv(root / "images" / "manifest.csv", dtype=str, keep_default_na=False)
+    assert back["name"].tolist() == ["NA", "NA", "John Smith", "John Smith"]
+    assert back["sha256"][0] == hashlib.sha256((root / jobs[0].path).read_bytes()).hexdigest()
+    assert back["seed"][0] == str(jobs[0].seed)
+
+
+def test_run_stage_writes_manifest_and_standins(cfg_dict, outputs_dir, write_names, reference):
+    cfg = P.load(cfg_dict("stage"))
+    write_names(cfg.paths, NAMES["artists"], NAMES["random_names"])
+    manifest = generation.run_stage(cfg, progress=False)
+    assert len(manifest) == 8 and set(manifest["group"]) == {"artists", "random_names"}
+    real = pd.read_csv(cfg.paths.real_manifest, dtype=str, keep_default_na=False)
+    assert list(real.columns) == ["artist", "path", "sha256", "source"]
+    assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"]
+    assert set(real["source"]) == {"standin"} and all(p.startswith("real_standin/") for p in real["path"])
+    got = digests(cfg.paths.root)
+    got.pop("images/manifest.csv")
+    assert got == reference(cfg, NAMES)[1]
+    assert (cfg.paths.images / "generation.json").is_file()
+
+
+# -- processes: SIGKILL and accelerate -----------------------------------------------------------------------
+
+
+def _params_file(tmp_path, data) -> Path:
+    path = tmp_path / f"{data['run']}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def _cli(params_file, *launcher):
+    return [*launcher, "-m", "helpers.generation", "--params", str(params_file), "--no-progress"]
+
+
+@pytest.mark.slow
+def test_killed_runs_resume_to_the_same_bytes(cfg_dict, outputs_dir, write_names, reference, tmp_path):
+    data = cfg_dict("fault", images_per_name=3, batch_size=2)
+    cfg = P.load(data)
+    names = {"artists": ARTISTS, "random_names": RANDOM}
+    write_names(cfg.paths, ARTISTS, RANDOM)
+    ref_root, ref = reference(cfg, names)
+    params_file = _params_file(tmp_path, data)
+    root = cfg.paths.root
+    rng = random.Random(20230708)
+    cmd = _cli(params_file, sys.executable)
+    at_kill = []
+    for trial in range(4):
+        before = len(list(root.rglob("*.png")))
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if trial == 0:
+            time.sleep(rng.uniform(0.5, 5.0))  # somewhere in start-up and model loading
+        else:
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and len(list(root.rglob("*.png"))) == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.6))  # somewhere in the loop, the writes, or the manifests
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        at_kill.append(len(list(root.rglob("*.png"))))
+    assert any(0 < n < len(ref) for n in at_kill), at_kill  # some kill landed mid-run
+    done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = digests(root)
+    manifest = got.pop("images/manifest.csv")
+    assert got == ref
+    assert temp_files(root) == []
+    table = pd.read_csv(root / "images" / "manifest.csv", dtype=str, keep_default_na=False)
+    assert len(table) == 2 * 3 * 3 and table["sha256"].tolist() == [ref[p] for p in table["path"]]
+    assert manifest and (root / "real_works.csv").is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_dir, write_names, reference, tmp_path):
+    data = cfg_dict("sharded")
+    cfg = P.load(data)
+    write_names(cfg.paths, NAMES["artists"], NAMES["random_names"])
+    _, ref = reference(cfg, NAMES)
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port())]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(_cli(_params_file(tmp_path, data), *launcher), cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, timeout=300, env=env)  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    got = digests(cfg.paths.root)
+    got.pop("images/manifest.csv")
+    assert got == ref
+    jobs = generation.plan(cfg, NAMES)
+    table = pd.read_csv(cfg.paths.manifest, dtype=str, keep_default_na=False)
+    assert table["path"].tolist() == [j.path for j in jobs]
+    assert temp_files(cfg.paths.root) == []
