@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import paths as paths_mod
 from helpers import params as P
+from helpers import paths as paths_mod
 from helpers import run
 from helpers.classification import read_embeddings
 from helpers.errors import AuditError
@@ -32,7 +32,7 @@ def test_stages_record_status_and_refuse_out_of_order(cfg):
     assert run.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "done"
     with pytest.raises(ZeroDivisionError):
         with run.stage(cfg, "02_generation"):
-            1 / 0
+            raise ZeroDivisionError("boom")
     entry = run.read_run(cfg.paths)["stages"]["02_generation"]
     assert entry["status"] == "failed" and "ZeroDivisionError" in entry["error"]
     with pytest.raises(AuditError, match="needs stage 02_generation.*'failed'"):
