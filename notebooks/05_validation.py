@@ -33,8 +33,8 @@ params_file = "params/smoke.yaml"
 # %%
 from IPython.display import display
 
-from helpers import plots, report, run, validation
 from helpers import params as P
+from helpers import plots, report, run, validation
 
 cfg = P.load(params_file)
 for caveat in report.caveats(cfg):

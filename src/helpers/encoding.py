@@ -12,8 +12,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 from . import paths as _paths
 from .errors import AuditError
 from .params import Params, render_prompt
+from .run import atomic_write_bytes, write_table
 
 __all__ = [
     "EmbeddingCache",
@@ -122,16 +121,7 @@ class EmbeddingCache:
         np.savez(buf, keys=np.asarray(list(keys), dtype=str), vectors=vectors,
                  model_key=np.asarray(self.model_key), dim=np.asarray(vectors.shape[1]))  # fmt: skip
         name = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(buf.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.folder / f"{name}.npz")
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_bytes(self.folder / f"{name}.npz", buf.getvalue())
         self.dim = vectors.shape[1]
         for k, v in zip(keys, vectors, strict=True):
             store[k] = v
@@ -305,7 +295,7 @@ def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
     """Embed every image of ``images/manifest.csv`` and ``real_works.csv`` and every label prompt, and write
     ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``). Returns ``encoder.json``."""
     from .models import load_encoder
-    from .run import atomic_write_bytes, read_names, resolve_in_run, write_json, write_table
+    from .run import read_names, resolve_in_run, write_json
 
     paths = params.paths
     e = params.encoding

@@ -33,6 +33,7 @@ from typing import Any
 from .errors import AuditError, exit_on_error
 from .names import slug
 from .params import Params, render_prompt
+from .run import read_names, read_table, write_table
 
 __all__ = [
     "Job",
@@ -375,10 +376,6 @@ def _missing(jobs: Iterable[Job], root: Path) -> list[str]:
     return [j.path for j in jobs if _image_text(root / j.path) is None]
 
 
-def _write_csv(df, path: Path) -> None:
-    _write_atomic(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-
-
 def write_manifest(jobs: Sequence[Job], root: Path, path: Path):
     """Write the CSV of ``jobs`` (``name, group, template, prompt, index, seed, path, sha256``, and
     ``blacked_out`` when the safety checker ran) atomically, once every image exists. Returns the table."""
@@ -404,7 +401,7 @@ def write_manifest(jobs: Sequence[Job], root: Path, path: Path):
     if any("blacked_out" in r for r in rows):
         columns.append("blacked_out")
     df = pd.DataFrame(rows, columns=columns)
-    _write_csv(df, Path(path))
+    write_table(df, Path(path))
     return df
 
 
@@ -421,7 +418,7 @@ def write_real_manifest(jobs: Sequence[Job], root: Path, path: Path):
         [{"artist": j.name, "path": j.path, "sha256": _sha256(root / j.path), "source": "standin"} for j in jobs],
         columns=["artist", "path", "sha256", "source"],
     )
-    _write_csv(df, Path(path))
+    write_table(df, Path(path))
     return df
 
 
@@ -434,7 +431,6 @@ def run_stage(params: Params, *, progress: bool = True):
     shard; rank 0 writes the manifests after all finished. Returns the manifest table."""
     from accelerate import PartialState
 
-    from .run import read_names, read_table
 
     state = PartialState()
     paths = params.paths

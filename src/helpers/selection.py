@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import unicodedata
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ import pyarrow.parquet as pq
 
 from .errors import AuditError, exit_on_error
 from .names import clean_name, name_key, slug, validate_names
+from .run import write_table
 
 __all__ = [
     "normalize_text",
@@ -918,7 +918,7 @@ def download_real_works(
         manifest = pd.concat(
             [manifest, pd.DataFrame(new_rows, columns=["artist", "url", "file"])], ignore_index=True
         )
-        _write_csv(manifest, out_dir / _MANIFEST)
+        write_table(manifest, out_dir / _MANIFEST)
     outcome = (
         _fetch(todo, out_dir, image_size=image_size, processes=processes, threads=threads, timeout=timeout)
         if todo
@@ -976,13 +976,6 @@ def _next_number(folder: Path, manifest: pd.DataFrame, folder_name: str) -> int:
     if folder.is_dir():
         used += [int(m.group(1)) for p in folder.iterdir() if (m := _FILE.match(p.name))]
     return max(used) + 1
-
-
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def _fetch(
@@ -1085,7 +1078,6 @@ def run_stage(params) -> StageResult:
     from . import validation
     from .names import random_names
     from .params import resolve_path
-    from .run import write_table
 
     paths, s = params.paths, params.selection
     candidates = read_candidates(resolve_path(params.artists.file))
@@ -1170,7 +1162,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             progress=not args.no_progress,
         )
     table = select(candidates, counts, min_images=args.min_images)
-    _write_csv(table, Path(args.out))
+    write_table(table, Path(args.out))
     print(
         f"{int(table['selected'].sum())} of {len(table)} candidates selected -> {args.out}", file=sys.stderr
     )
