@@ -254,7 +254,7 @@ def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache:
 
 
 def _image_table(params: Params):
-    """Every image the run embeds: imitations from the manifest, then real works (if the run has any)."""
+    """Every image the run embeds: imitations from the manifest, then the real works of real_works.csv."""
     import pandas as pd
 
     from .run import read_real_works, read_table
@@ -265,8 +265,8 @@ def _image_table(params: Params):
         "kind": "imitation", "group": manifest["group"], "name": manifest["name"],
         "index": manifest["index"].astype(int), "path": manifest["path"], "sha256": manifest["sha256"],
     })  # fmt: skip
-    if paths.real_manifest.is_file():
-        real = read_real_works(paths)
+    real = read_real_works(paths)
+    if len(real):
         rows = pd.concat([rows, pd.DataFrame({
             "kind": "real", "group": "real", "name": real["artist"],
             "index": real.groupby("artist", sort=False).cumcount(), "path": real["path"], "sha256": real["sha256"],
