@@ -41,8 +41,7 @@ from helpers import params as P
 from helpers import plots, report, run, selection
 
 cfg = P.load(params_file)
-for caveat in report.caveats(cfg):
-    print("⚠", caveat)
+report.print_caveats(cfg)
 
 # %% [markdown]
 # ## Count, select, draw the baseline

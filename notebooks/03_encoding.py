@@ -35,8 +35,7 @@ from helpers import params as P
 from helpers.classification import read_embeddings
 
 cfg = P.load(params_file)
-for caveat in report.caveats(cfg):
-    print("⚠", caveat)
+report.print_caveats(cfg)
 
 # %%
 with run.stage(cfg, "03_encoding"):

@@ -41,8 +41,7 @@ from helpers import classification, plots, report, run
 from helpers import params as P
 
 cfg = P.load(params_file)
-for caveat in report.caveats(cfg):
-    print("⚠", caveat)
+report.print_caveats(cfg)
 
 # %%
 with run.stage(cfg, "04_classification"):

@@ -37,8 +37,7 @@ from helpers import params as P
 from helpers import plots, report, run, validation
 
 cfg = P.load(params_file)
-for caveat in report.caveats(cfg):
-    print("⚠", caveat)
+report.print_caveats(cfg)
 
 # %%
 with run.stage(cfg, "05_validation"):

@@ -14,7 +14,7 @@ import math
 from .paths import STAGES
 from .run import read_run, read_table, write_json, write_text
 
-__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "SYNTHETIC_NOTE", "caveats", "write_summary", "write_report"]
+__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "SYNTHETIC_NOTE", "caveats", "print_caveats", "write_summary", "write_report"]
 
 PAPER = {
     "accuracy": 0.810,
@@ -43,6 +43,12 @@ def caveats(params) -> list[str]:
     elif params.selection.metadata is None:
         out.append("UNVERIFIED SELECTION: artists were not checked against caption metadata counts.")
     return out
+
+
+def print_caveats(params) -> None:
+    """Print the run's caveats, one per line, at the top of each notebook."""
+    for caveat in caveats(params):
+        print("⚠", caveat)
 
 
 def _clean(obj):

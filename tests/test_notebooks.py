@@ -1,0 +1,48 @@
+"""The stage notebooks: found by their numbered names, one parameters cell explained in markdown, no
+reusable logic, and no generated .ipynb in git."""
+
+import ast
+import subprocess
+
+import jupytext
+import pytest
+
+from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT, STAGES
+from helpers.runner import notebook_paths
+
+
+def test_stage_notebooks_are_found_by_glob_in_order():
+    assert tuple(notebook_paths()) == STAGES
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_one_parameters_cell_then_markdown_explaining_it(stage):
+    nb = jupytext.read(NOTEBOOKS_DIR / f"{stage}.py")
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one parameters cell"
+    i = tagged[0]
+    names = [t.id for node in ast.parse(nb.cells[i].source).body if isinstance(node, ast.Assign) for t in node.targets]
+    assert names == ["params_file"]
+    explain = nb.cells[i + 1]
+    assert explain.cell_type == "markdown" and all(f"`{n}`" in explain.source for n in names)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {stage[:2]} ·")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_notebooks_hold_no_reusable_logic(stage):
+    """Loops, functions and classes belong in src/helpers; notebooks narrate, call and plot."""
+    nb = jupytext.read(NOTEBOOKS_DIR / f"{stage}.py")
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)), (stage, cell.source)
+        assert "import" not in cell.source or "helpers" in cell.source or "IPython" in cell.source or "pandas" in cell.source
+
+
+def test_no_generated_notebooks_or_outputs_in_git():
+    tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert not [f for f in tracked if f.endswith(".ipynb")]
+    assert not [f for f in tracked if f.startswith("outputs/") and f != "outputs/.gitkeep"]
