@@ -1,6 +1,9 @@
 # imitation-audit — every command a user needs. `make` alone lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip on these machines lists every local index folder it skips; keep its real messages only
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -19,8 +22,8 @@ help: ## list the targets
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet -r requirements.txt $(QUIET_PIP)
+	$(PY) -m pip install --quiet --no-deps -e . $(QUIET_PIP)
 	touch $@
 
 setup: $(VENV)/.installed ## create .venv with the pinned packages and the helpers package (idempotent)

@@ -157,3 +157,17 @@ def test_reproduce_offline_fails_fast_naming_the_model(tmp_path):
     assert "make smoke" in lines[0]
     assert not (tmp_path / "paper" / "summary.json").exists()
     assert not (tmp_path / "paper" / "report.html").exists()
+
+
+def test_selection_cli_agrees_with_the_notebook(smoke_run, tmp_path):
+    root, _ = smoke_run
+    out = tmp_path / "counts.csv"
+    subprocess.run(
+        [sys.executable, "-m", "helpers.selection", "--metadata", str(root / "metadata" / "synthetic.parquet"),
+         "--artists", "params/artists.csv", "--out", str(out), "--min-images", "100", "--no-progress"],
+        check=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    cols = ["caption_count", "selected", "reason"]
+    cli = read(out).set_index("artist")[cols]
+    notebook = read(root / "tables" / "selection.csv").set_index("artist")[cols]
+    assert len(cli) == 80 and cli.equals(notebook)
