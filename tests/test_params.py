@@ -141,3 +141,20 @@ def test_bad_artist_lists_stop_at_load(tmp_path, content, expect):
     with pytest.raises(AuditError) as err:
         load_with(tmp_path, data)
     assert expect in str(err.value) and str(csv) in str(err.value)
+
+
+def test_binary_artists_file_is_named(tmp_path):
+    csv = tmp_path / "artists.csv"
+    csv.write_bytes(b"\xff\xfe\x00artist\x00\x9c\x80")
+    data = smoke()
+    data["artists"]["file"] = str(csv)
+    with pytest.raises(AuditError, match="UTF-8") as err:
+        load_with(tmp_path, data)
+    assert str(csv) in str(err.value)
+
+
+def test_no_code_ever_trusts_remote_code():
+    """Trust boundary: no model load may run code from a repository."""
+    src = PROJECT_ROOT / "src" / "helpers"
+    offenders = [p.name for p in src.glob("*.py") if "trust_remote_code" in p.read_text()]
+    assert offenders == []
