@@ -158,3 +158,9 @@ def test_no_code_ever_trusts_remote_code():
     src = PROJECT_ROOT / "src" / "helpers"
     offenders = [p.name for p in src.glob("*.py") if "trust_remote_code" in p.read_text()]
     assert offenders == []
+
+
+@pytest.mark.parametrize("profile", sorted(p.name for p in PARAMS_DIR.glob("*.yaml")))
+def test_every_shipped_profile_loads(profile):
+    cfg = P.load(PARAMS_DIR / profile)
+    assert cfg.run == profile.removesuffix(".yaml")
