@@ -136,7 +136,12 @@ def write_report(params) -> None:
     for stage in STAGES:
         status = stages.get(stage, {}).get("status", "not run")
         nb = paths.notebooks / f"{stage}.ipynb"
-        link = f' — <a href="notebooks/{stage}.ipynb">executed notebook</a>' if nb.is_file() else ""
+        link = ""
+        if nb.is_file():
+            link = f' — executed notebook: <a href="notebooks/{stage}.html">HTML</a>, <a href="notebooks/{stage}.ipynb">ipynb</a>'
+            if not nb.with_suffix(".html").is_file():
+                link = f' — <a href="notebooks/{stage}.ipynb">executed notebook</a>'
+
         parts.append(f"<li>{stage}: {html.escape(status)}{link}</li>")
     parts.append("</ul><h2>Figures</h2>")
     parts += [_figure(p) for p in sorted(paths.figures.glob("*.png"))]

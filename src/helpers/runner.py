@@ -73,7 +73,22 @@ def execute_stage(params, params_file: Path, stage: str) -> Path:
                 where=str(out),
                 fix="read the error in the executed notebook, correct the cause and run again (finished images and embeddings are reused)",
             ) from None
+        finally:
+            _export_html(out)
     return out
+
+
+def _export_html(notebook: Path) -> None:
+    """An HTML copy of an executed notebook beside it, readable in any browser (the report links it)."""
+    if not notebook.is_file():
+        return
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from .run import write_text
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    write_text(notebook.with_suffix(".html"), body)
 
 
 def reproduce(params_file: str | Path, stages: list[str] | None = None, *, preflight: bool = True) -> Path:
