@@ -47,7 +47,7 @@ def test_output_contract(smoke_run):
         assert (root / rel).is_file(), rel
     for stage in STAGES:
         assert (root / "notebooks" / f"{stage}.ipynb").is_file()
-        assert "papermill" in (root / "notebooks" / f"{stage}.html").read_text()
+        assert "injected-parameters" in (root / "notebooks" / f"{stage}.html").read_text()  # papermill ran it
     record = json.loads((root / "run.json").read_text())
     assert record["weights"] == "random"
     assert {s: record["stages"][s]["status"] for s in STAGES} == dict.fromkeys(STAGES, "done")
