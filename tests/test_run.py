@@ -42,15 +42,46 @@ def test_stages_record_status_and_refuse_out_of_order(cfg):
     assert yaml.safe_load(cfg.paths.params_copy.read_text())["run"] == "record"
 
 
-def test_changed_params_are_refused_for_an_existing_run(cfg):
-    with run.stage(cfg, "01_selection"):
-        pass
-    data = cfg.model_dump()
-    data["validation"]["alpha"] = 0.01
-    changed = P.load(data)
-    with pytest.raises(AuditError, match="different params.*new 'run:' name"):
-        with run.stage(changed, "01_selection"):
+def _all_done(cfg):
+    from helpers.paths import STAGES
+
+    for name in STAGES:
+        with run.stage(cfg, name):
             pass
+
+
+def _changed(cfg, section, key, value):
+    data = cfg.model_dump()
+    data[section][key] = value
+    return P.load(data)
+
+
+def test_params_that_change_names_or_images_are_refused(cfg):
+    _all_done(cfg)
+    for section, key, value in (("generation", "steps", 3), ("selection", "min_images", 5), ("validation", "standin_per_artist", 4)):
+        with pytest.raises(AuditError, match=f"{section}.{key}: .* there, .* now.*new 'run:' name"):
+            with run.stage(_changed(cfg, section, key, value), "05_validation"):
+                pass
+    assert run.read_run(cfg.paths)["params_digest"] == cfg.digest()
+
+
+def test_later_params_make_their_stages_stale_and_rerunnable(cfg):
+    _all_done(cfg)
+    changed = _changed(cfg, "validation", "alpha", 0.01)
+    with run.stage(changed, "05_validation"):
+        pass
+    record = run.read_run(cfg.paths)
+    assert record["params_digest"] == changed.digest()
+    assert record["params_changes"][-1]["changed"] == ["validation.alpha"]
+    assert record["stages"]["05_validation"]["status"] == "done"
+    assert yaml.safe_load(cfg.paths.params_copy.read_text())["validation"]["alpha"] == 0.01
+
+    encoder = _changed(changed, "encoding", "batch_size", 7)
+    with pytest.raises(AuditError, match="needs stage 03_encoding.*'stale'"):
+        with run.stage(encoder, "04_classification"):
+            pass
+    stages = run.read_run(cfg.paths)["stages"]
+    assert [stages[s]["status"] for s in ("02_generation", "03_encoding", "05_validation")] == ["done", "stale", "stale"]
 
 
 def test_corrupt_run_json_is_reported(cfg):

@@ -129,17 +129,73 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+# The first stage that reads each params key (the most specific prefix wins). A change that reaches
+# 01_selection or 02_generation would mix names or images made under two settings: refused. A change
+# that first matters later makes that stage and the ones after it "stale", to be run again.
+_FIRST_READER = {
+    "run": 0, "seed": 0, "artists": 0, "selection": 0, "random_names": 0, "generation": 1,
+    "encoding": 2, "classification": 3, "validation": 4,
+    "validation.real_works_dir": 0, "validation.min_works": 0, "validation.max_works": 0,
+    "validation.skip_bad_files": 0, "validation.standin": 0, "validation.standin_per_artist": 1,
+}  # fmt: skip
+
+
+def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _first_reader(key: str) -> int | None:
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        stage = _FIRST_READER.get(".".join(parts[:n]))
+        if stage is not None:
+            return stage
+    return None  # e.g. description: read by no stage
+
+
+def _apply_changes(params: Params, record: dict, digest: str) -> None:
+    old, new = _flat(record.get("params", {})), _flat(params.model_dump())
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    readers = [r for r in map(_first_reader, changed) if r is not None]
+    first = min(readers, default=None)
+    if first is not None and first <= 1:
+        early = [k for k in changed if _first_reader(k) in (0, 1)]
+        shown = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in early)
+        raise AuditError(
+            f"run folder {params.paths.root} was made with other params that change its names or images ({shown})",
+            fix="give the run a new 'run:' name, or delete that folder (make clean-run RUN=" + params.run + ")",
+        )
+    record.setdefault("params_changes", []).append({"at": _now(), "changed": changed})
+    from . import models
+
+    record["params"], record["params_digest"] = params.model_dump(), digest
+    record["models"], record["weights"] = models.describe(params), params.weights
+    for stage in STAGES[first:] if first is not None else ():
+        if stage in record["stages"]:
+            record["stages"][stage]["status"] = "stale"
+    _write_params_copy(params)
+
+
+def _write_params_copy(params: Params) -> None:
+    import yaml
+
+    write_text(params.paths.params_copy, yaml.safe_dump(params.model_dump(), sort_keys=False, allow_unicode=True))
+
+
 def _record(params: Params) -> dict:
+    """The run record, created on first use; params changed since are checked (see ``_FIRST_READER``)."""
     from . import models
 
     record = read_run(params.paths)
     digest = params.digest()
-    if record.get("params_digest") not in (None, digest):
-        raise AuditError(
-            f"run folder {params.paths.root} was made with different params (digest "
-            f"{record['params_digest'][:12]} there, {digest[:12]} now)",
-            fix="give the run a new 'run:' name, or delete that folder (make clean-run RUN=" + params.run + ")",
-        )
+    if record and record.get("params_digest") != digest:
+        _apply_changes(params, record, digest)
     if not record:
         record = {
             "run": params.run,
@@ -152,6 +208,7 @@ def _record(params: Params) -> dict:
             "git_commit": _git_commit(),
             "stages": {},
         }
+        _write_params_copy(params)
     return record
 
 
@@ -162,13 +219,9 @@ def _save(paths: RunPaths, record: dict) -> None:
 
 def mark(params: Params, name: str, status: str, error: str | None = None) -> None:
     """Set one stage's status (``running``, ``done``, ``failed``) in ``run.json``."""
-    import yaml
-
     if name not in STAGES:
         raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
     record = _record(params)
-    if not params.paths.params_copy.exists():
-        write_text(params.paths.params_copy, yaml.safe_dump(params.model_dump(), sort_keys=False, allow_unicode=True))
     entry = record["stages"].setdefault(name, {})
     entry["status"] = status
     entry["started" if status == "running" else "finished"] = _now()
@@ -197,6 +250,8 @@ def require(params: Params, name: str) -> None:
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
     """Run a stage's work inside this block: checks the previous stage, then records running/done/failed."""
+    if params.paths.run_json.is_file():
+        _save(params.paths, _record(params))  # params changed since? mark the stages they make stale first
     require(params, name)
     mark(params, name, "running")
     try:
