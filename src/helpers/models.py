@@ -716,7 +716,7 @@ def _check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
             spec.model, revision=spec.revision, local_files_only=True, use_safetensors=None if spec.allow_pickle else True, **passed
         )
         return
-    except Exception:
+    except Exception:  # noqa: BLE001 - not (fully) in the local cache: ask the hub below
         pass
     try:
         info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
