@@ -164,3 +164,17 @@ def test_no_code_ever_trusts_remote_code():
 def test_every_shipped_profile_loads(profile):
     cfg = P.load(PARAMS_DIR / profile)
     assert cfg.run == profile.removesuffix(".yaml")
+
+
+def test_an_open_clip_architecture_without_weights_is_a_random_weights_run(tmp_path):
+    data = yaml.safe_load((PARAMS_DIR / "paper.yaml").read_text())
+    data["encoding"]["encoders"][0]["pretrained"] = None
+    assert P.load(data).weights == "random"
+    assert P.load("params/paper.yaml").weights == "pretrained"
+
+
+def test_tiny_generator_with_safety_checker_is_refused(tmp_path):
+    data = smoke()
+    data["generation"]["safety_checker"] = True
+    with pytest.raises(AuditError, match="tiny generators have no safety checker"):
+        load_with(tmp_path, data)

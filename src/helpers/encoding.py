@@ -322,8 +322,7 @@ def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
         "spec": params.encoder.model_dump(),
         "key": encoder.key,
         "dim": encoder.dim,
-        "weights": "random" if params.encoder.source == "tiny" or (
-            params.encoder.source == "open_clip" and params.encoder.pretrained is None) else "pretrained",
+        "weights": "random" if params.encoder.random_weights else "pretrained",
         "device": str(encoder.device),
         "precision": encoder.key.rsplit("|", 1)[-1],
         "checkpoint": encoder.checkpoint,

@@ -347,12 +347,6 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
     from diffusers import StableDiffusionPipeline
 
     dev, dtype = resolve_device(device or gen.device, gen.dtype)
-    if spec.source == "tiny" and gen.safety_checker:
-        raise AuditError(
-            "tiny generators have no safety checker",
-            where="generation.safety_checker",
-            fix="set it to false for the smoke profile",
-        )
     # allow_pickle: prefer safetensors, fall back to pickle (None); False would ignore safetensors files.
     kwargs: dict[str, Any] = {"use_safetensors": None if spec.allow_pickle else True, "dtype": dtype}
     if not gen.safety_checker:
@@ -625,7 +619,10 @@ def _pickle_encoder_error(spec: EncoderSpec, file: str) -> AuditError:
 
 
 def _check_local_encoder(folder: Path, spec: EncoderSpec) -> Path:
+    """The weights file of a ``local-dir:`` encoder folder, safetensors first (pickle only if allowed)."""
     where = "encoding.encoders[0].model"
+    if not folder.is_dir():
+        raise AuditError(f"{folder} does not exist", where=where, fix="save the model there first")
     if not (folder / "open_clip_config.json").is_file():
         raise AuditError(
             f"{folder} has no open_clip_config.json",
@@ -658,8 +655,6 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
     kwargs: dict[str, Any] = {"device": dev, "precision": "fp32"}
     if spec.source in ("local", "tiny"):
         folder = tiny_encoder_dir(spec.model) if spec.source == "tiny" else resolve_path(spec.model)
-        if spec.source == "local" and not folder.is_dir():
-            raise AuditError(f"{folder} does not exist", where="encoding.encoders[0].model", fix="save the model there first")
         weights = _check_local_encoder(folder, spec)
         name, ident = f"local-dir:{folder}", f"{spec.source}:{_file_sha256(weights)[:16]}"
         checkpoint: str | None = str(weights)
@@ -701,8 +696,6 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
 def _check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
     if spec.source == "tiny":
         _tiny_recipe("generator", spec.model)
-        if gen.safety_checker:
-            raise AuditError("tiny generators have no safety checker", where="generation.safety_checker", fix="set it to false")
         return
     if spec.source == "local":
         _check_local_generator(resolve_path(spec.model), spec, gen)
@@ -736,10 +729,7 @@ def _check_encoder(spec: EncoderSpec) -> None:
         _tiny_recipe("encoder", spec.model)
         return
     if spec.source == "local":
-        folder = resolve_path(spec.model)
-        if not folder.is_dir():
-            raise AuditError(f"{folder} does not exist", where="encoding.encoders[0].model", fix="save the model there first")
-        _check_local_encoder(folder, spec)
+        _check_local_encoder(resolve_path(spec.model), spec)
         return
     cfg = _open_clip_tag(spec)
     if cfg is not None:
@@ -783,9 +773,7 @@ def describe(params: Params) -> dict[str, Any]:
             cfg = {}
         e["hf_hub"] = cfg.get("hf_hub") or None
         e["quick_gelu"] = bool(cfg.get("quick_gelu"))
-    random_encoder = enc.source == "tiny" or (enc.source == "open_clip" and enc.pretrained is None)
-    weights = "random" if gen.source == "tiny" or random_encoder else "pretrained"
-    return {"generator": g, "encoder": e, "weights": weights}
+    return {"generator": g, "encoder": e, "weights": params.weights}
 
 
 def _cached_snapshot(repo: str, revision: str | None) -> tuple[str | None, str | None]:

@@ -102,6 +102,11 @@ class GeneratorSpec(_Section):
     """Weights load from safetensors only. ``true`` permits pickle ``.bin`` checkpoints, which can run
     code when loaded: only for checkpoints you trust."""
 
+    @property
+    def random_weights(self) -> bool:
+        """True for the small random-weight models built in code."""
+        return self.source == "tiny"
+
 
 class EncoderSpec(_Section):
     name: str = "clip-vit-l-14-openai"
@@ -111,6 +116,11 @@ class EncoderSpec(_Section):
     model: str = "ViT-L-14"
     pretrained: str | None = "openai"
     allow_pickle: bool = False
+
+    @property
+    def random_weights(self) -> bool:
+        """True for tiny models and for an open_clip architecture without a pretrained tag."""
+        return self.source == "tiny" or (self.source == "open_clip" and self.pretrained is None)
 
 
 class GenerationParams(_Section):
@@ -215,6 +225,12 @@ class Params(_Section):
     validation: ValidationParams = Field(default_factory=ValidationParams)
 
     @model_validator(mode="after")
+    def _tiny_has_no_safety_checker(self):
+        if self.generation.safety_checker and any(g.source == "tiny" for g in self.generation.generators):
+            raise ValueError("generation.safety_checker: tiny generators have no safety checker; set it to false")
+        return self
+
+    @model_validator(mode="after")
     def _one_of_each(self):
         for key, items in (
             ("generation.generators", self.generation.generators),
@@ -244,7 +260,7 @@ class Params(_Section):
     @property
     def weights(self) -> Literal["pretrained", "random"]:
         """``random`` when any model has random weights: such a run measures nothing about real models."""
-        return "random" if "tiny" in (self.generator.source, self.encoder.source) else "pretrained"
+        return "random" if self.generator.random_weights or self.encoder.random_weights else "pretrained"
 
     @property
     def paths(self) -> RunPaths:
