@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "stage",
+    "mark",
     "require",
     "read_run",
     "read_names",
     "read_real_works",
+    "resolve_in_run",
     "read_table",
     "atomic_write_bytes",
     "write_text",
@@ -179,17 +181,11 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
     for stage in STAGES[first:] if first is not None else ():
         if stage in record["stages"]:
             record["stages"][stage]["status"] = "stale"
-    _write_params_copy(params)
-
-
-def _write_params_copy(params: Params) -> None:
-    import yaml
-
-    write_text(params.paths.params_copy, yaml.safe_dump(params.model_dump(), sort_keys=False, allow_unicode=True))
 
 
 def _record(params: Params) -> dict:
-    """The run record, created on first use; params changed since are checked (see ``_FIRST_READER``)."""
+    """The run record (a new one when the run has none), with any params change since applied in memory
+    (see ``_FIRST_READER``); nothing is written until :func:`_save`."""
     from . import models
 
     record = read_run(params.paths)
@@ -208,13 +204,19 @@ def _record(params: Params) -> dict:
             "git_commit": _git_commit(),
             "stages": {},
         }
-        _write_params_copy(params)
     return record
 
 
-def _save(paths: RunPaths, record: dict) -> None:
+def _save(params: Params, record: dict) -> None:
+    """Write ``run.json``, and ``params.yaml`` (the params it records) when that differs."""
+    import yaml
+
     record["updated"] = _now()
-    write_json(paths.run_json, record)
+    write_json(params.paths.run_json, record)
+    text = yaml.safe_dump(record["params"], sort_keys=False, allow_unicode=True)
+    copy = params.paths.params_copy
+    if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
+        write_text(copy, text)
 
 
 def mark(params: Params, name: str, status: str, error: str | None = None) -> None:
@@ -222,6 +224,11 @@ def mark(params: Params, name: str, status: str, error: str | None = None) -> No
     if name not in STAGES:
         raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
     record = _record(params)
+    _set_status(record, name, status, error)
+    _save(params, record)
+
+
+def _set_status(record: dict, name: str, status: str, error: str | None = None) -> None:
     entry = record["stages"].setdefault(name, {})
     entry["status"] = status
     entry["started" if status == "running" else "finished"] = _now()
@@ -230,15 +237,15 @@ def mark(params: Params, name: str, status: str, error: str | None = None) -> No
         entry.pop("error", None)
     if error:
         entry["error"] = error
-    _save(params.paths, record)
 
 
-def require(params: Params, name: str) -> None:
+def require(params: Params, name: str, record: dict | None = None) -> None:
     """Refuse to run stage ``name`` unless the stage before it finished in this run folder."""
     before = _PREVIOUS.get(name)
     if before is None:
         return
-    status = read_run(params.paths).get("stages", {}).get(before, {}).get("status", "not run")
+    record = read_run(params.paths) if record is None else record
+    status = record.get("stages", {}).get(before, {}).get("status", "not run")
     if status != "done":
         raise AuditError(
             f"stage {name} needs stage {before}, whose status in run '{params.run}' is '{status}'",
@@ -250,10 +257,17 @@ def require(params: Params, name: str) -> None:
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
     """Run a stage's work inside this block: checks the previous stage, then records running/done/failed."""
-    if params.paths.run_json.is_file():
-        _save(params.paths, _record(params))  # params changed since? mark the stages they make stale first
-    require(params, name)
-    mark(params, name, "running")
+    if name not in STAGES:
+        raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
+    record = _record(params)  # params changed since? the stages they make stale are marked first
+    try:
+        require(params, name, record)
+    except AuditError:
+        if params.paths.run_json.is_file():  # keep what changed params made stale; create nothing to refuse
+            _save(params, record)
+        raise
+    _set_status(record, name, "running")
+    _save(params, record)
     try:
         yield params.paths
     except BaseException as exc:
