@@ -104,12 +104,12 @@ def _indices(pred: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarr
     return pred["name"].map(position).to_numpy(), pred["predicted"].map(position).to_numpy()
 
 
-def headline(pred: pd.DataFrame, names: list[str], params) -> dict:
-    """The group's numbers for summary.json: mean-over-names accuracy with bootstrap interval, pooled
-    accuracy, top-k accuracy, chance 1/K and the permutation p-value against label shuffling."""
+def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params) -> dict:
+    """The group's numbers for summary.json, from its predictions and its :func:`stats.accuracy_table`:
+    mean-over-names accuracy with bootstrap interval, pooled accuracy, top-k accuracy, chance 1/K and the
+    permutation p-value against label shuffling."""
     c = params.classification
     true, predicted = _indices(pred, names)
-    table = stats.accuracy_table(true, predicted, names, group=str(pred["group"].iloc[0]), interval=c.interval, confidence=c.confidence)
     low, high = stats.bootstrap_mean_ci(table["accuracy"].to_numpy(), n_boot=c.bootstrap, confidence=c.confidence, seed=params.seed)
     return {
         "n_names": len(names),
@@ -148,8 +148,9 @@ def run_stage(params) -> Result:
         names = emb.label_rows(group)["name"].tolist()
         pred = classify_group(emb, group, top_k=c.top_k)
         true, predicted = _indices(pred, names)
-        tables.append(stats.accuracy_table(true, predicted, names, group=group, interval=c.interval, confidence=c.confidence))
-        numbers[group] = headline(pred, names, params)
+        table = stats.accuracy_table(true, predicted, names, group=group, interval=c.interval, confidence=c.confidence)
+        tables.append(table)
+        numbers[group] = headline(pred, table, names, params)
         preds.append(pred)
         if group == "artists":
             artist_names = names
