@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import warnings
 from collections.abc import Sequence
@@ -22,7 +21,16 @@ import numpy as np
 from . import paths as _paths
 from .errors import AuditError
 from .params import Params, render_prompt
-from .run import atomic_write_bytes, write_table
+from .run import (
+    GROUPS,
+    atomic_write_bytes,
+    read_names,
+    read_real_works,
+    read_table,
+    resolve_in_run,
+    write_json,
+    write_table,
+)
 
 __all__ = [
     "EmbeddingCache",
@@ -172,19 +180,29 @@ def _read_keys(paths: Sequence[Path]) -> list[str]:
     return keys
 
 
-def _encode_images(encoder, paths, *, batch_size, num_workers, cache, progress):
-    import torch
-    from tqdm.auto import tqdm
+def _through_cache(keys: Sequence[str], items: Sequence, cache, dim: int, compute) -> np.ndarray:
+    """Vectors for ``keys`` (float32 ``[N, dim]``): cached ones from ``cache``, the rest from
+    ``compute({key: item})`` (each distinct key once), which returns ``{key: vector}``."""
+    found = cache.get(keys) if cache is not None else {}
+    todo: dict[str, Any] = {}
+    for k, item in zip(keys, items, strict=True):
+        if k not in found and k not in todo:
+            todo[k] = item
+    computed = compute(todo) if todo else {}
+    out = np.empty((len(keys), dim), dtype=np.float32)
+    for row, k in enumerate(keys):
+        out[row] = computed[k] if k in computed else found[k]
+    return out
 
+
+def _encode_images(encoder, paths, *, batch_size, num_workers, cache, progress):
     paths = [Path(p) for p in paths]
     keys = _read_keys(paths)
-    found = cache.get(keys) if cache is not None else {}
-    todo: dict[str, Path] = {}
-    for k, p in zip(keys, paths, strict=True):
-        if k not in found and k not in todo:
-            todo[k] = p
-    computed: dict[str, np.ndarray] = {}
-    if todo:
+
+    def compute(todo: dict[str, Path]) -> dict[str, np.ndarray]:
+        import torch
+        from tqdm.auto import tqdm
+
         todo_keys = list(todo)
         loader = torch.utils.data.DataLoader(
             _Images(list(todo.values()), todo_keys, encoder.preprocess),
@@ -194,26 +212,24 @@ def _encode_images(encoder, paths, *, batch_size, num_workers, cache, progress):
             pin_memory=encoder.device.type == "cuda",
             prefetch_factor=4 if num_workers else None,
         )
-        bar = tqdm(total=len(todo), unit="img", desc="encoding images", disable=not progress)
-        for idx, pixels, bad in loader:
-            if bad:
-                i, err = bad[0]
-                raise AuditError(
-                    f"cannot decode image {todo[todo_keys[i]]} ({err})",
-                    fix="restore or remove the file (for generated images: rerun 02_generation, which remakes it)",
-                )
-            vectors = encoder.encode_pixels(pixels).numpy().astype(np.float32, copy=False)
-            batch_keys = [todo_keys[i] for i in idx]
-            if cache is not None:
-                cache.put(batch_keys, vectors)
-            computed.update(zip(batch_keys, vectors, strict=True))
-            bar.update(len(idx))
-        bar.close()
-    dim = encoder.dim
-    out = np.empty((len(paths), dim), dtype=np.float32)
-    for row, k in enumerate(keys):
-        out[row] = computed[k] if k in computed else found[k]
-    return out, keys
+        computed: dict[str, np.ndarray] = {}
+        with tqdm(total=len(todo), unit="img", desc="encoding images", disable=not progress) as bar:
+            for idx, pixels, bad in loader:
+                if bad:
+                    i, err = bad[0]
+                    raise AuditError(
+                        f"cannot decode image {todo[todo_keys[i]]} ({err})",
+                        fix="restore or remove the file (for generated images: rerun 02_generation, which remakes it)",
+                    )
+                vectors = encoder.encode_pixels(pixels).numpy().astype(np.float32, copy=False)
+                batch_keys = [todo_keys[i] for i in idx]
+                if cache is not None:
+                    cache.put(batch_keys, vectors)  # per batch: an interrupted run keeps what it computed
+                computed.update(zip(batch_keys, vectors, strict=True))
+                bar.update(len(idx))
+        return computed
+
+    return _through_cache(keys, paths, cache, encoder.dim, compute), keys
 
 
 def encode_images(encoder, paths, *, batch_size: int = 64, num_workers: int = 2, cache: EmbeddingCache | None = None,
@@ -230,24 +246,20 @@ def encode_images(encoder, paths, *, batch_size: int = 64, num_workers: int = 2,
 def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache: EmbeddingCache | None = None) -> np.ndarray:
     """Embeddings (float32 ``[N, D]``, rows L2-normalised) of ``texts``; only texts missing from ``cache``
     are computed."""
-    keys = [text_key(t) for t in texts]
-    found = cache.get(keys) if cache is not None else {}
-    todo: dict[str, str] = {}
-    for k, t in zip(keys, texts, strict=True):
-        if k not in found and k not in todo:
-            todo[k] = t
-    computed: dict[str, np.ndarray] = {}
-    items = list(todo.items())
-    for start in range(0, len(items), batch_size):
-        chunk = items[start : start + batch_size]
-        vectors = encoder.encode_tokens(encoder.tokenizer([t for _, t in chunk])).numpy().astype(np.float32, copy=False)
-        computed.update(zip([k for k, _ in chunk], vectors, strict=True))
-    if cache is not None and computed:
-        cache.put(list(computed), np.stack(list(computed.values())))
-    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-    for row, k in enumerate(keys):
-        out[row] = computed[k] if k in computed else found[k]
-    return out
+
+    def compute(todo: dict[str, str]) -> dict[str, np.ndarray]:
+        computed: dict[str, np.ndarray] = {}
+        items = list(todo.items())
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            tokens = encoder.tokenizer([t for _, t in chunk])
+            vectors = encoder.encode_tokens(tokens).numpy().astype(np.float32, copy=False)
+            computed.update(zip([k for k, _ in chunk], vectors, strict=True))
+        if cache is not None:
+            cache.put(list(computed), np.stack(list(computed.values())))
+        return computed
+
+    return _through_cache([text_key(t) for t in texts], list(texts), cache, encoder.dim, compute)
 
 
 # -- the stage -----------------------------------------------------------------------------------------------
@@ -256,8 +268,6 @@ def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache:
 def _image_table(params: Params):
     """Every image the run embeds: imitations from the manifest, then the real works of real_works.csv."""
     import pandas as pd
-
-    from .run import read_real_works, read_table
 
     paths = params.paths
     manifest = read_table(paths.manifest, needs="02_generation")
@@ -279,7 +289,7 @@ def _label_table(params: Params, names: dict[str, list[str]]):
     import pandas as pd
 
     template = params.classification.label_template
-    rows = [(g, n, render_prompt(template, n)) for g in ("artists", "random_names") for n in names[g]]
+    rows = [(g, n, render_prompt(template, n)) for g in GROUPS for n in names[g]]
     df = pd.DataFrame(rows, columns=["group", "name", "text"])
     df.insert(0, "row", range(len(df)))
     return df
@@ -295,7 +305,6 @@ def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
     """Embed every image of ``images/manifest.csv`` and ``real_works.csv`` and every label prompt, and write
     ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``). Returns ``encoder.json``."""
     from .models import load_encoder
-    from .run import read_names, resolve_in_run, write_json
 
     paths = params.paths
     e = params.encoding
@@ -310,7 +319,7 @@ def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
     if changed:
         raise AuditError(
             f"{len(changed)} image(s) differ from the hash their manifest records, e.g. {changed[0]}",
-            fix="rerun 02_generation (it remakes changed images and rewrites the manifest)",
+            fix="rerun the stage that recorded them (02_generation for generated images, 01_selection for real works)",
         )
     label_vectors = encode_texts(encoder, labels["text"].tolist(), batch_size=max(e.batch_size, 256), cache=cache)
     out = paths.embeddings
@@ -329,5 +338,5 @@ def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
         "n_images": int(len(images)),
         "n_labels": int(len(labels)),
     }
-    write_json(out / "encoder.json", json.loads(json.dumps(info, default=str)))
+    write_json(out / "encoder.json", info)
     return info
