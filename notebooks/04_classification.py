@@ -81,6 +81,7 @@ fig
 # Mean accuracy when only *n* images per artist are used (seeded subsamples).
 
 # %%
-fig = plots.sample_size_curve(res.curve, title=f"{cfg.run}: accuracy vs images per artist", weights=cfg.weights)
+fig = plots.sample_size_curve(res.curve, chance=a["chance"], title=f"{cfg.run}: accuracy vs images per artist",
+                              weights=cfg.weights)
 plots.save(fig, cfg.paths.figures / "sample_size.png")
 fig

@@ -64,9 +64,8 @@ def accuracy_bars(
     err = np.vstack([acc - table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float) - acc])
     ax.bar(x, acc, color="#4c72b0", width=0.8, label="accuracy (bar) and interval")
     ax.errorbar(x, acc, yerr=np.clip(err, 0, None), fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-    ax.axhline(
-        acc.mean(), color="#4c72b0", linestyle="-", linewidth=1.2, label=f"mean over names = {acc.mean():.3f}"
-    )
+    mean = stats.mean_accuracy(table)
+    ax.axhline(mean, color="#4c72b0", linestyle="-", linewidth=1.2, label=f"mean over names = {mean:.3f}")
     ax.axhline(chance, color="black", linestyle="--", linewidth=1.2, label=f"chance = {chance:.3f}")
     if random_names is not None:
         baseline = (
@@ -280,7 +279,7 @@ def selection_counts(
     counts = pd.to_numeric(table["caption_count"], errors="coerce").fillna(0).to_numpy(float)
     order = np.argsort(-counts, kind="stable")
     n = len(order)
-    fig, ax = _figure(min(max(8.0, 0.18 * n + 2), 30.0), 5.0, title=title, weights=weights, note=note)
+    fig, ax = _figure(min(max(6.0, 0.18 * n + 2), 30.0), 5.0, title=title, weights=weights, note=note)
     chosen = table["selected"].astype(bool).to_numpy()[order]
     colours = np.where(chosen, "#1b9e77", "#bbbbbb")
     ax.bar(np.arange(n), counts[order] + 1, color=colours)
@@ -322,7 +321,7 @@ def image_grid(
         for name in list(dict.fromkeys(g["name"]))[:names_per_group]:
             label = f"{group}:\n{name if len(name) <= 24 else name[:23] + '…'}"
             rows.append((label, g[g["name"] == name].sort_values("index")["path"].tolist()[:per_name]))
-    fig, single = _figure(max(1.6 * per_name + 2.5, 8.0), 1.6 * len(rows), title=title, weights=weights, note=note)
+    fig, single = _figure(1.6 * per_name + 2.5, 1.6 * len(rows), title=title, weights=weights, note=note)
     single.remove()  # the grid replaces the single axes; the header texts stay
     axes = fig.subplots(len(rows), per_name, squeeze=False)
     for r, (name, paths) in enumerate(rows):

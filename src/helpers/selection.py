@@ -1052,9 +1052,6 @@ def _fetch(
     return {(a, u): status.get(f, "not attempted (img2dataset shard failed)") for a, u, f in todo}
 
 
-# -- command line ---------------------------------------------------------------------------------------
-
-
 # -- stage 01 -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StageResult:
@@ -1122,6 +1119,9 @@ def run_stage(params) -> StageResult:
     write_table(baseline, paths.random_names_csv)
     works, excluded = validation.prepare_real_works(params, artists)
     return StageResult(table, artists, baseline, works, excluded, note)
+
+
+# -- command line ---------------------------------------------------------------------------------------
 
 
 def _parser() -> argparse.ArgumentParser:
