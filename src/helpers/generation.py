@@ -215,7 +215,8 @@ def _tmp_path(path: Path) -> Path:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write through ``.<name>.tmp`` in the same folder, fsync, rename. One writer per path: the temporary
-    name is fixed, so a file left by a killed process is overwritten or removed by the next run."""
+    name is fixed, so a file left by a killed process is overwritten or removed by the next run (unlike
+    :func:`helpers.run.atomic_write_bytes`, whose unique temporary names suit files with several writers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_path(path)
     with open(tmp, "wb") as fh:
