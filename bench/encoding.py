@@ -66,7 +66,7 @@ def main() -> None:
     from PIL import Image
 
     from helpers import encoding, models
-    from helpers.params import EncoderSpec
+    from helpers.schema import EncoderSpec
 
     enc = models.load_encoder(EncoderSpec(name="bench", source="open_clip", model=ns.model, pretrained=None),
                               device="cpu", dtype="float32")  # fmt: skip

@@ -45,10 +45,10 @@ def main() -> None:
 
     import torch
 
-    from helpers import generation, models
-    from helpers import params as P
+    from helpers import generation, models, schema
+    from helpers.paths import RunPaths
 
-    params = P.load({
+    params = schema.load({
         "run": "bench-generation",
         "generation": {"generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
                        "images_per_name": ns.images, "height": ns.size, "width": ns.size, "steps": ns.steps,
@@ -59,9 +59,13 @@ def main() -> None:
     g = params.generation
     names = {"artists": [f"Artist Number {i}" for i in range(ns.names)],
              "random_names": [f"Random Person {i}" for i in range(ns.names)]}  # fmt: skip
-    jobs = generation.plan(params, names)
+    config = params.configurations[0]
+    jobs = generation.imitation_jobs(params, config, names)
     batches = [jobs[i : i + g.batch_size] for i in range(0, len(jobs), g.batch_size)]
-    pipe = models.load_pipeline(params.generator, g)
+    pipe = models.load_pipeline(config.generator, g)
+
+    def generate(root: Path, pipeline) -> dict:
+        return generation.generate(g, config, jobs, root, RunPaths(root).images(), pipeline=pipeline, progress=False)
 
     def raw(threads: int) -> float:
         before = torch.get_num_threads()
@@ -99,7 +103,7 @@ def main() -> None:
             root = Path(tmp) / f"run{next(runs)}"
             timed = Timed(pipe)
             start = time.perf_counter()
-            generation.generate(params, jobs, root, pipeline=timed, progress=False)
+            generate(root, timed)
             took = time.perf_counter() - start
             inside.append((took - timed.seconds) / timed.seconds)
             return took
@@ -112,7 +116,7 @@ def main() -> None:
             t_raw_all.append(raw(torch.get_num_threads()))
         root = Path(tmp) / "run0"
         start = time.perf_counter()
-        skipped = generation.generate(params, jobs, root, pipeline=pipe, progress=False)
+        skipped = generate(root, pipe)
         t_skip = time.perf_counter() - start
         assert skipped["generated"] == 0
 

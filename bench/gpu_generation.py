@@ -84,8 +84,8 @@ def build(folder: Path, configs: dict, device: str, dtype) -> None:
         vae = AutoencoderKL(**configs["vae"])
         text = CLIPTextModel(CLIPTextConfig(**configs["text_encoder"]))
     pipe = StableDiffusionPipeline(
-        unet=unet, vae=vae, text_encoder=text, tokenizer=models._clip_tokenizer(folder / "_tok"),
-        scheduler=PNDMScheduler(**models.SD15_SCHEDULER), safety_checker=None, feature_extractor=None,
+        unet=unet, vae=vae, text_encoder=text, tokenizer=models.clip_tokenizer(folder / "_tok"),
+        scheduler=PNDMScheduler(**models.tiny_configs()["tiny-sd"]["scheduler"]), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
     )  # fmt: skip
     if dtype != torch.float32:
@@ -119,12 +119,12 @@ def main() -> None:
     from diffusers import StableDiffusionPipeline
     from diffusers.utils import logging as dlog
 
-    from helpers import generation, models
-    from helpers import params as P
+    from helpers import generation, models, schema
+    from helpers.paths import RunPaths
 
     dlog.disable_progress_bar()
     if ns.tiny:
-        tiny = models.TINY_GENERATORS["tiny-sd"]
+        tiny = models.tiny_configs()["tiny-sd"]
         configs, size, steps = {"unet": tiny["unet"], "vae": tiny["vae"], "text_encoder": tiny["text_encoder"]}, 64, 2
     else:
         configs, size, steps = {"unet": SD15_UNET, "vae": SD15_VAE, "text_encoder": SD15_TEXT}, 512, 50
@@ -163,7 +163,7 @@ def main() -> None:
             torch.cuda.reset_peak_memory_stats()
 
         # -- the project's path: load_pipeline + generate ---------------------------------------------------
-        params = P.load({
+        params = schema.load({
             "run": "bench-gpu",
             "generation": {
                 "generators": [{"name": "sd15-random", "source": "local", "model": str(folder)}],
@@ -175,16 +175,21 @@ def main() -> None:
             "validation": {"real_works_dir": None, "standin": True},
         })  # fmt: skip
         t0 = time.perf_counter()
-        pipe = models.load_pipeline(params.generator, params.generation)
+        config = params.configurations[0]
+        pipe = models.load_pipeline(config.generator, params.generation)
         t_load = time.perf_counter() - t0
         attn_fast = type(next(iter(pipe.unet.attn_processors.values()))).__name__
-        warm = generation.plan(params, {"artists": ["Warm Up"]})
+        def generate(jobs, root):
+            return generation.generate(params.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe,
+                                       progress=False)  # fmt: skip
+
+        warm = generation.imitation_jobs(params, config, {"artists": ["Warm Up"]})
         t0 = time.perf_counter()
-        generation.generate(params, warm, tmp / "warm", pipeline=pipe, progress=False)
+        generate(warm, tmp / "warm")
         t_warm = time.perf_counter() - t0
-        jobs = generation.plan(params, {"artists": [f"Artist {i}" for i in range(ns.batches)]})
+        jobs = generation.imitation_jobs(params, config, {"artists": [f"Artist {i}" for i in range(ns.batches)]})
         t0 = time.perf_counter()
-        stats = generation.generate(params, jobs, tmp / "run", pipeline=pipe, progress=False)
+        stats = generate(jobs, tmp / "run")
         t_fast = time.perf_counter() - t0
         assert stats["generated"] == len(jobs)
         peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")

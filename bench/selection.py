@@ -1,4 +1,4 @@
-"""Benchmark of the caption scanner behind :func:`helpers.selection.count_mentions` (not a test).
+"""Benchmark of the caption scanner behind :func:`helpers.metadata.count_mentions` (not a test).
 
 Makes (once, cached under ``outputs/.cache/bench/``) a LAION-like parquet set of synthetic captions drawn
 from a random vocabulary, with Zipf-distributed mentions of synthetic artist names, about 6% non-ASCII
@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from helpers.metadata import count_mentions
 from helpers.paths import CACHE_DIR
-from helpers.selection import count_mentions
 
 _VERSION = 2  # bump when the generator changes, so the cache is rebuilt
 _FILES = 8

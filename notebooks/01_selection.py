@@ -37,18 +37,17 @@ params_file = "params/smoke.yaml"
 # %%
 from IPython.display import display
 
-from helpers import params as P
-from helpers import plots, report, run, selection
+from helpers import provenance, record, schema, selection
 
-cfg = P.load(params_file)
-report.print_caveats(cfg)
+params = schema.load(params_file)
+provenance.print_caveats(params)
 
 # %% [markdown]
 # ## Count, select, draw the baseline
 
 # %%
-with run.stage(cfg, "01_selection"):
-    result = selection.run_stage(cfg)
+with record.stage(params, "01_selection"):
+    result = selection.run_stage(params)
 print(f"{len(result.artists)} artists selected out of {len(result.table)} candidates; "
       f"{len(result.random_names)} random names drawn")
 
@@ -57,11 +56,7 @@ print(f"{len(result.artists)} artists selected out of {len(result.table)} candid
 # The dashed line is the threshold: an artist needs strictly more captions than `selection.min_images`.
 
 # %%
-fig = plots.selection_counts(result.table, min_images=cfg.selection.min_images,
-                             title=f"{cfg.run}: caption mentions per candidate", weights=cfg.weights,
-                             note=result.note)
-plots.save(fig, cfg.paths.figures / "selection_counts.png")
-fig
+result.figures["selection_counts"]
 
 # %% [markdown]
 # ## Selected artists
@@ -87,7 +82,7 @@ display(result.table.loc[~result.table["selected"], ["artist", "caption_count", 
 display(result.random_names.head(10))
 print(f"real works: {len(result.real_works)} files for "
       f"{result.real_works['artist'].nunique() if len(result.real_works) else 0} artists"
-      + (" (stand-ins are made in 02_generation)" if cfg.validation.standin else ""))
+      + (" (stand-ins are made in 02_generation)" if params.validation.standin else ""))
 display(result.excluded_validation)
 
 # %% [markdown]

@@ -31,16 +31,20 @@ params_file = "params/smoke.yaml"
 #   name, size, steps, guidance, scheduler, batch size, precision) and `validation.standin`.
 
 # %%
-from helpers import generation, plots, report, run
-from helpers import params as P
+from helpers import generation, provenance, record, schema, selection
 
-cfg = P.load(params_file)
-report.print_caveats(cfg)
+params = schema.load(params_file)
+provenance.print_caveats(params)
+
+# %% [markdown]
+# ## Generate
+# Stage 02 reads the names stage 01 chose (`artists.csv`, `random_names.csv`).
 
 # %%
-with run.stage(cfg, "02_generation"):
-    manifest = generation.run_stage(cfg)
-manifest.groupby("group").size().rename("images")
+names = selection.read_names(params.paths)
+with record.stage(params, "02_generation"):
+    result = generation.run_stage(params, names)
+result.counts()
 
 # %% [markdown]
 # ## What the imitations look like
@@ -48,6 +52,4 @@ manifest.groupby("group").size().rename("images")
 # the pipeline ran, but no model was asked anything.
 
 # %%
-fig = plots.image_grid(manifest, cfg.paths.root, title=f"{cfg.run}: generated images", weights=cfg.weights)
-plots.save(fig, cfg.paths.figures / "generated_examples.png")
-fig
+result.figures["generated_examples"]

@@ -30,17 +30,23 @@ params_file = "params/smoke.yaml"
 #   pretrained tag, batch size, workers, precision) and `classification.label_template`.
 
 # %%
-from helpers import encoding, plots, report, run
-from helpers import params as P
-from helpers.classification import read_embeddings
+from helpers import encoding, generation, provenance, record, schema, selection
 
-cfg = P.load(params_file)
-report.print_caveats(cfg)
+params = schema.load(params_file)
+provenance.print_caveats(params)
+
+# %% [markdown]
+# ## Embed
+# Stage 03 reads the names and real works of stage 01 and the images of stage 02.
 
 # %%
-with run.stage(cfg, "03_encoding"):
-    encoding.run_stage(cfg)
-emb = read_embeddings(cfg.paths.embeddings)
+names = selection.read_names(params.paths)
+real_works = selection.read_real_works(params.paths)
+manifests = generation.read_manifests(params)
+standins = generation.read_standins(params.paths)
+with record.stage(params, "03_encoding"):
+    result = encoding.run_stage(params, names, manifests, real_works, standins)
+emb = next(iter(result.embeddings.values()))
 print(f"{len(emb.images)} images and {len(emb.labels)} label prompts, dimension {emb.image_vectors.shape[1]}")
 emb.images.groupby(["kind", "group"]).size().rename("images")
 
@@ -50,8 +56,4 @@ emb.images.groupby(["kind", "group"]).size().rename("images")
 # model imitates styles, images of one artist cluster.
 
 # %%
-fig = plots.embedding_map(emb.image_vectors[emb.rows("imitation", "artists").index],
-                          emb.rows("imitation", "artists")["name"].tolist(),
-                          title=f"{cfg.run}: imitations, first two principal components", weights=cfg.weights)
-plots.save(fig, cfg.paths.figures / "embedding_map.png")
-fig
+result.figures["embedding_map"]

@@ -34,25 +34,26 @@ params_file = "params/smoke.yaml"
 #   confidence, bootstrap and permutation counts, sample-size repeats).
 
 # %%
-import pandas as pd
 from IPython.display import display
 
-from helpers import classification, plots, report, run
-from helpers import params as P
+from helpers import classification, encoding, provenance, record, report, schema
 
-cfg = P.load(params_file)
-report.print_caveats(cfg)
+params = schema.load(params_file)
+provenance.print_caveats(params)
+
+# %% [markdown]
+# ## Classify
+# Stage 04 reads the embeddings of stage 03.
 
 # %%
-with run.stage(cfg, "04_classification"):
-    res = classification.run_stage(cfg)
-a, r = res.numbers["artists"], res.numbers["random_names"]
-display(pd.DataFrame({
-    "this run": [a["accuracy"], r["accuracy"], a["chance"]],
-    "paper": [report.PAPER["accuracy"], report.PAPER["accuracy_random_names"], report.PAPER["chance"]],
-}, index=["mean top-1 accuracy, artists", "mean top-1 accuracy, random names", "chance 1/K"]).style.format("{:.1%}"))
-print(f"artists: {a['accuracy']:.1%} [{a['accuracy_ci_low']:.1%}, {a['accuracy_ci_high']:.1%}], "
-      f"permutation p = {a['permutation_p']:.3g}")
+embeddings = encoding.read_all_embeddings(params)
+with record.stage(params, "04_classification"):
+    result = classification.run_stage(params, embeddings)
+headline = result.first.headline
+display(report.against_paper(headline))
+artists = headline["artists"]
+print(f"artists: {artists['accuracy']:.1%} [{artists['accuracy_ci_low']:.1%}, {artists['accuracy_ci_high']:.1%}], "
+      f"permutation p = {artists['permutation_p']:.3g}")
 
 # %% [markdown]
 # ## Accuracy per artist
@@ -60,28 +61,18 @@ print(f"artists: {a['accuracy']:.1%} [{a['accuracy_ci_low']:.1%}, {a['accuracy_c
 # accuracy.
 
 # %%
-art = res.accuracy[res.accuracy["group"] == "artists"]
-fig = plots.accuracy_bars(art, chance=a["chance"], random_names=r["accuracy"],
-                          title=f"{cfg.run}: top-1 accuracy per artist", weights=cfg.weights)
-plots.save(fig, cfg.paths.figures / "accuracy_per_artist.png")
-fig
+result.figures["accuracy_per_artist"]
 
 # %% [markdown]
 # ## Who is mistaken for whom
 # Rows are the prompted artist, columns the predicted one, ordered by accuracy.
 
 # %%
-fig = plots.confusion_heatmap(res.confusion, res.artist_names, title=f"{cfg.run}: confusion matrix",
-                              weights=cfg.weights)
-plots.save(fig, cfg.paths.figures / "confusion.png")
-fig
+result.figures["confusion"]
 
 # %% [markdown]
 # ## How many images per artist are enough?
 # Mean accuracy when only *n* images per artist are used (seeded subsamples).
 
 # %%
-fig = plots.sample_size_curve(res.curve, chance=a["chance"], title=f"{cfg.run}: accuracy vs images per artist",
-                              weights=cfg.weights)
-plots.save(fig, cfg.paths.figures / "sample_size.png")
-fig
+result.figures["sample_size"]

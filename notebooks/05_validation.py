@@ -33,44 +33,43 @@ params_file = "params/smoke.yaml"
 # %%
 from IPython.display import display
 
-from helpers import params as P
-from helpers import plots, report, run, validation
+from helpers import encoding, provenance, record, report, schema, selection, validation
 
-cfg = P.load(params_file)
-report.print_caveats(cfg)
+params = schema.load(params_file)
+provenance.print_caveats(params)
+
+# %% [markdown]
+# ## Validate
+# Stage 05 reads the embeddings of stage 03 and the artists stage 01 could not find enough real works for.
 
 # %%
-with run.stage(cfg, "05_validation"):
-    table, long, excluded = validation.run_stage(cfg)
-    summary = report.write_summary(cfg, validation.numbers(cfg, table, excluded))
-print(f"significant after {cfg.validation.correction} correction: "
+embeddings = encoding.read_all_embeddings(params)
+excluded = selection.read_excluded(params.paths)
+with record.stage(params, "05_validation"):
+    result = validation.run_stage(params, embeddings, excluded)
+    summary = report.write_summary(params)
+print(f"significant after {params.validation.correction} correction: "
       f"{summary['fraction_significant']:.0%} of {summary['n_validated']} artists "
       f"(paper: {report.PAPER['fraction_significant']:.0%}); {summary['n_excluded_validation']} excluded")
-display(table)
+display(result.first.table)
 
 # %% [markdown]
 # ## Own versus other imitations
 # For each artist, the scores of their own imitations against those of everyone else's.
 
 # %%
-note = report.STANDIN_NOTE if cfg.validation.standin else None
-fig = plots.own_other_distributions(long, title=f"{cfg.run}: real works vs imitations", weights=cfg.weights, note=note)
-plots.save(fig, cfg.paths.figures / "own_vs_other.png")
-fig
+result.figures["own_vs_other"]
 
 # %% [markdown]
 # ## p-values against the corrected threshold
 
 # %%
-fig = plots.sorted_pvalues(table, alpha=cfg.validation.alpha, correction=cfg.validation.correction,
-                           title=f"{cfg.run}: validation p-values", weights=cfg.weights, note=note)
-plots.save(fig, cfg.paths.figures / "pvalues.png")
-fig
+result.figures["pvalues"]
 
 # %% [markdown]
 # ## Artists not validated
 # Artists without enough real works are listed, never dropped silently.
 
 # %%
-display(excluded)
+display(result.first.excluded)
 summary

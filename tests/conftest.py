@@ -83,10 +83,10 @@ def tiny_dict():
 @pytest.fixture
 def tiny_params(outputs_dir):
     """Factory like :func:`tiny_dict`, returning validated Params whose run folder is in ``outputs_dir``."""
-    from helpers import params
+    from helpers import schema
 
     def make(run: str = "tiny", **overrides):
-        return params.load(_tiny_dict(run, **overrides))
+        return schema.load(_tiny_dict(run, **overrides))
 
     return make
 

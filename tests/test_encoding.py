@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers import encoding, models
 from helpers.errors import AuditError
-from helpers.params import EncoderSpec
+from helpers.schema import EncoderSpec
 
 TINY_ENC = EncoderSpec(name="tiny-clip", source="tiny", model="tiny-clip", pretrained=None)
 
@@ -136,14 +136,24 @@ def test_bfloat16_autocast_on_cpu_is_close(encoder, images):
     assert b.dtype == np.float32 and np.all(np.sum(a * b, axis=1) > 0.99)
 
 
+def _stage(cfg, names):
+    from helpers import generation
+    from helpers.selection import REAL_WORKS_COLUMNS
+
+    real_works = pd.DataFrame(columns=list(REAL_WORKS_COLUMNS))  # stand-ins only
+    return encoding.run_stage(cfg, names, generation.read_manifests(cfg), real_works,
+                              generation.read_standins(cfg.paths), progress=False)  # fmt: skip
+
+
 def test_run_stage_writes_the_documented_files(tiny_params, write_names):
     from helpers import generation
-    from helpers.classification import read_embeddings
 
     cfg = tiny_params("encode")
-    write_names(cfg.paths, ["Claude Monet", "NA"], ["John Smith"])
-    generation.run_stage(cfg, progress=False)
-    info = encoding.run_stage(cfg, progress=False)
+    names = {"artists": ["Claude Monet", "NA"], "random_names": ["John Smith"]}
+    write_names(cfg.paths, names["artists"], names["random_names"])
+    generation.run_stage(cfg, names, progress=False)
+    result = _stage(cfg, names)
+    info = result.embeddings[None].encoder
     out = cfg.paths.embeddings
     images = pd.read_csv(out / "images.csv", dtype=str, keep_default_na=False)
     labels = pd.read_csv(out / "labels.csv", dtype=str, keep_default_na=False)
@@ -158,9 +168,12 @@ def test_run_stage_writes_the_documented_files(tiny_params, write_names):
     assert iv.shape == (10, 32) and lv.shape == (3, 32) and iv.dtype == np.float32
     enc = json.loads((out / "encoder.json").read_text())
     assert enc["dim"] == 32 and enc["weights"] == "random" and enc["key"] == info["key"]
-    emb = read_embeddings(out)  # the reader of stage 04 accepts it
+    emb = encoding.read_embeddings(cfg.paths)  # the reader gives back what the stage returned
     assert len(emb.images) == 10
-    manifest = pd.read_csv(cfg.paths.manifest, dtype=str, keep_default_na=False)
+    np.testing.assert_array_equal(emb.image_vectors, result.embeddings[None].image_vectors)
+    assert emb.images.equals(result.embeddings[None].images.astype({"row": "Int64", "index": "Int64"}).astype({"path": str}))
+    assert result.figures["embedding_map"].path == cfg.paths.figure("embedding_map")
+    manifest = pd.read_csv(cfg.paths.images().manifest, dtype=str, keep_default_na=False)
     (cfg.paths.root / manifest["path"][0]).write_bytes((cfg.paths.root / manifest["path"][1]).read_bytes())
     with pytest.raises(AuditError, match="hash their manifest records"):
-        encoding.run_stage(cfg, progress=False)
+        _stage(cfg, names)

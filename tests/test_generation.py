@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import generation, models
-from helpers import params as P
+from helpers import generation, models, schema
 from helpers.errors import AuditError
-from helpers.paths import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT, RunPaths
 
 ARTISTS = ["Claude Monet", "NA", "Zdzisław Beksiński"]
 RANDOM = ["John Smith", "Zoë Ünïcode", "Mary Jones"]
@@ -32,6 +31,20 @@ def digests(root: Path) -> dict[str, str]:
             if p.is_file() and p.name != "generation.json":
                 out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def plan(cfg, names, *, namespace="imitation", count=None):
+    """The jobs of the run's only generation setting (stand-ins go under real_standin/)."""
+    if namespace == "standin":
+        return generation.standin_jobs(cfg.model_copy(update={"validation": cfg.validation.model_copy(
+            update={"standin_per_artist": count or cfg.validation.standin_per_artist})}), names["real"])  # fmt: skip
+    return generation.imitation_jobs(cfg, cfg.configurations[0], names)
+
+
+def generate(cfg, jobs, root, **kw):
+    """Make ``jobs`` under ``root`` with the settings recorded beside the images they belong to."""
+    images = RunPaths(Path(root)).standins if jobs[0].path.startswith("real_standin/") else RunPaths(Path(root)).images()
+    return generation.generate(cfg.generation, cfg.configurations[0], jobs, root, images, **kw)
 
 
 def temp_files(root: Path) -> list[Path]:
@@ -60,8 +73,8 @@ def cfg_dict():
 
 @pytest.fixture(scope="module")
 def pipeline(cfg_dict):
-    cfg = P.load(cfg_dict())
-    return models.load_pipeline(cfg.generator, cfg.generation)
+    cfg = schema.load(cfg_dict())
+    return models.load_pipeline(cfg.configurations[0].generator, cfg.generation)
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +86,8 @@ def reference(pipeline, tmp_path_factory):
         key = cfg.digest()
         if key not in made:
             root = tmp_path_factory.mktemp("reference")
-            jobs = generation.plan(cfg, names)
-            generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
-            standins = generation.plan(cfg, {"real": names["artists"]}, namespace="standin",
-                                       count=cfg.validation.standin_per_artist)  # fmt: skip
-            generation.generate(cfg, standins, root, pipeline=pipeline, progress=False)
+            generate(cfg, plan(cfg, names), root, pipeline=pipeline, progress=False)
+            generate(cfg, plan(cfg, {"real": names["artists"]}, namespace="standin"), root, pipeline=pipeline, progress=False)
             made[key] = (root, digests(root))
         return made[key]
 
@@ -114,8 +124,8 @@ def test_seeds_are_deterministic_and_namespaces_disjoint():
 
 
 def test_plan_order_paths_and_prompts(cfg_dict):
-    cfg = P.load(cfg_dict())
-    jobs = generation.plan(cfg, NAMES)
+    cfg = schema.load(cfg_dict())
+    jobs = plan(cfg, NAMES)
     assert len(jobs) == 4 * 2
     assert [(j.group, j.name, j.index) for j in jobs[:3]] == [
         ("artists", "Claude Monet", 0), ("artists", "Claude Monet", 1), ("artists", "NA", 0)]  # fmt: skip
@@ -123,7 +133,7 @@ def test_plan_order_paths_and_prompts(cfg_dict):
     assert j.prompt == "Artwork from Claude Monet" and j.template == "Artwork from {artist}"
     assert j.path.startswith("images/artists/claude-monet-") and j.path.endswith("/000.png")
     assert j.seed == generation.image_seed(7, "imitation", "artists", "Claude Monet", "Artwork from {artist}", 0)
-    stand = generation.plan(cfg, {"real": ["NA"]}, namespace="standin", count=3)
+    stand = plan(cfg, {"real": ["NA"]}, namespace="standin", count=3)
     assert [s.path.split("/")[0] for s in stand] == ["real_standin"] * 3 and stand[2].path.endswith("/002.png")
     assert not {s.seed for s in stand} & {j.seed for j in jobs}
 
@@ -132,22 +142,22 @@ def test_plan_order_paths_and_prompts(cfg_dict):
 
 
 def test_rerun_skips_and_damaged_images_are_remade_byte_identically(cfg_dict, pipeline, reference, tmp_path):
-    cfg = P.load(cfg_dict())
+    cfg = schema.load(cfg_dict())
     ref_root, ref = reference(cfg, NAMES)
     root = tmp_path / "run"
-    jobs = generation.plan(cfg, NAMES)
-    first = generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    jobs = plan(cfg, NAMES)
+    first = generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     assert first["generated"] == len(jobs)
     assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
         k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
-    assert generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == 0
+    assert generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == 0
 
     deleted, truncated = root / jobs[0].path, root / jobs[7].path
     deleted.unlink()
     truncated.write_bytes(truncated.read_bytes()[:-40])
     stale = root / Path(jobs[4].path).with_name(".001.png.tmp")
     stale.write_bytes(b"half an image")
-    again = generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    again = generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     assert again == {"generated": 3 + 2, "skipped": 3, "seconds": again["seconds"]}  # batches 0 and 2 remade
     assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
         k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
@@ -160,62 +170,62 @@ def test_rerun_skips_and_damaged_images_are_remade_byte_identically(cfg_dict, pi
 
 
 def test_image_from_other_settings_is_not_taken_as_done(cfg_dict, pipeline, tmp_path):
-    cfg = P.load(cfg_dict())
-    jobs = generation.plan(cfg, {"artists": ["NA"]})
+    cfg = schema.load(cfg_dict())
+    jobs = plan(cfg, {"artists": ["NA"]})
     root = tmp_path / "run"
-    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     from PIL import Image
 
     with Image.open(root / jobs[0].path) as img:
         img.save(root / jobs[0].path)  # same pixels, no fingerprint
-    assert generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == len(jobs)
+    assert generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == len(jobs)
 
 
 @pytest.mark.parametrize(("key", "value"), [("steps", 3), ("guidance_scale", 5.0), ("scheduler", "ddim"), ("height", 72),
                                             ("negative_prompt", "blurry"), ("batch_size", 2)])  # fmt: skip
 def test_changed_setting_is_refused_naming_it(cfg_dict, pipeline, tmp_path, key, value):
     root = tmp_path / "run"
-    cfg = P.load(cfg_dict())
-    generation.generate(cfg, generation.plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
-    changed = P.load(cfg_dict(**{key: value}))
+    cfg = schema.load(cfg_dict())
+    generate(cfg, plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
+    changed = schema.load(cfg_dict(**{key: value}))
     with pytest.raises(AuditError) as err:
-        generation.generate(changed, generation.plan(changed, {"artists": ["NA"]}), root, pipeline=pipeline)
+        generate(changed, plan(changed, {"artists": ["NA"]}), root, pipeline=pipeline)
     line = str(err.value)
     assert key in line and "new 'run:' name" in line and "delete" in line and "\n" not in line
 
 
 def test_changed_seed_or_template_is_refused(cfg_dict, pipeline, tmp_path):
     root = tmp_path / "run"
-    cfg = P.load(cfg_dict())
-    generation.generate(cfg, generation.plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
+    cfg = schema.load(cfg_dict())
+    generate(cfg, plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
     for change, word in (({"seed": 8}, "run_seed"), ({"generation": {**cfg_dict()["generation"], "templates": ["Art by {artist}"]}}, "template")):
-        other = P.load({**cfg_dict(), **change})
+        other = schema.load({**cfg_dict(), **change})
         with pytest.raises(AuditError, match=word):
-            generation.generate(other, generation.plan(other, {"artists": ["NA"]}), root, pipeline=pipeline)
+            generate(other, plan(other, {"artists": ["NA"]}), root, pipeline=pipeline)
 
 
 def test_shards_together_make_the_same_bytes(cfg_dict, pipeline, reference, tmp_path):
-    cfg = P.load(cfg_dict())
+    cfg = schema.load(cfg_dict())
     _, ref = reference(cfg, NAMES)
     root = tmp_path / "run"
-    jobs = generation.plan(cfg, NAMES)
-    counts = [generation.generate(cfg, jobs, root, pipeline=pipeline, rank=r, world_size=2, progress=False)["generated"]
+    jobs = plan(cfg, NAMES)
+    counts = [generate(cfg, jobs, root, pipeline=pipeline, rank=r, world_size=2, progress=False)["generated"]
               for r in (1, 0)]  # fmt: skip
     assert counts == [3, 5]  # batches 1 | 0, 2
     assert {k: v for k, v in digests(root).items()} == {k: v for k, v in ref.items() if k.startswith("images/")}
 
 
 def test_manifest_needs_every_image(cfg_dict, pipeline, tmp_path):
-    cfg = P.load(cfg_dict())
-    jobs = generation.plan(cfg, {"artists": ["NA"], "random_names": ["John Smith"]})
+    cfg = schema.load(cfg_dict())
+    jobs = plan(cfg, {"artists": ["NA"], "random_names": ["John Smith"]})
     root = tmp_path / "run"
-    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     (root / jobs[1].path).unlink()
     with pytest.raises(AuditError, match=jobs[1].path):
-        generation.write_manifest(jobs, root, root / "images" / "manifest.csv")
+        generation.write_manifest(jobs, root, RunPaths(root).images())
     assert not (root / "images" / "manifest.csv").exists()
-    generation.generate(cfg, jobs, root, pipeline=pipeline, progress=False)
-    df = generation.write_manifest(jobs, root, root / "images" / "manifest.csv")
+    generate(cfg, jobs, root, pipeline=pipeline, progress=False)
+    df = generation.write_manifest(jobs, root, RunPaths(root).images())
     assert list(df.columns) == ["name", "group", "template", "prompt", "index", "seed", "path", "sha256"]
     back = pd.read_csv(root / "images" / "manifest.csv", dtype=str, keep_default_na=False)
     assert back["name"].tolist() == ["NA", "NA", "John Smith", "John Smith"]
@@ -224,18 +234,23 @@ def test_manifest_needs_every_image(cfg_dict, pipeline, tmp_path):
 
 
 def test_run_stage_writes_manifest_and_standins(cfg_dict, outputs_dir, write_names, reference):
-    cfg = P.load(cfg_dict("stage"))
+    cfg = schema.load(cfg_dict("stage"))
     write_names(cfg.paths, NAMES["artists"], NAMES["random_names"])
-    manifest = generation.run_stage(cfg, progress=False)
+    result = generation.run_stage(cfg, NAMES, progress=False)
+    manifest = result.manifests[None]
     assert len(manifest) == 8 and set(manifest["group"]) == {"artists", "random_names"}
-    real = pd.read_csv(cfg.paths.real_manifest, dtype=str, keep_default_na=False)
+    assert manifest.equals(generation.read_manifest(cfg.paths))  # the reader gives back what was written
+    real = generation.read_standins(cfg.paths)
+    assert real.equals(result.standins)
     assert list(real.columns) == ["artist", "path", "sha256", "source"]
     assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"]
     assert set(real["source"]) == {"standin"} and all(p.startswith("real_standin/") for p in real["path"])
+    assert result.counts()["images"].tolist() == [4, 4, 4]
     got = digests(cfg.paths.root)
-    got.pop("images/manifest.csv")
+    got.pop("images/manifest.csv"), got.pop("real_standin/manifest.csv")
     assert got == reference(cfg, NAMES)[1]
-    assert (cfg.paths.images / "generation.json").is_file()
+    assert cfg.paths.images().settings.is_file() and cfg.paths.standins.settings.is_file()
+    assert result.figures["generated_examples"].path == cfg.paths.figure("generated_examples")
 
 
 # -- processes: SIGKILL and accelerate -----------------------------------------------------------------------
@@ -254,7 +269,7 @@ def _cli(params_file, *launcher):
 @pytest.mark.slow
 def test_killed_runs_resume_to_the_same_bytes(cfg_dict, outputs_dir, write_names, reference, tmp_path):
     data = cfg_dict("fault", images_per_name=3, batch_size=2)
-    cfg = P.load(data)
+    cfg = schema.load(data)
     names = {"artists": ARTISTS, "random_names": RANDOM}
     write_names(cfg.paths, ARTISTS, RANDOM)
     ref_root, ref = reference(cfg, names)
@@ -280,12 +295,12 @@ def test_killed_runs_resume_to_the_same_bytes(cfg_dict, outputs_dir, write_names
     done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     got = digests(root)
-    manifest = got.pop("images/manifest.csv")
+    manifest, standins = got.pop("images/manifest.csv"), got.pop("real_standin/manifest.csv")
     assert got == ref
     assert temp_files(root) == []
     table = pd.read_csv(root / "images" / "manifest.csv", dtype=str, keep_default_na=False)
     assert len(table) == 2 * 3 * 3 and table["sha256"].tolist() == [ref[p] for p in table["path"]]
-    assert manifest and (root / "real_works.csv").is_file()
+    assert manifest and standins
 
 
 def _free_port() -> int:
@@ -297,7 +312,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_dir, write_names, reference, tmp_path):
     data = cfg_dict("sharded")
-    cfg = P.load(data)
+    cfg = schema.load(data)
     write_names(cfg.paths, NAMES["artists"], NAMES["random_names"])
     _, ref = reference(cfg, NAMES)
     launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
@@ -307,9 +322,9 @@ def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_di
                          text=True, timeout=300, env=env)  # fmt: skip
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     got = digests(cfg.paths.root)
-    got.pop("images/manifest.csv")
+    got.pop("images/manifest.csv"), got.pop("real_standin/manifest.csv")
     assert got == ref
-    jobs = generation.plan(cfg, NAMES)
-    table = pd.read_csv(cfg.paths.manifest, dtype=str, keep_default_na=False)
+    jobs = plan(cfg, NAMES)
+    table = pd.read_csv(cfg.paths.images().manifest, dtype=str, keep_default_na=False)
     assert table["path"].tolist() == [j.path for j in jobs]
     assert temp_files(cfg.paths.root) == []

@@ -3,6 +3,7 @@ reusable logic, and no generated .ipynb in git."""
 
 import ast
 import subprocess
+from pathlib import Path
 
 import jupytext
 import pytest
@@ -28,16 +29,35 @@ def test_one_parameters_cell_then_markdown_explaining_it(stage):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {stage[:2]} ·")
 
 
+ALLOWED_IMPORTS = {("IPython.display", "display")}
+"""Besides modules of the helpers package, the one name a notebook may import."""
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_notebooks_hold_no_reusable_logic(stage):
-    """Loops, functions and classes belong in src/helpers; notebooks narrate, call and plot."""
+    """Loops, functions and classes belong in src/helpers; notebooks narrate, call and show. They import
+    helpers modules by their own names (no aliases) and IPython's display, nothing else."""
+    import helpers
+
     nb = jupytext.read(NOTEBOOKS_DIR / f"{stage}.py")
+    modules = {p.stem for p in Path(helpers.__file__).parent.glob("*.py")} | {
+        p.name for p in Path(helpers.__file__).parent.iterdir() if (p / "__init__.py").is_file()}  # fmt: skip
+    imported = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
             assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)), (stage, cell.source)
-        assert "import" not in cell.source or "helpers" in cell.source or "IPython" in cell.source or "pandas" in cell.source
+            assert not isinstance(node, ast.Import), (stage, "use 'from helpers import ...'", cell.source)
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    assert alias.asname is None, (stage, f"{alias.name} imported as {alias.asname}")
+                    if node.module == "helpers":
+                        assert alias.name in modules, (stage, alias.name)
+                    else:
+                        assert (node.module, alias.name) in ALLOWED_IMPORTS, (stage, node.module, alias.name)
+                    imported.append(alias.name)
+    assert "schema" in imported and "record" in imported  # every stage loads its params and records itself
 
 
 def test_no_generated_notebooks_or_outputs_in_git():

@@ -1,4 +1,5 @@
-"""Params: every key typed and checked, defaults in one place, one clear line for each mistake."""
+"""Params (helpers.schema): every key typed and checked, defaults in one place, one clear line for each
+mistake — and the candidate artists checked row by row before any model loads (helpers.runner.preflight)."""
 
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from helpers import params as P
+from helpers import runner, schema, selection
 from helpers.errors import AuditError
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
 
@@ -18,15 +19,18 @@ def smoke() -> dict:
 def load_with(tmp_path, data, name="p.yaml"):
     f = tmp_path / name
     f.write_text(yaml.safe_dump(data, allow_unicode=True))
-    return P.load(f)
+    return schema.load(f)
 
 
 def test_shipped_profiles_load():
-    paper, sm = P.load("params/paper.yaml"), P.load("params/smoke.yaml")
+    paper, sm = schema.load("params/paper.yaml"), schema.load("params/smoke.yaml")
     assert paper.weights == "pretrained" and sm.weights == "random"
-    assert paper.generator.model == "stable-diffusion-v1-5/stable-diffusion-v1-5"
-    assert paper.template == "Artwork from {artist}" and paper.generation.images_per_name == 10
-    assert (paper.encoder.model, paper.encoder.pretrained) == ("ViT-L-14", "openai")
+    (config,) = paper.configurations
+    assert config.name is None and config.seed == paper.seed == 0
+    assert config.generator.model == "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    assert config.template == "Artwork from {artist}" and paper.generation.images_per_name == 10
+    assert (config.encoder.model, config.encoder.pretrained) == ("ViT-L-14", "openai")
+    assert config.label_template == "Artwork from {artist}"
     assert paper.validation.correction == "bonferroni" and paper.selection.min_images == 100
 
 
@@ -34,7 +38,7 @@ def test_paper_yaml_lists_every_key_with_the_code_defaults():
     """params/paper.yaml documents every key; its values equal the schema's defaults except where the
     file says otherwise on purpose (run name, limit, description)."""
     written = yaml.safe_load((PARAMS_DIR / "paper.yaml").read_text())
-    defaults = P.Params(run="paper").model_dump()
+    defaults = schema.Params(run="paper").model_dump()
 
     def keys(d, prefix=""):
         out = set()
@@ -92,19 +96,19 @@ def test_sweep_lists_are_refused_clearly(tmp_path):
 
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(AuditError, match="does not exist"):
-        P.load(tmp_path / "missing.yaml")
+        schema.load(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("run: [unclosed\n")
     with pytest.raises(AuditError, match="not valid YAML"):
-        P.load(bad)
+        schema.load(bad)
     bad.write_text("- just\n- a list\n")
     with pytest.raises(AuditError, match="mapping"):
-        P.load(bad)
+        schema.load(bad)
 
 
 def test_render_prompt_is_literal():
-    assert P.render_prompt("Artwork from {artist}", "{0.__class__}") == "Artwork from {0.__class__}"
-    assert P.render_prompt("{artist} by {artist}", "Loish") == "Loish by Loish"
+    assert schema.render_prompt("Artwork from {artist}", "{0.__class__}") == "Artwork from {0.__class__}"
+    assert schema.render_prompt("{artist} by {artist}", "Loish") == "Loish by Loish"
 
 
 def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
@@ -133,14 +137,22 @@ def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
         ("artist,alive\nLoish,maybe\n", "not true/false"),
     ],
 )
-def test_bad_artist_lists_stop_at_load(tmp_path, content, expect):
+def test_bad_artist_lists_stop_before_any_stage(tmp_path, content, expect, monkeypatch):
+    """The schema checks the file exists; the runner's preflight reads every row (stage 01's reader) and
+    stops before any model is asked for."""
     csv = tmp_path / "artists.csv"
     csv.write_text(content)
     data = smoke()
     data["artists"]["file"] = str(csv)
+    params = load_with(tmp_path, data)
+    asked = []
+    monkeypatch.setattr("helpers.models.preflight", lambda p: asked.append(p))
     with pytest.raises(AuditError) as err:
-        load_with(tmp_path, data)
+        runner.preflight(params, ["01_selection", "02_generation"])
     assert expect in str(err.value) and str(csv) in str(err.value)
+    assert asked == []  # no model was asked for
+    with pytest.raises(AuditError, match=expect):
+        selection.check_inputs(params)
 
 
 def test_binary_artists_file_is_named(tmp_path):
@@ -149,28 +161,30 @@ def test_binary_artists_file_is_named(tmp_path):
     data = smoke()
     data["artists"]["file"] = str(csv)
     with pytest.raises(AuditError, match="UTF-8") as err:
-        load_with(tmp_path, data)
+        runner.preflight(load_with(tmp_path, data), ["01_selection"])
     assert str(csv) in str(err.value)
 
 
 def test_no_code_ever_trusts_remote_code():
-    """Trust boundary: no model load may run code from a repository."""
+    """Trust boundary: no model load may run code from a repository (every file of the package, at any depth)."""
     src = PROJECT_ROOT / "src" / "helpers"
-    offenders = [p.name for p in src.glob("*.py") if "trust_remote_code" in p.read_text()]
+    files = sorted(src.rglob("*.py"))
+    assert len(files) > 20 and any(p.parent.name == "models" for p in files)
+    offenders = [str(p) for p in files if "trust_remote_code" in p.read_text()]
     assert offenders == []
 
 
 @pytest.mark.parametrize("profile", sorted(p.name for p in PARAMS_DIR.glob("*.yaml")))
 def test_every_shipped_profile_loads(profile):
-    cfg = P.load(PARAMS_DIR / profile)
+    cfg = schema.load(PARAMS_DIR / profile)
     assert cfg.run == profile.removesuffix(".yaml")
 
 
 def test_an_open_clip_architecture_without_weights_is_a_random_weights_run(tmp_path):
     data = yaml.safe_load((PARAMS_DIR / "paper.yaml").read_text())
     data["encoding"]["encoders"][0]["pretrained"] = None
-    assert P.load(data).weights == "random"
-    assert P.load("params/paper.yaml").weights == "pretrained"
+    assert schema.load(data).weights == "random"
+    assert schema.load("params/paper.yaml").weights == "pretrained"
 
 
 def test_tiny_generator_with_safety_checker_is_refused(tmp_path):

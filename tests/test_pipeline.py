@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import _reference as reference
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,7 +41,7 @@ def read(path):
 def test_output_contract(smoke_run):
     root, _ = smoke_run
     for rel in ["run.json", "params.yaml", "artists.csv", "random_names.csv", "images/manifest.csv",
-                "real_works.csv", "embeddings/images.npy", "embeddings/images.csv", "embeddings/labels.npy",
+                "real_works.csv", "real_standin/manifest.csv", "embeddings/images.npy", "embeddings/images.csv", "embeddings/labels.npy",
                 "embeddings/labels.csv", "embeddings/encoder.json", "tables/predictions.csv",
                 "tables/accuracy.csv", "tables/validation.csv", "tables/selection.csv", "summary.json",
                 "report.html"]:  # fmt: skip
@@ -67,8 +68,27 @@ def test_output_contract(smoke_run):
     assert summary["weights"] == "random" and any("RANDOM WEIGHTS" in c for c in summary["caveats"])
     assert any("STAND-IN" in c for c in summary["caveats"])
     figures = sorted(p.name for p in (root / "figures").glob("*.png"))
-    assert {"accuracy_per_artist.png", "confusion.png", "own_vs_other.png", "pvalues.png"} <= set(figures)
+    assert set(figures) == {"selection_counts.png", "generated_examples.png", "embedding_map.png", "accuracy_per_artist.png",
+                            "confusion.png", "sample_size.png", "own_vs_other.png", "pvalues.png"}  # fmt: skip
     assert "RANDOM WEIGHTS" in (root / "report.html").read_text()
+
+
+def test_executed_notebooks_show_their_figures_as_images(smoke_run):
+    """Each figure a stage makes is displayed in its executed notebook as an inline PNG (the saved file's
+    bytes), never as the text '<Figure size ...>'."""
+    import base64
+
+    root, _ = smoke_run
+    expected = {"01_selection": 1, "02_generation": 1, "03_encoding": 1, "04_classification": 3, "05_validation": 2}
+    saved = {base64.b64encode(p.read_bytes()).decode() for p in (root / "figures").glob("*.png")}
+    for stage in STAGES:
+        text = (root / "notebooks" / f"{stage}.ipynb").read_text()
+        assert "<Figure size" not in text, stage
+        cells = json.loads(text)["cells"]
+        images = [o["data"]["image/png"].replace("\n", "") for c in cells for o in c.get("outputs", [])
+                  if "image/png" in o.get("data", {})]  # fmt: skip
+        assert len(images) == expected[stage], stage
+        assert set(images) <= saved, stage
 
 
 def test_every_image_in_the_manifest_exists_with_its_hash(smoke_run):
@@ -110,14 +130,12 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     real = images[images["kind"] == "real"]
     imit = images[(images["kind"] == "imitation") & (images["group"] == "artists")]
     validation = read(root / "tables" / "validation.csv").set_index("artist")
-    from scipy.stats import mannwhitneyu
-
     raw = {}
     for artist in validation.index:
         r = iv[real[real["name"] == artist].index]
         s = (iv[imit.index] @ r.T).mean(axis=1)
         own = imit["name"].to_numpy() == artist
-        raw[artist] = mannwhitneyu(s[own], s[~own], alternative="greater").pvalue
+        raw[artist] = reference.mann_whitney_greater(s[own], s[~own])[1]
         assert float(validation.loc[artist, "p_value"]) == pytest.approx(raw[artist], abs=1e-12)
     m = len(raw)
     adjusted = {a: min(1.0, p * m) for a, p in raw.items()}

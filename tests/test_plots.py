@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import plots, stats
+from helpers import plots, significance, stats
 from helpers.errors import AuditError
 
 NAMES = ["Ada Artist", "Ben Brush", "Cy Canvas", "Di Drawer"]
@@ -36,8 +36,8 @@ def tables(tmp_path_factory):
         "acc": acc,
         "random_acc": random_acc,
         "confusion": stats.confusion_matrix(true, pred, 4),
-        "validation": stats.validation_table(*args),
-        "long": stats.own_other_similarities(*args),
+        "validation": significance.validation_table(*args),
+        "long": significance.own_other_similarities(*args),
         "curve": stats.sample_size_curve(true, pred, 4, repeats=50),
         "vectors": imit,
         "vector_names": args[3],
@@ -95,19 +95,47 @@ KINDS = [
 ]
 
 
+def _banner(fig: Figure):
+    """The header line drawn in a coloured box (the banner), as (text, box colour), or None."""
+    from matplotlib.colors import to_hex
+
+    boxed = [t for t in fig.texts if t.get_bbox_patch() is not None]
+    return (boxed[0].get_text(), to_hex(boxed[0].get_bbox_patch().get_facecolor())) if boxed else None
+
+
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("weights", ["pretrained", "random"])
-def test_figure_saves_a_png_and_marks_random_weights(kind, weights, tables, tmp_path):
+@pytest.mark.parametrize("weights", ["pretrained", "random", "toy"])
+def test_figure_saves_a_png_and_marks_what_is_not_a_measurement(kind, weights, tables, tmp_path):
     fig = _draw(kind, tables, title=f"smoke: {kind}", weights=weights, note="real works are stand-ins")
     assert isinstance(fig, Figure)
     texts = _texts(fig)
     assert f"smoke: {kind}" in texts and "real works are stand-ins" in texts
-    assert (plots.RANDOM_BANNER in texts) == (weights == "random")
-    assert plots.RANDOM_BANNER == "RANDOM WEIGHTS — not a measurement of any real model"
-    out = plots.save(fig, tmp_path / "deeper" / "folder" / f"{kind}.png")
+    expected = {"pretrained": None, "random": ("RANDOM WEIGHTS", "#d62728"), "toy": ("TOY WORLD", "#b8860b")}[weights]
+    banner = _banner(fig)
+    if expected is None:
+        assert banner is None and fig.patch.get_linewidth() == 0
+    else:  # a coloured box above the title, and a frame of the same colour round the figure
+        assert banner[0].startswith(expected[0]) and banner[1] == expected[1]
+        assert texts.index(banner[0]) < texts.index(f"smoke: {kind}")
+        from matplotlib.colors import to_hex
+
+        assert to_hex(fig.patch.get_edgecolor()) == expected[1] and fig.patch.get_linewidth() == 6
+    saved = plots.save(fig, tmp_path / "deeper" / "folder" / f"{kind}.png")
+    out = saved.path
     assert out.is_file() and out.stat().st_size > 1000
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []  # no pyplot figure was opened (nothing to show, nothing leaked)
+
+
+def test_a_saved_figure_shows_as_its_png_in_a_notebook(tables, tmp_path):
+    """IPython's display machinery (what papermill and JupyterLab use) renders a SavedFigure as image/png —
+    the saved file's bytes — and never as the text '<Figure size ...>'."""
+    from IPython.core.formatters import DisplayFormatter
+
+    saved = plots.save(_draw("sample_size_curve", tables, title="t", weights="random"), tmp_path / "f.png")
+    data, _ = DisplayFormatter().format(saved)
+    assert data["image/png"] == (tmp_path / "f.png").read_bytes()
+    assert "Figure size" not in data["text/plain"]
 
 
 def test_no_note_means_no_note_line(tables):

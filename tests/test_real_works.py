@@ -1,4 +1,5 @@
-"""Real works folders: found by name or slug, sampled reproducibly, and every bad file caught by name."""
+"""Real works folders (stage 01's scan, helpers.imagefiles' checks): found by name or slug, sampled
+reproducibly, and every bad file caught by name."""
 
 import io
 import os
@@ -7,8 +8,9 @@ import pytest
 from PIL import Image
 
 from helpers.errors import AuditError
+from helpers.imagefiles import MAX_PIXELS, check_image
 from helpers.names import slug
-from helpers.validation import MAX_PIXELS, check_image, scan_real_works
+from helpers.selection import scan_real_works
 
 
 def png(path, size=(16, 16), color=(200, 30, 30)):

@@ -1,5 +1,6 @@
-"""helpers.selection: exact planted counts, agreement with a slow reference, the CLI, synthetic metadata,
-URL sampling, and img2dataset downloads from a local HTTP server."""
+"""Stage 01's counting and selection (helpers.captions, helpers.metadata, helpers.selection): exact planted
+counts, agreement with a slow reference, the CLI, synthetic metadata, URL sampling, and img2dataset
+downloads from a local HTTP server (helpers.download)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,14 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from helpers import selection
+from helpers.captions import normalize_text, occurs
+from helpers.download import download_real_works
 from helpers.errors import AuditError
+from helpers.metadata import count_mentions, sample_real_work_urls
 from helpers.names import slug
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
-from helpers.selection import (
-    count_mentions,
-    download_real_works,
-    make_synthetic_metadata,
-    normalize_text,
-    read_candidates,
-    sample_real_work_urls,
-    select,
-)
+from helpers.selection import read_candidates, select
+from helpers.synthetic import make_synthetic_metadata
 
 # ----------------------------------------------------------------------------- planted metadata
 
@@ -505,7 +501,7 @@ def test_sample_real_work_urls(planted):
     assert list(sample.columns) == ["artist", "url", "caption"]
     assert sample.groupby("artist").size().to_dict() == {SY: 3, LO: 3}
     for artist, caption in zip(sample["artist"], sample["caption"], strict=True):
-        assert selection._occurs(normalize_text(artist), normalize_text(caption))
+        assert occurs(normalize_text(artist), normalize_text(caption))
     assert sample.equals(
         sample_real_work_urls(planted, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False)
     )

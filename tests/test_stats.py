@@ -1,19 +1,19 @@
-"""helpers.stats: hand-computed cases, agreement with scipy/statsmodels, planted structure, invariances, errors."""
+"""helpers.stats and helpers.significance: hand-computed cases, agreement with independent computations
+(tests/_reference.py, statsmodels' intervals), planted structure, invariances, errors."""
 
 from __future__ import annotations
 
 import math
 import tracemalloc
 
+import _reference as reference
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as sps
 from scipy.spatial.distance import cdist
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers import stats
+from helpers import schema, significance, stats
 from helpers.errors import AuditError
 
 Z95 = 1.9599639845400545  # the 0.975 quantile of the standard normal
@@ -454,27 +454,29 @@ def test_accuracy_goes_to_one_without_noise_and_to_chance_with_much_noise():
 
 def test_mann_whitney_hand_cases():
     # own (3, 4) above other (1, 2): U = 4 of 4 pairs; exact p = 1/C(4,2) = 1/6
-    u, p, auc = stats.mann_whitney_greater([3.0, 4.0], [1.0, 2.0])
+    u, p, auc = significance.mann_whitney_greater([3.0, 4.0], [1.0, 2.0])
     assert (u, auc) == (4.0, 1.0) and p == pytest.approx(1 / 6, abs=1e-12)
     # own (1, 3), other (2): U = [1>2] + [3>2] = 1; U ∈ {0, 1, 2} equally likely, P(U ≥ 1) = 2/3
-    u, p, auc = stats.mann_whitney_greater([1.0, 3.0], [2.0])
+    u, p, auc = significance.mann_whitney_greater([1.0, 3.0], [2.0])
     assert (u, auc) == (1.0, 0.5) and p == pytest.approx(2 / 3, abs=1e-12)
     # a tie counts one half: own (1, 2), other (2, 0) gives 0 + 1 + ½ + 1 = 2.5 of 4
-    u, _, auc = stats.mann_whitney_greater([1.0, 2.0], [2.0, 0.0])
+    u, _, auc = significance.mann_whitney_greater([1.0, 2.0], [2.0, 0.0])
     assert (u, auc) == (2.5, 0.625)
 
 
-@pytest.mark.parametrize("sizes", [(3, 5), (8, 30), (25, 40), (60, 200)])
+@pytest.mark.parametrize("sizes", [(3, 5), (8, 30), (9, 9), (25, 40), (60, 200)])
 @pytest.mark.parametrize("ties", [False, True])
-def test_mann_whitney_equals_scipy(sizes, ties):
+def test_mann_whitney_equals_an_independent_computation(sizes, ties):
+    """Exact null distribution counted by recursion for small samples, else the normal approximation with
+    tie and continuity corrections written out (tests/_reference.py)."""
     rng = np.random.default_rng(sizes[0] * 7 + ties)
     own, other = rng.standard_normal(sizes[0]) + 0.3, rng.standard_normal(sizes[1])
     if ties:
         own, other = np.round(own, 1), np.round(other, 1)
-    u, p, auc = stats.mann_whitney_greater(own, other)
-    ref = sps.mannwhitneyu(own, other, alternative="greater")
-    assert u == ref.statistic
-    assert p == pytest.approx(ref.pvalue, abs=1e-12)
+    u, p, auc = significance.mann_whitney_greater(own, other)
+    ref_u, ref_p = reference.mann_whitney_greater(own, other)
+    assert u == ref_u
+    assert p == pytest.approx(ref_p, abs=1e-12)
     pairs = (own[:, None] > other[None, :]).sum() + 0.5 * (own[:, None] == other[None, :]).sum()
     assert u == pairs and auc == pytest.approx(pairs / (sizes[0] * sizes[1]), abs=1e-15)
 
@@ -490,45 +492,45 @@ def test_mann_whitney_equals_scipy(sizes, ties):
 )
 def test_mann_whitney_refuses(own, other, message):
     with pytest.raises(AuditError, match=message):
-        stats.mann_whitney_greater(own, other)
+        significance.mann_whitney_greater(own, other)
 
 
 def test_adjust_pvalues_hand_cases():
     p = np.array([0.01, 0.04, 0.5])
     # Bonferroni: 3p capped at 1
-    adj, rej = stats.adjust_pvalues(p, "bonferroni")
+    adj, rej = significance.adjust_pvalues(p, "bonferroni")
     np.testing.assert_allclose(adj, [0.03, 0.12, 1.0])
     np.testing.assert_array_equal(rej, [True, False, False])
     # Holm: 3·0.01, max(0.03, 2·0.04), max(0.08, 1·0.5)
-    adj, rej = stats.adjust_pvalues(p, "holm")
+    adj, rej = significance.adjust_pvalues(p, "holm")
     np.testing.assert_allclose(adj, [0.03, 0.08, 0.5])
     np.testing.assert_array_equal(rej, [True, False, False])
     # BH: from the top, 0.5·3/3 = 0.5, min(0.5, 0.04·3/2) = 0.06, min(0.06, 0.01·3/1) = 0.03
-    adj, rej = stats.adjust_pvalues(p, "fdr_bh")
+    adj, rej = significance.adjust_pvalues(p, "fdr_bh")
     np.testing.assert_allclose(adj, [0.03, 0.06, 0.5])
     np.testing.assert_array_equal(rej, [True, False, False])
 
 
 @pytest.mark.parametrize("method", ["bonferroni", "holm", "fdr_bh"])
-def test_adjust_pvalues_equals_statsmodels(method):
+def test_adjust_pvalues_equals_the_definitions(method):
     p = np.random.default_rng(13).random(40) ** 3
-    adj, rej = stats.adjust_pvalues(p, method, alpha=0.1)
-    ref_rej, ref_adj, _, _ = multipletests(p, alpha=0.1, method=method)
+    adj, rej = significance.adjust_pvalues(p, method, alpha=0.1)
+    ref_adj = reference.adjust(p, method)
     np.testing.assert_allclose(adj, ref_adj, rtol=0, atol=1e-12)
-    np.testing.assert_array_equal(rej, ref_rej)
+    np.testing.assert_array_equal(rej, ref_adj <= 0.1)
 
 
 def test_adjust_pvalues_edges_and_refusals():
-    adj, rej = stats.adjust_pvalues([])
+    adj, rej = significance.adjust_pvalues([])
     assert adj.size == 0 and rej.size == 0
     with pytest.raises(AuditError, match="unknown correction"):
-        stats.adjust_pvalues([0.1], "sidak")
+        significance.adjust_pvalues([0.1], "sidak")
     with pytest.raises(AuditError, match=r"lie in \[0, 1\]"):
-        stats.adjust_pvalues([0.1, 1.2])
+        significance.adjust_pvalues([0.1, 1.2])
     with pytest.raises(AuditError, match=r"lie in \[0, 1\]"):
-        stats.adjust_pvalues([np.nan])
+        significance.adjust_pvalues([np.nan])
     with pytest.raises(AuditError, match="alpha"):
-        stats.adjust_pvalues([0.1], alpha=0)
+        significance.adjust_pvalues([0.1], alpha=0)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -545,7 +547,7 @@ def test_validation_table_hand_case():
     # s_A(i) = cos((1,0), i) = 1, 2/√5 (own) and 0, 1/√5 (other): own beat other in all 4 pairs, U = 4,
     # exact p = 1/C(4,2) = 1/6. B is the mirror image. Bonferroni over m = 2 rows: 2/6 = 1/3.
     # C has no real works, so it has no row (and its lack of imitations is no error).
-    table = stats.validation_table(*_hand_validation())
+    table = significance.validation_table(*_hand_validation())
     assert list(table.columns) == [
         "artist", "n_real", "n_own", "n_other", "statistic", "p_value",
         "p_adjusted", "significant", "auc", "mean_own", "mean_other",
@@ -562,7 +564,7 @@ def test_validation_table_hand_case():
 
 
 def test_own_other_similarities_hand_case_and_aggregates():
-    long = stats.own_other_similarities(*_hand_validation())
+    long = significance.own_other_similarities(*_hand_validation())
     assert list(long.columns) == ["artist", "kind", "similarity"]
     a = long[long["artist"] == "A"]
     assert a["kind"].tolist() == ["own", "own", "other", "other"]
@@ -572,7 +574,7 @@ def test_own_other_similarities_hand_case_and_aggregates():
     imitations = np.array([[1.0, 0.0], [0.0, 1.0]])
     r = 1 / math.sqrt(2)
     for aggregate, expected in (("mean", (1 + r) / 3), ("max", 1.0), ("median", r)):
-        long = stats.own_other_similarities(
+        long = significance.own_other_similarities(
             real, ["A"] * 3, imitations, ["A", "B"], ["A", "B"], aggregate=aggregate
         )
         assert long["similarity"].iloc[0] == pytest.approx(expected, abs=1e-15)
@@ -583,7 +585,7 @@ def test_validation_table_equals_a_direct_computation():
     real, real_of, imit, imit_of, names = _validation_inputs(rng, n_artists=5, noise=2.0)
     real_of[:5] = ["artist 4"] * 5  # artist 0 has no real works; artist 4 has ten
     for aggregate, fn in (("mean", np.mean), ("max", np.max), ("median", np.median)):
-        table = stats.validation_table(
+        table = significance.validation_table(
             real, real_of, imit, imit_of, names, aggregate=aggregate, correction="holm"
         )
         assert table["artist"].tolist() == names[1:]
@@ -593,19 +595,19 @@ def test_validation_table_equals_a_direct_computation():
             s = [fn([1 - cdist([r], [i], "cosine")[0, 0] for r in mine]) for i in imit]
             own = [v for v, a in zip(s, imit_of, strict=True) if a == row.artist]
             other = [v for v, a in zip(s, imit_of, strict=True) if a != row.artist]
-            ref = sps.mannwhitneyu(own, other, alternative="greater")
-            assert row.n_real == len(mine) and row.statistic == ref.statistic
-            assert row.p_value == pytest.approx(ref.pvalue, abs=1e-12)
+            ref_u, ref_p = reference.mann_whitney_greater(own, other)
+            assert row.n_real == len(mine) and row.statistic == ref_u
+            assert row.p_value == pytest.approx(ref_p, abs=1e-12)
             assert row.mean_own == pytest.approx(np.mean(own), abs=1e-12)
-            p_values.append(ref.pvalue)
-        ref_rej, ref_adj, _, _ = multipletests(p_values, alpha=0.05, method="holm")
+            p_values.append(ref_p)
+        ref_adj = reference.adjust(p_values, "holm")
         np.testing.assert_allclose(table["p_adjusted"], ref_adj, atol=1e-12)
-        np.testing.assert_array_equal(table["significant"], ref_rej)
+        np.testing.assert_array_equal(table["significant"], ref_adj <= 0.05)
 
 
 def test_validation_planted_signal_gives_tiny_pvalues():
     real, real_of, imit, imit_of, names = _validation_inputs(np.random.default_rng(15))
-    table = stats.validation_table(real, real_of, imit, imit_of, names)
+    table = significance.validation_table(real, real_of, imit, imit_of, names)
     # perfect separation with 10 own and 30 other: z = (300 - 150)/√(10·30·41/12) ≈ 4.7, p ≈ 1e-6
     assert (table["p_value"] < 1e-4).all() and table["significant"].all()
     assert (table["auc"] > 0.95).all()
@@ -619,7 +621,7 @@ def test_validation_null_keeps_family_wise_error_at_alpha():
         real, real_of, imit, imit_of, names = _validation_inputs(
             rng, n_artists=5, n_real=3, n_imitations=6, dim=16, noise=1.0, signal=False
         )
-        table = stats.validation_table(real, real_of, imit, imit_of, names, alpha=0.05)
+        table = significance.validation_table(real, real_of, imit, imit_of, names, alpha=0.05)
         any_rejected += bool(table["significant"].any())
         raw_hits += int((table["p_value"] <= 0.05).sum())
         tests += len(table)
@@ -633,9 +635,9 @@ def test_validation_null_keeps_family_wise_error_at_alpha():
 def test_validation_is_invariant_to_artist_order_row_order_and_scale():
     rng = np.random.default_rng(17)
     real, real_of, imit, imit_of, names = _validation_inputs(rng, n_artists=5, noise=1.5)
-    table = stats.validation_table(real, real_of, imit, imit_of, names).set_index("artist")
+    table = significance.validation_table(real, real_of, imit, imit_of, names).set_index("artist")
     rows_r, rows_i = rng.permutation(len(real)), rng.permutation(len(imit))
-    shuffled = stats.validation_table(
+    shuffled = significance.validation_table(
         real[rows_r] * 3.7,
         [real_of[i] for i in rows_r],
         imit[rows_i] * 1e-3,
@@ -654,27 +656,27 @@ def test_validation_is_invariant_to_artist_order_row_order_and_scale():
 def test_validation_refuses():
     real, real_of, imit, imit_of, names = _hand_validation()
     with pytest.raises(AuditError, match="real_emb has dimension 2 but imitation_emb has 3"):
-        stats.validation_table(real, real_of, np.ones((4, 3)), imit_of, names)
+        significance.validation_table(real, real_of, np.ones((4, 3)), imit_of, names)
     with pytest.raises(AuditError, match="imitation_emb row 2 holds NaN"):
-        stats.validation_table(
+        significance.validation_table(
             real, real_of, np.where(np.arange(4)[:, None] == 2, np.nan, imit), imit_of, names
         )
     with pytest.raises(AuditError, match="artist 'B' has 1 real work\\(s\\) but no imitations"):
-        stats.validation_table(real, real_of, imit[[0, 1]], ["A", "C"], names)
+        significance.validation_table(real, real_of, imit[[0, 1]], ["A", "C"], names)
     with pytest.raises(AuditError, match="fewer than two artists"):
-        stats.validation_table(real, real_of, imit[:2], ["A", "A"], names)
+        significance.validation_table(real, real_of, imit[:2], ["A", "A"], names)
     with pytest.raises(AuditError, match="'D', which is not in artists"):
-        stats.validation_table(real, ["A", "D"], imit, imit_of, names)
+        significance.validation_table(real, ["A", "D"], imit, imit_of, names)
     with pytest.raises(AuditError, match="real_artist has shape"):
-        stats.validation_table(real, ["A"], imit, imit_of, names)
+        significance.validation_table(real, ["A"], imit, imit_of, names)
     with pytest.raises(AuditError, match="artist 'A' appears twice"):
-        stats.validation_table(real, real_of, imit, imit_of, ["A", "B", "A"])
+        significance.validation_table(real, real_of, imit, imit_of, ["A", "B", "A"])
     with pytest.raises(AuditError, match="no artist has real works"):
-        stats.validation_table(np.empty((0, 2)), [], imit, imit_of, names)
+        significance.validation_table(np.empty((0, 2)), [], imit, imit_of, names)
     with pytest.raises(AuditError, match="unknown aggregate"):
-        stats.own_other_similarities(real, real_of, imit, imit_of, names, aggregate="sum")
+        significance.own_other_similarities(real, real_of, imit, imit_of, names, aggregate="sum")
     with pytest.raises(AuditError, match="unknown correction"):
-        stats.validation_table(real, real_of, imit, imit_of, names, correction="sidak")
+        significance.validation_table(real, real_of, imit, imit_of, names, correction="sidak")
 
 
 # ----------------------------------------------------------------------------- sample-size curve and PCA
@@ -727,3 +729,10 @@ def test_principal_components_hand_case():
     np.testing.assert_allclose(stats.principal_components(-x, 1)[:, 0], -coords[:, 0], atol=1e-12)
     with pytest.raises(AuditError, match="3 components"):
         stats.principal_components(x, 3)
+
+
+def test_the_choices_of_the_statistics_are_the_schemas():
+    """One definition of each choice: what the params accept is exactly what the functions implement."""
+    assert set(stats._INTERVALS) == set(schema.INTERVALS)
+    assert set(significance._CORRECTIONS) == set(schema.CORRECTIONS)
+    assert set(significance._AGGREGATES) == set(schema.AGGREGATES)

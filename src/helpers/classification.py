@@ -1,71 +1,45 @@
-"""Stage 04: zero-shot classification of every generated image among the label prompts of its group.
+"""Stage 04, classification: zero-shot classification of every generated image among the label prompts of
+its group; this module writes stage 04's products and reads them back.
 
 An imitation of artist *a* is classified among the label prompts of all artists; an image of random name
 *r* among the label prompts of all random names (the baseline). The prediction is the label with the
 highest cosine similarity (:func:`helpers.stats.top_k`); a prediction is correct when it is the name in
-the image's prompt. Every number comes from :mod:`helpers.stats`; this module only reads and writes.
+the image's prompt. Every number comes from :mod:`helpers.stats`; this module only reads, composes and
+writes.
+
+Products, per configuration: ``tables/predictions.csv``, ``tables/accuracy.csv``,
+``tables/confusion_artists.csv``, ``tables/sample_size.csv``, ``tables/classification.json`` (the
+headline numbers of each group) and the figures ``accuracy_per_artist``, ``confusion``, ``sample_size``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import plots, provenance, stats
+from .embeddings import Embeddings
 from .errors import AuditError
-from .run import GROUPS, read_table, write_json, write_table
+from .files import read_json, read_table, write_json, write_table
+from .paths import ConfigPaths
+from .schema import Configuration, Params
 
-__all__ = ["Embeddings", "read_embeddings", "classify_group", "run_stage", "headline"]
+__all__ = [
+    "classify_group",
+    "headline",
+    "ConfigClassification",
+    "ClassificationResult",
+    "run_stage",
+    "read_predictions",
+    "read_accuracy",
+    "read_headline",
+    "PREDICTION_COLUMNS",
+]
 
-
-@dataclass(frozen=True)
-class Embeddings:
-    """The saved output of stage 03: image and label vectors (rows L2-normalised) with their index tables."""
-
-    images: pd.DataFrame
-    image_vectors: np.ndarray
-    labels: pd.DataFrame
-    label_vectors: np.ndarray
-    encoder: dict
-
-    def rows(self, kind: str, group: str | None = None) -> pd.DataFrame:
-        sel = self.images["kind"] == kind
-        if group is not None:
-            sel &= self.images["group"] == group
-        return self.images[sel]
-
-    def label_rows(self, group: str) -> pd.DataFrame:
-        return self.labels[self.labels["group"] == group]
-
-
-def read_embeddings(folder: Path) -> Embeddings:
-    """Read ``embeddings/`` (``images.npy``+``images.csv``, ``labels.npy``+``labels.csv``, ``encoder.json``)."""
-    folder = Path(folder)
-    needs = "03_encoding"
-    images, labels = read_table(folder / "images.csv", needs=needs), read_table(folder / "labels.csv", needs=needs)
-    try:
-        iv = np.load(folder / "images.npy", allow_pickle=False)
-        lv = np.load(folder / "labels.npy", allow_pickle=False)
-        encoder = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AuditError(
-            f"embeddings in {folder} cannot be read ({exc})",
-            fix="rerun 03_encoding (cached vectors make it quick)",
-        ) from None
-    for vec, table, name in ((iv, images, "images"), (lv, labels, "labels")):
-        if vec.ndim != 2 or len(vec) != len(table):
-            raise AuditError(
-                f"{folder}/{name}.npy has shape {vec.shape} but {name}.csv has {len(table)} rows",
-                fix="the files are from different runs or half-written: rerun 03_encoding",
-            )
-    for col in ("index", "row"):
-        if col in images.columns:
-            images[col] = pd.to_numeric(images[col], errors="coerce").astype("Int64")
-    return Embeddings(images, iv, labels, lv, encoder)
+PREDICTION_COLUMNS = ("group", "name", "image", "predicted", "correct", "score", "in_top_k")
+_GROUPS = ("artists", "random_names")
 
 
 def classify_group(emb: Embeddings, group: str, *, top_k: int = 5) -> pd.DataFrame:
@@ -104,13 +78,14 @@ def _indices(pred: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarr
     return pred["name"].map(position).to_numpy(), pred["predicted"].map(position).to_numpy()
 
 
-def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params) -> dict:
-    """The group's numbers for summary.json, from its predictions and its :func:`stats.accuracy_table`:
+def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params: Params, seed: int) -> dict:
+    """One group's headline numbers, from its predictions and its :func:`stats.accuracy_table`:
     mean-over-names accuracy with bootstrap interval, pooled accuracy, top-k accuracy, chance 1/K and the
-    permutation p-value against label shuffling."""
-    c = params.classification
+    permutation p-value against label shuffling (``seed`` seeds both resamplings)."""
+    settings = params.classification
     true, predicted = _indices(pred, names)
-    low, high = stats.bootstrap_mean_ci(table["accuracy"].to_numpy(), n_boot=c.bootstrap, confidence=c.confidence, seed=params.seed)
+    low, high = stats.bootstrap_mean_ci(table["accuracy"].to_numpy(), n_boot=settings.bootstrap,
+                                        confidence=settings.confidence, seed=seed)  # fmt: skip
     return {
         "n_names": len(names),
         "n_images": int(len(pred)),
@@ -118,50 +93,117 @@ def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params) 
         "accuracy_ci_low": float(low),
         "accuracy_ci_high": float(high),
         "accuracy_pooled": float(stats.pooled_accuracy(table)),
-        f"top{c.top_k}_accuracy": float(pred["in_top_k"].mean()),
+        f"top{settings.top_k}_accuracy": float(pred["in_top_k"].mean()),
         "chance": float(stats.chance(len(names))),
         "permutation_p": float(
-            stats.permutation_test_vs_chance(true, predicted, len(names), n_perm=c.permutations, seed=params.seed)
+            stats.permutation_test_vs_chance(true, predicted, len(names), n_perm=settings.permutations, seed=seed)
         ),
     }
 
 
 @dataclass(frozen=True)
-class Result:
-    """What stage 04 produced, for the notebook's figures."""
+class ConfigClassification:
+    """One configuration's classification: predictions and per-name accuracy of both groups, the headline
+    numbers by group, the artists' confusion matrix and the sample-size curve."""
 
     predictions: pd.DataFrame
     accuracy: pd.DataFrame
-    numbers: dict
+    headline: dict[str, dict]
     confusion: np.ndarray
     artist_names: list[str]
     curve: pd.DataFrame
 
 
-def run_stage(params) -> Result:
-    """Classify both groups; write predictions.csv, accuracy.csv, confusion_artists.csv, classification.json,
-    and the sample-size curve (sample_size.csv)."""
-    paths, c = params.paths, params.classification
-    emb = read_embeddings(paths.embeddings)
+@dataclass(frozen=True)
+class ClassificationResult:
+    """What stage 04 produced: each configuration's classification (key ``None`` in a run of one) and the
+    first configuration's figures."""
+
+    configs: dict[str | None, ConfigClassification]
+    figures: dict[str, plots.SavedFigure]
+
+    @property
+    def first(self) -> ConfigClassification:
+        return next(iter(self.configs.values()))
+
+
+def _classify(params: Params, emb: Embeddings) -> ConfigClassification:
+    settings = params.classification
     preds, tables, numbers = [], [], {}
-    for group in GROUPS:
+    for group in _GROUPS:
         names = emb.label_rows(group)["name"].tolist()
-        pred = classify_group(emb, group, top_k=c.top_k)
+        pred = classify_group(emb, group, top_k=settings.top_k)
         true, predicted = _indices(pred, names)
-        table = stats.accuracy_table(true, predicted, names, group=group, interval=c.interval, confidence=c.confidence)
+        table = stats.accuracy_table(true, predicted, names, group=group, interval=settings.interval,
+                                     confidence=settings.confidence)  # fmt: skip
         tables.append(table)
-        numbers[group] = headline(pred, table, names, params)
+        numbers[group] = headline(pred, table, names, params, params.seed)
         preds.append(pred)
         if group == "artists":
             artist_names = names
             confusion = stats.confusion_matrix(true, predicted, len(names))
-            curve = stats.sample_size_curve(
-                true, predicted, len(names), repeats=c.subsample_repeats, confidence=c.confidence, seed=params.seed
-            )
-    predictions, accuracy = pd.concat(preds, ignore_index=True), pd.concat(tables, ignore_index=True)
-    write_table(predictions, paths.predictions_csv)
-    write_table(accuracy, paths.accuracy_csv)
-    write_table(pd.DataFrame(confusion, index=artist_names, columns=artist_names).rename_axis("true").reset_index(), paths.tables / "confusion_artists.csv")
-    write_table(curve, paths.tables / "sample_size.csv")
-    write_json(paths.tables / "classification.json", numbers)
-    return Result(predictions, accuracy, numbers, confusion, artist_names, curve)
+            curve = stats.sample_size_curve(true, predicted, len(names), repeats=settings.subsample_repeats,
+                                            confidence=settings.confidence, seed=params.seed)  # fmt: skip
+    return ConfigClassification(pd.concat(preds, ignore_index=True), pd.concat(tables, ignore_index=True),
+                                numbers, confusion, artist_names, curve)  # fmt: skip
+
+
+def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
+    write_table(result.predictions, paths.table("predictions.csv"))
+    write_table(result.accuracy, paths.table("accuracy.csv"))
+    names = result.artist_names
+    confusion = pd.DataFrame(result.confusion, index=names, columns=names).rename_axis("true").reset_index()
+    write_table(confusion, paths.table("confusion_artists.csv"))
+    write_table(result.curve, paths.table("sample_size.csv"))
+    write_json(paths.table("classification.json"), result.headline)
+
+
+def _figures(params: Params, config: Configuration, result: ConfigClassification) -> dict[str, plots.SavedFigure]:
+    paths, weights = params.paths.config(config.name), provenance.weights(params, config)
+    art, rnd = result.headline["artists"], result.headline["random_names"]
+    artists = result.accuracy[result.accuracy["group"] == "artists"]
+    figures = {
+        "accuracy_per_artist": plots.accuracy_bars(artists, chance=art["chance"], random_names=rnd["accuracy"],
+                                                   title=f"{params.run}: top-1 accuracy per artist", weights=weights),
+        "confusion": plots.confusion_heatmap(result.confusion, result.artist_names,
+                                             title=f"{params.run}: confusion matrix", weights=weights),
+        "sample_size": plots.sample_size_curve(result.curve, chance=art["chance"], weights=weights,
+                                               title=f"{params.run}: accuracy vs images per artist"),
+    }  # fmt: skip
+    return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
+
+
+def run_stage(params: Params, embeddings: dict[str | None, Embeddings]) -> ClassificationResult:
+    """Classify both groups of every configuration from stage 03's ``embeddings``; write the tables,
+    ``classification.json`` and the figures."""
+    configs, figures = {}, {}
+    for config in params.configurations:
+        result = _classify(params, embeddings[config.name])
+        _write(params.paths.config(config.name), result)
+        saved = _figures(params, config, result)
+        figures = figures or saved
+        configs[config.name] = result
+    return ClassificationResult(configs, figures)
+
+
+# -- reading stage 04's products ------------------------------------------------------------------------------
+
+
+def read_predictions(paths: ConfigPaths) -> pd.DataFrame:
+    """One row per image: ``group, name, image, predicted, correct, score, in_top_k`` (text as written)."""
+    return read_table(paths.table("predictions.csv"), needs="04_classification", columns=PREDICTION_COLUMNS)
+
+
+def read_accuracy(paths: ConfigPaths) -> pd.DataFrame:
+    """Per-name accuracy with its interval (:data:`helpers.stats.ACCURACY_COLUMNS`), numbers as numbers."""
+    table = read_table(paths.table("accuracy.csv"), needs="04_classification", columns=stats.ACCURACY_COLUMNS)
+    for col in ("n_images", "n_correct"):
+        table[col] = table[col].astype(int)
+    for col in ("accuracy", "ci_low", "ci_high"):
+        table[col] = table[col].astype(float)
+    return table
+
+
+def read_headline(paths: ConfigPaths) -> dict[str, dict]:
+    """The headline numbers of each group (``artists``, ``random_names``), as ``classification.json`` holds them."""
+    return read_json(paths.table("classification.json"), needs="04_classification")

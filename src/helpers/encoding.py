@@ -1,36 +1,34 @@
-"""Stage 03: CLIP embeddings of every image and every label prompt, L2-normalised and cached by content.
+"""Stage 03, encoding: CLIP embeddings of every image and every label prompt, L2-normalised and cached by
+content; this module writes stage 03's products (``embeddings/``) and reads them back for later stages.
 
 The cache key of an image is the SHA-256 of its bytes; of a text, the SHA-256 of ``"text:" + text``.
 Vectors live under ``CACHE_DIR/embeddings/<model>/`` in one ``.npz`` shard per write, each holding its
 keys, its vectors, and the model key and dimension they belong to, checked on load — a half-written or
-foreign shard is never used. So a rerun, or another run with the same encoder, computes nothing twice.
+foreign shard is never used. So a rerun, or another run or configuration with the same encoder, computes
+nothing twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import paths as _paths
+from . import plots, provenance
+from .embeddings import Embeddings
 from .errors import AuditError
-from .params import Params, render_prompt
-from .run import (
-    GROUPS,
-    atomic_write_bytes,
-    read_names,
-    read_real_works,
-    read_table,
-    resolve_in_run,
-    write_json,
-    write_table,
-)
+from .files import atomic_write_bytes, read_json, read_table, sha256_bytes, write_json, write_table
+from .models import Encoder, load_encoder
+from .paths import ConfigPaths
+from .schema import Configuration, Params, render_prompt
 
 __all__ = [
     "EmbeddingCache",
@@ -38,7 +36,11 @@ __all__ = [
     "text_key",
     "encode_images",
     "encode_texts",
+    "Embeddings",
+    "EncodingResult",
     "run_stage",
+    "read_embeddings",
+    "read_all_embeddings",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,12 @@ log = logging.getLogger(__name__)
 
 def image_key(data: bytes) -> str:
     """Cache key of an image: SHA-256 of its file bytes."""
-    return hashlib.sha256(data).hexdigest()
+    return sha256_bytes(data)
 
 
 def text_key(text: str) -> str:
     """Cache key of a text: SHA-256 of ``"text:" + text`` (UTF-8)."""
-    return hashlib.sha256(("text:" + text).encode("utf-8")).hexdigest()
+    return sha256_bytes(("text:" + text).encode("utf-8"))
 
 
 class EmbeddingCache:
@@ -63,8 +65,8 @@ class EmbeddingCache:
 
     def __init__(self, model_key: str, root: Path | None = None):
         self.model_key = model_key
-        self.root = Path(root) if root is not None else _paths.CACHE_DIR / "embeddings"
-        self.folder = self.root / hashlib.sha256(model_key.encode("utf-8")).hexdigest()[:16]
+        self.root = Path(root) if root is not None else _paths.EMBEDDING_CACHE
+        self.folder = self.root / sha256_bytes(model_key.encode("utf-8"))[:16]
         self.dim: int | None = None
         self._vectors: dict[str, np.ndarray] | None = None
 
@@ -107,9 +109,6 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._load())
 
-    def __contains__(self, key: str) -> bool:
-        return key in self._load()
-
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors among ``keys``."""
         store = self._load()
@@ -128,7 +127,7 @@ class EmbeddingCache:
         buf = io.BytesIO()
         np.savez(buf, keys=np.asarray(list(keys), dtype=str), vectors=vectors,
                  model_key=np.asarray(self.model_key), dim=np.asarray(vectors.shape[1]))  # fmt: skip
-        name = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+        name = sha256_bytes("\n".join(keys).encode())[:24]
         atomic_write_bytes(self.folder / f"{name}.npz", buf.getvalue())
         self.dim = vectors.shape[1]
         for k, v in zip(keys, vectors, strict=True):
@@ -264,32 +263,28 @@ def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache:
 
 # -- the stage -----------------------------------------------------------------------------------------------
 
+_IMAGE_COLUMNS = ("row", "kind", "group", "name", "index", "path", "sha256")
+_LABEL_COLUMNS = ("row", "group", "name", "text")
 
-def _image_table(params: Params):
-    """Every image the run embeds: imitations from the manifest, then the real works of real_works.csv."""
-    import pandas as pd
 
-    paths = params.paths
-    manifest = read_table(paths.manifest, needs="02_generation")
+def _image_table(manifest: pd.DataFrame, real_works: pd.DataFrame) -> pd.DataFrame:
+    """Every image a configuration embeds: its imitations, then the real works (or stand-ins)."""
     rows = pd.DataFrame({
         "kind": "imitation", "group": manifest["group"], "name": manifest["name"],
         "index": manifest["index"].astype(int), "path": manifest["path"], "sha256": manifest["sha256"],
     })  # fmt: skip
-    real = read_real_works(paths)
-    if len(real):
+    if len(real_works):
         rows = pd.concat([rows, pd.DataFrame({
-            "kind": "real", "group": "real", "name": real["artist"],
-            "index": real.groupby("artist", sort=False).cumcount(), "path": real["path"], "sha256": real["sha256"],
+            "kind": "real", "group": "real", "name": real_works["artist"],
+            "index": real_works.groupby("artist", sort=False).cumcount(), "path": real_works["path"],
+            "sha256": real_works["sha256"],
         })], ignore_index=True)  # fmt: skip
     rows.insert(0, "row", range(len(rows)))
     return rows
 
 
-def _label_table(params: Params, names: dict[str, list[str]]):
-    import pandas as pd
-
-    template = params.classification.label_template
-    rows = [(g, n, render_prompt(template, n)) for g in GROUPS for n in names[g]]
+def _label_table(label_template: str, names: dict[str, list[str]]) -> pd.DataFrame:
+    rows = [(g, n, render_prompt(label_template, n)) for g, members in names.items() for n in members]
     df = pd.DataFrame(rows, columns=["group", "name", "text"])
     df.insert(0, "row", range(len(df)))
     return df
@@ -301,42 +296,112 @@ def _npy_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def run_stage(params: Params, *, progress: bool = True) -> dict[str, Any]:
-    """Embed every image of ``images/manifest.csv`` and ``real_works.csv`` and every label prompt, and write
-    ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``). Returns ``encoder.json``."""
-    from .models import load_encoder
-
-    paths = params.paths
-    e = params.encoding
-    images = _image_table(params)
-    labels = _label_table(params, read_names(paths))
-    encoder = load_encoder(params.encoder, device=e.device, dtype=e.dtype)
+def _encode_config(params: Params, config: Configuration, encoder: Encoder, images: pd.DataFrame,
+                   labels: pd.DataFrame, progress: bool) -> Embeddings:  # fmt: skip
+    settings, paths = params.encoding, params.paths
     cache = EmbeddingCache(encoder.key)
-    files = [resolve_in_run(paths, p) for p in images["path"]]
-    vectors, keys = _encode_images(encoder, files, batch_size=e.batch_size, num_workers=e.num_workers, cache=cache,
-                                   progress=progress)  # fmt: skip
+    files = [paths.in_run(p) for p in images["path"]]
+    vectors, keys = _encode_images(encoder, files, batch_size=settings.batch_size, num_workers=settings.num_workers,
+                                   cache=cache, progress=progress)  # fmt: skip
     changed = [str(f) for f, k, want in zip(files, keys, images["sha256"], strict=True) if want and k != want]
     if changed:
         raise AuditError(
             f"{len(changed)} image(s) differ from the hash their manifest records, e.g. {changed[0]}",
             fix="rerun the stage that recorded them (02_generation for generated images, 01_selection for real works)",
         )
-    label_vectors = encode_texts(encoder, labels["text"].tolist(), batch_size=max(e.batch_size, 256), cache=cache)
-    out = paths.embeddings
-    atomic_write_bytes(out / "images.npy", _npy_bytes(vectors))
-    write_table(images, out / "images.csv")
-    atomic_write_bytes(out / "labels.npy", _npy_bytes(label_vectors))
-    write_table(labels, out / "labels.csv")
+    label_vectors = encode_texts(encoder, labels["text"].tolist(), batch_size=max(settings.batch_size, 256), cache=cache)
     info = {
-        "spec": params.encoder.model_dump(),
+        "spec": config.encoder.model_dump(),
         "key": encoder.key,
         "dim": encoder.dim,
-        "weights": "random" if params.encoder.random_weights else "pretrained",
+        "weights": provenance.weights(params, config),
         "device": str(encoder.device),
         "precision": encoder.key.rsplit("|", 1)[-1],
         "checkpoint": encoder.checkpoint,
         "n_images": int(len(images)),
         "n_labels": int(len(labels)),
     }
-    write_json(out / "encoder.json", info)
-    return info
+    out = paths.config(config.name)
+    atomic_write_bytes(out.embedding_file("images.npy"), _npy_bytes(vectors))
+    write_table(images, out.embedding_file("images.csv"))
+    atomic_write_bytes(out.embedding_file("labels.npy"), _npy_bytes(label_vectors))
+    write_table(labels, out.embedding_file("labels.csv"))
+    write_json(out.embedding_file("encoder.json"), info)
+    return Embeddings(images, vectors, labels, label_vectors, info)
+
+
+@dataclass(frozen=True)
+class EncodingResult:
+    """What stage 03 produced: each configuration's embeddings (key ``None`` in a run of one) and the first
+    configuration's figures."""
+
+    embeddings: dict[str | None, Embeddings]
+    figures: dict[str, plots.SavedFigure]
+
+
+def run_stage(
+    params: Params,
+    names: dict[str, list[str]],
+    manifests: dict[str | None, pd.DataFrame],
+    real_works: pd.DataFrame,
+    standins: pd.DataFrame,
+    *,
+    progress: bool = True,
+) -> EncodingResult:
+    """Embed, for every configuration, its imitations (stage 02's ``manifests``), the real works (stage 01's
+    ``real_works``, or stage 02's ``standins``) and one label prompt per name (stage 01's ``names``); write
+    ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``) and the figures."""
+    settings = params.encoding
+    real = pd.concat([real_works, standins], ignore_index=True) if len(standins) else real_works
+    encoders: dict[str, Encoder] = {}
+    out: dict[str | None, Embeddings] = {}
+    for config in params.configurations:
+        key = config.encoder.model_dump_json()
+        if key not in encoders:
+            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype)
+        images = _image_table(manifests[config.generation_key], real)
+        out[config.name] = _encode_config(params, config, encoders[key], images, _label_table(config.label_template, names), progress)
+    return EncodingResult(out, _figures(params, out))
+
+
+def _figures(params: Params, embeddings: dict[str | None, Embeddings]) -> dict[str, plots.SavedFigure]:
+    figures: dict[str, plots.SavedFigure] = {}
+    for config in params.configurations:
+        emb = embeddings[config.name]
+        rows = emb.rows("imitation", "artists")
+        fig = plots.embedding_map(emb.image_vectors[rows.index], rows["name"].tolist(),
+                                  title=f"{params.run}: imitations, first two principal components",
+                                  weights=provenance.weights(params, config))  # fmt: skip
+        figures.setdefault("embedding_map", plots.save(fig, params.paths.config(config.name).figure("embedding_map")))
+    return figures
+
+
+# -- reading stage 03's products ------------------------------------------------------------------------------
+
+
+def read_embeddings(paths: ConfigPaths) -> Embeddings:
+    """One configuration's ``embeddings/``, checked: each vector file matches its index table."""
+    needs = "03_encoding"
+    images = read_table(paths.embedding_file("images.csv"), needs=needs, columns=_IMAGE_COLUMNS)
+    labels = read_table(paths.embedding_file("labels.csv"), needs=needs, columns=_LABEL_COLUMNS)
+    encoder = read_json(paths.embedding_file("encoder.json"), needs=needs)
+    try:
+        iv = np.load(paths.embedding_file("images.npy"), allow_pickle=False)
+        lv = np.load(paths.embedding_file("labels.npy"), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise AuditError(f"embeddings in {paths.embeddings} cannot be read ({exc})",
+                         fix="rerun 03_encoding (cached vectors make it quick)") from None  # fmt: skip
+    for vec, table, name in ((iv, images, "images"), (lv, labels, "labels")):
+        if vec.ndim != 2 or len(vec) != len(table):
+            raise AuditError(
+                f"{paths.embeddings}/{name}.npy has shape {vec.shape} but {name}.csv has {len(table)} rows",
+                fix="the files are from different runs or half-written: rerun 03_encoding",
+            )
+    for col in ("index", "row"):
+        images[col] = pd.to_numeric(images[col], errors="coerce").astype("Int64")
+    return Embeddings(images, iv, labels, lv, encoder)
+
+
+def read_all_embeddings(params: Params) -> dict[str | None, Embeddings]:
+    """Every configuration's embeddings, by configuration name (``None`` in a run of one)."""
+    return {c.name: read_embeddings(params.paths.config(c.name)) for c in params.configurations}

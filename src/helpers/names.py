@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
 from .errors import AuditError
+from .files import sha256_bytes
 
 __all__ = ["clean_name", "name_key", "slug", "validate_names", "random_names"]
 
@@ -50,7 +50,7 @@ def slug(name: str) -> str:
     """
     ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     readable = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:_MAX_SLUG_TEXT].strip("-")
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    digest = sha256_bytes(name.encode("utf-8"))[:16]
     return f"{readable}-{digest}" if readable else digest
 
 

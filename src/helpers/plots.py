@@ -1,10 +1,11 @@
 """Figures of the audit, drawn from the tables :mod:`helpers.stats` produces.
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (so no GUI backend is
-touched and nothing is shown) and takes ``title``, ``weights`` and ``note``. The header above the
-plot holds, top to bottom: a red banner ``RANDOM WEIGHTS — not a measurement of any real model``
-when ``weights == "random"``, the title, and the note (e.g. "real works are stand-ins made by the
-generator"). :func:`save` writes a PNG. In a notebook, show a figure by making it a cell's last value.
+touched) and takes ``title``, ``weights`` and ``note``. The header above the plot holds, top to bottom:
+a banner when the numbers are not a real measurement — red ``RANDOM WEIGHTS`` for random weights,
+amber ``TOY WORLD`` for the toy world — the title, and the note (e.g. "real works are stand-ins made by
+the generator"). :func:`save` writes the PNG and returns a :class:`SavedFigure`, which a notebook shows
+as an image (inline PNG under papermill and in JupyterLab) when it is a cell's last value.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .errors import AuditError
 
 __all__ = [
     "RANDOM_BANNER",
+    "TOY_BANNER",
+    "SavedFigure",
     "accuracy_bars",
     "confusion_heatmap",
     "own_other_distributions",
@@ -33,8 +36,10 @@ __all__ = [
 ]
 
 RANDOM_BANNER = "RANDOM WEIGHTS — not a measurement of any real model"
+TOY_BANNER = "TOY WORLD — fictional artists, models trained here"
 
-_WEIGHTS = ("pretrained", "random")
+_WEIGHTS = ("pretrained", "random", "toy")
+_BANNERS = {"random": (RANDOM_BANNER, "#d62728"), "toy": (TOY_BANNER, "#b8860b")}
 _LINE_IN = 0.34  # height of one header line, inches
 _MAX_TICK_LABELS = 80  # beyond this many names, tick labels are unreadable and are left out
 _LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 8}
@@ -338,8 +343,22 @@ def image_grid(
     return fig
 
 
-def save(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG at 120 dpi to ``path`` (parent folders created), close it, return the path."""
+class SavedFigure:
+    """A figure written as a PNG file: shown as that image when it is a notebook cell's last value."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _repr_png_(self) -> bytes:
+        return self.path.read_bytes()
+
+    def __repr__(self) -> str:
+        return f"SavedFigure({str(self.path)!r})"
+
+
+def save(fig: Figure, path: str | Path) -> SavedFigure:
+    """Write ``fig`` as a PNG at 120 dpi to ``path`` (parent folders created) and close it; the result shows
+    the PNG in a notebook."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise AuditError(f"{path} does not end in .png", where="plots.save", fix="save figures as .png files")
@@ -349,7 +368,7 @@ def save(fig: Figure, path: str | Path) -> Path:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    return path
+    return SavedFigure(path)
 
 
 def _figure(width: float, height: float, *, title: str, weights: str, note: str | None):
@@ -358,9 +377,10 @@ def _figure(width: float, height: float, *, title: str, weights: str, note: str 
         raise AuditError(
             f"weights must be one of {list(_WEIGHTS)}, got {weights!r}",
             where="plots",
-            fix="pass the run's params.weights",
+            fix="pass helpers.provenance.weights(params)",
         )
-    lines = [(RANDOM_BANNER, "banner")] if weights == "random" else []
+    banner = _BANNERS.get(weights)
+    lines = [(banner[0], "banner")] if banner else []
     lines.append((str(title), "title"))
     if note:
         lines.append((str(note), "note"))
@@ -370,15 +390,16 @@ def _figure(width: float, height: float, *, title: str, weights: str, note: str 
     fig.get_layout_engine().set(rect=(0, 0, 1, height / (height + header)))
     style = {
         "banner": {"color": "white", "fontsize": 13, "fontweight": "bold",
-                   "bbox": {"facecolor": "#d62728", "edgecolor": "#d62728", "boxstyle": "square,pad=0.3"}},
+                   "bbox": {"facecolor": banner and banner[1], "edgecolor": banner and banner[1],
+                            "boxstyle": "square,pad=0.3"}},
         "title": {"fontsize": 12, "fontweight": "bold"},
         "note": {"fontsize": 10, "fontstyle": "italic", "color": "#444444"},
     }  # fmt: skip
     for i, (text, kind) in enumerate(lines):
         y = 1 - (0.08 + _LINE_IN * (i + 0.5)) / (height + header)
         fig.text(0.5, y, text, ha="center", va="center", **style[kind])
-    if weights == "random":
-        fig.patch.set_edgecolor("#d62728")
+    if banner:
+        fig.patch.set_edgecolor(banner[1])
         fig.patch.set_linewidth(6)
     return fig, fig.add_subplot()
 

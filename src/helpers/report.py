@@ -11,10 +11,13 @@ import html
 import json
 import math
 
+from . import classification, provenance, validation
+from .files import read_table, write_json, write_text
 from .paths import STAGES
-from .run import read_run, read_table, write_json, write_text
+from .record import read_run
+from .schema import Configuration, Params
 
-__all__ = ["PAPER", "RANDOM_WEIGHTS_NOTE", "STANDIN_NOTE", "SYNTHETIC_NOTE", "caveats", "print_caveats", "write_summary", "write_report"]
+__all__ = ["PAPER", "against_paper", "write_summary", "write_summaries", "write_report"]
 
 PAPER = {
     "accuracy": 0.810,
@@ -26,29 +29,20 @@ PAPER = {
 }
 """The paper's reported numbers, for comparison only; nothing is computed from them."""
 
-RANDOM_WEIGHTS_NOTE = "RANDOM WEIGHTS: tiny models with random weights; these numbers measure no real model."
-STANDIN_NOTE = "STAND-IN REAL WORKS: the 'real' works are made by the generator itself, not by the artists."
-SYNTHETIC_NOTE = "SYNTHETIC METADATA: caption counts come from a generated parquet with planted counts, not LAION."
+def against_paper(headline: dict[str, dict]):
+    """This run's accuracies and chance beside the paper's, as percentages (a styled table for notebooks);
+    ``headline`` is stage 04's per-group headline numbers."""
+    import pandas as pd
 
-
-def caveats(params) -> list[str]:
-    """What a reader must know before reading any number of this run (empty for a real measurement)."""
-    out = []
-    if params.weights == "random":
-        out.append(RANDOM_WEIGHTS_NOTE)
-    if params.validation.standin:
-        out.append(STANDIN_NOTE)
-    if params.selection.synthetic:
-        out.append(SYNTHETIC_NOTE)
-    elif params.selection.metadata is None:
-        out.append("UNVERIFIED SELECTION: artists were not checked against caption metadata counts.")
-    return out
-
-
-def print_caveats(params) -> None:
-    """Print the run's caveats, one per line, at the top of each notebook."""
-    for caveat in caveats(params):
-        print("⚠", caveat)
+    art, rnd = headline["artists"], headline["random_names"]
+    table = pd.DataFrame(
+        {
+            "this run": [art["accuracy"], rnd["accuracy"], art["chance"]],
+            "paper": [PAPER["accuracy"], PAPER["accuracy_random_names"], PAPER["chance"]],
+        },
+        index=["mean top-1 accuracy, artists", "mean top-1 accuracy, random names", "chance 1/K"],
+    )
+    return table.style.format("{:.1%}")
 
 
 def _clean(obj):
@@ -67,16 +61,16 @@ def _model(record: dict, role: str) -> dict:
     return {k: spec[k] for k in ("name", "source", "model", "pretrained", "revision", "path") if k in spec}
 
 
-def write_summary(params, validation_numbers: dict) -> dict:
-    """Compose ``summary.json`` from stage 04's ``classification.json`` and stage 05's numbers."""
-    paths = params.paths
-    record = read_run(paths)
-    cls = json.loads((paths.tables / "classification.json").read_text(encoding="utf-8"))
+def _summary(params: Params, config: Configuration, record: dict) -> dict:
+    paths = params.paths.config(config.name)
+    cls = classification.read_headline(paths)
     art, rnd = cls["artists"], cls["random_names"]
-    summary = {
+    top = f"top{params.classification.top_k}_accuracy"
+    return _clean({
         "run": params.run,
-        "weights": params.weights,
-        "caveats": caveats(params),
+        **({"config": config.name} if config.name else {}),
+        "weights": provenance.weights(params, config),
+        "caveats": provenance.caveats(params, config),
         "n_artists": art["n_names"],
         "n_random_names": rnd["n_names"],
         "images_per_artist": params.generation.images_per_name,
@@ -84,7 +78,7 @@ def write_summary(params, validation_numbers: dict) -> dict:
         "accuracy_ci_low": art["accuracy_ci_low"],
         "accuracy_ci_high": art["accuracy_ci_high"],
         "accuracy_pooled": art["accuracy_pooled"],
-        f"top{params.classification.top_k}_accuracy": art[f"top{params.classification.top_k}_accuracy"],
+        top: art[top],
         "permutation_p": art["permutation_p"],
         "accuracy_random_names": rnd["accuracy"],
         "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
@@ -92,18 +86,32 @@ def write_summary(params, validation_numbers: dict) -> dict:
         "chance": art["chance"],
         "chance_random_names": rnd["chance"],
         "confidence": params.classification.confidence,
-        **validation_numbers,
+        **validation.read_headline(paths),
         "selection_verified": params.selection.metadata is not None,
-        "template": params.template,
-        "label_template": params.classification.label_template,
+        "template": config.template,
+        "label_template": config.label_template,
         "generator": _model(record, "generator"),
         "encoder": _model(record, "encoder"),
-        "seed": params.seed,
+        "seed": config.seed,
         "paper": PAPER,
-    }
-    summary = _clean(summary)
-    write_json(paths.summary_json, summary)
-    return summary
+    })  # fmt: skip
+
+
+def write_summaries(params: Params) -> dict[str | None, dict]:
+    """Compose and write every configuration's ``summary.json`` from the products of stages 04 and 05 (their
+    headline numbers) and the run record; returns them by configuration."""
+    record = read_run(params.paths)
+    out = {}
+    for config in params.configurations:
+        out[config.name] = _summary(params, config, record)
+        write_json(params.paths.config(config.name).summary_json, out[config.name])
+    return out
+
+
+def write_summary(params: Params) -> dict:
+    """Write every ``summary.json`` (:func:`write_summaries`) and return the first configuration's: the one
+    call a notebook makes."""
+    return next(iter(write_summaries(params).values()))
 
 
 def _figure(path) -> str:
@@ -117,7 +125,7 @@ def write_report(params) -> None:
     summary = json.loads(paths.summary_json.read_text(encoding="utf-8")) if paths.summary_json.is_file() else {}
     stages = read_run(paths).get("stages", {})
     parts = [f"<h1>imitation-audit · run <code>{html.escape(params.run)}</code></h1>"]
-    parts += [f'<p class="caveat">{html.escape(c)}</p>' for c in caveats(params)]
+    parts += [f'<p class="caveat">{html.escape(c)}</p>' for c in provenance.caveats(params)]
     rows = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
         for k, v in summary.items()
@@ -135,7 +143,7 @@ def write_report(params) -> None:
     parts.append("<h2>Stages</h2><ul>")
     for stage in STAGES:
         status = stages.get(stage, {}).get("status", "not run")
-        nb = paths.notebooks / f"{stage}.ipynb"
+        nb = paths.notebook(stage)
         link = ""
         if nb.is_file():
             link = f' — executed notebook: <a href="notebooks/{stage}.html">HTML</a>, <a href="notebooks/{stage}.ipynb">ipynb</a>'
@@ -146,7 +154,7 @@ def write_report(params) -> None:
     parts.append("</ul><h2>Figures</h2>")
     parts += [_figure(p) for p in sorted(paths.figures.glob("*.png"))]
     for name in ("accuracy.csv", "validation.csv"):
-        table = paths.tables / name
+        table = paths.table(name)
         if table.is_file():
             parts.append(f"<h2>{name}</h2>" + read_table(table).to_html(index=False, border=0))
     style = (

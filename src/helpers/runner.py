@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 
 from .errors import AuditError, exit_on_error
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STAGES
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STAGES, resolve_path
 
-__all__ = ["notebook_paths", "execute_stage", "reproduce", "main"]
+__all__ = ["notebook_paths", "preflight", "execute_stage", "reproduce", "main"]
 
 
 def notebook_paths() -> dict[str, Path]:
@@ -42,10 +42,10 @@ def execute_stage(params, params_file: Path, stage: str) -> Path:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from . import run
+    from . import record
 
     source = notebook_paths()[stage]
-    out = params.paths.notebooks / f"{stage}.ipynb"
+    out = params.paths.notebook(stage)
     out.parent.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -64,9 +64,9 @@ def execute_stage(params, params_file: Path, stage: str) -> Path:
                 request_save_on_cell_execute=False,
             )
         except PapermillExecutionError as exc:
-            status = run.read_run(params.paths).get("stages", {}).get(stage, {}).get("status")
+            status = record.read_run(params.paths).get("stages", {}).get(stage, {}).get("status")
             if status != "failed":
-                run.mark(params, stage, "failed", error=f"{exc.ename}: {exc.evalue}")
+                record.mark(params, stage, "failed", error=f"{exc.ename}: {exc.evalue}")
             first = (str(exc.evalue).splitlines() or [""])[0]
             raise AuditError(
                 f"stage {stage} failed: {exc.ename}: {first}",
@@ -85,36 +85,46 @@ def _export_html(notebook: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
-    from .run import write_text
+    from .files import write_text
 
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
     write_text(notebook.with_suffix(".html"), body)
 
 
-def reproduce(params_file: str | Path, stages: list[str] | None = None, *, preflight: bool = True) -> Path:
-    """Validate params, check models, run the stages (default: all five), write report.html."""
-    from . import params
+def preflight(params, stages: list[str]) -> None:
+    """Everything a run needs that can be checked in seconds, before any stage runs: the candidate artists
+    (every row) and, when generation or encoding will run, every model."""
+    from . import models, selection
 
-    cfg = params.load(params_file)  # fails here, before any heavy import, on a bad params file
-    from . import models, report
+    selection.check_inputs(params)
+    if any(s in ("02_generation", "03_encoding") for s in stages):
+        models.preflight(params)
 
-    path = params.resolve_path(params_file)
+
+def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check: bool = True) -> Path:
+    """Validate params, run :func:`preflight`, run the stages (default: all five), write report.html."""
+    from . import schema
+
+    params = schema.load(params_file)  # fails here, before any heavy import, on a bad params file
+    from . import provenance, report
+
     chosen = stages or list(STAGES)
     unknown = [s for s in chosen if s not in STAGES]
     if unknown:
         raise AuditError(f"unknown stage {unknown[0]!r}", fix=f"use one of {', '.join(STAGES)}")
-    if preflight and any(s in ("02_generation", "03_encoding") for s in chosen):
-        models.preflight(cfg)
+    if check:
+        preflight(params, chosen)
     if chosen == list(STAGES):  # a full run: nothing may look finished until it is
-        for stale in (cfg.paths.report_html, cfg.paths.summary_json):
-            stale.unlink(missing_ok=True)
+        for config in params.configurations:
+            params.paths.config(config.name).summary_json.unlink(missing_ok=True)
+        params.paths.report_html.unlink(missing_ok=True)
     for stage in chosen:
-        execute_stage(cfg, path, stage)
-    report.write_report(cfg)
-    print(f"done: {cfg.paths.root}", flush=True)
-    for caveat in report.caveats(cfg):
+        execute_stage(params, resolve_path(params_file), stage)
+    report.write_report(params)
+    print(f"done: {params.paths.root}", flush=True)
+    for caveat in provenance.caveats(params):
         print(f"note: {caveat}", flush=True)
-    return cfg.paths.root
+    return params.paths.root
 
 
 @exit_on_error
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-preflight", action="store_true", help="skip the model availability check")
     ns = ap.parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    reproduce(ns.params, ns.stage, preflight=not ns.no_preflight)
+    reproduce(ns.params, ns.stage, check=not ns.no_preflight)
 
 
 if __name__ == "__main__":

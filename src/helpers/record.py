@@ -1,8 +1,9 @@
-"""The run folder as a record: stage status in ``run.json``, the names a run uses, atomic writes.
+"""The run record, ``run.json``: what a run is (params, models, versions, commit) and where each stage stands.
 
-Every stage wraps its work in :func:`stage`, so ``run.json`` says which stages finished, failed or are
-running — whether the notebook ran under ``make reproduce`` or by hand in JupyterLab — and a stage
-refuses to start on a stage that has not finished (:func:`require`).
+Every stage notebook wraps its work in :func:`stage`, so ``run.json`` says which stages finished, failed or
+are running — whether the notebook ran under ``make reproduce`` or by hand in JupyterLab — and a stage
+refuses to start on a stage that has not finished (:func:`require`). Params may change under a run only
+where no name or image depends on them (see ``_FIRST_READER``).
 """
 
 from __future__ import annotations
@@ -10,40 +11,21 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterator
-from importlib import metadata
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pandas as pd
+import yaml
 
+from . import models, provenance
 from .errors import AuditError
+from .files import package_versions, write_json, write_text
 from .paths import PROJECT_ROOT, STAGES, RunPaths
+from .schema import Params
 
-if TYPE_CHECKING:
-    from .params import Params
+__all__ = ["stage", "mark", "require", "read_run"]
 
-__all__ = [
-    "stage",
-    "mark",
-    "require",
-    "read_run",
-    "read_names",
-    "read_real_works",
-    "resolve_in_run",
-    "read_table",
-    "atomic_write_bytes",
-    "write_text",
-    "write_json",
-    "write_table",
-    "GROUPS",
-]
-
-GROUPS = ("artists", "random_names")
 _PACKAGES = (
     "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
     "statsmodels", "duckdb", "faker", "papermill",
@@ -53,48 +35,6 @@ _PREVIOUS = {s: STAGES[i - 1] for i, s in enumerate(STAGES) if i}
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-# -- atomic writes: a reader never sees half a file ----------------------------------------------
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_json(path: Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def write_table(df: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV (UTF-8, no index), atomically."""
-    write_text(path, df.to_csv(index=False, lineterminator="\n"))
-
-
-def read_table(path: Path, *, needs: str = "") -> pd.DataFrame:
-    """Read a CSV the pipeline wrote. Text stays text: a person called "NA" is not a missing value."""
-    path = Path(path)
-    if not path.is_file():
-        raise AuditError(
-            f"{path} does not exist",
-            fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}",
-        )
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
 
 
 # -- run.json ------------------------------------------------------------------------------------
@@ -122,13 +62,7 @@ def _git_commit() -> str | None:
 
 
 def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return {"python": platform.python_version(), **package_versions(_PACKAGES)}
 
 
 # The first stage that reads each params key (the most specific prefix wins). A change that reaches
@@ -174,10 +108,8 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
             fix="give the run a new 'run:' name, or delete that folder (make clean-run RUN=" + params.run + ")",
         )
     record.setdefault("params_changes", []).append({"at": _now(), "changed": changed})
-    from . import models
-
     record["params"], record["params_digest"] = params.model_dump(), digest
-    record["models"], record["weights"] = models.describe(params), params.weights
+    record["models"], record["weights"] = models.describe(params), provenance.weights(params)
     for stage in STAGES[first:] if first is not None else ():
         if stage in record["stages"]:
             record["stages"][stage]["status"] = "stale"
@@ -186,8 +118,6 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
 def _record(params: Params) -> dict:
     """The run record (a new one when the run has none), with any params change since applied in memory
     (see ``_FIRST_READER``); nothing is written until :func:`_save`."""
-    from . import models
-
     record = read_run(params.paths)
     digest = params.digest()
     if record and record.get("params_digest") != digest:
@@ -198,7 +128,7 @@ def _record(params: Params) -> dict:
             "created": _now(),
             "params_digest": digest,
             "params": params.model_dump(),
-            "weights": params.weights,
+            "weights": provenance.weights(params),
             "models": models.describe(params),
             "versions": _versions(),
             "git_commit": _git_commit(),
@@ -209,8 +139,6 @@ def _record(params: Params) -> dict:
 
 def _save(params: Params, record: dict) -> None:
     """Write ``run.json``, and ``params.yaml`` (the params it records) when that differs."""
-    import yaml
-
     record["updated"] = _now()
     write_json(params.paths.run_json, record)
     text = yaml.safe_dump(record["params"], sort_keys=False, allow_unicode=True)
@@ -274,32 +202,3 @@ def stage(params: Params, name: str) -> Iterator[RunPaths]:
         mark(params, name, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     mark(params, name, "done")
-
-
-# -- what a run is about -------------------------------------------------------------------------
-def read_names(paths: RunPaths) -> dict[str, list[str]]:
-    """The names a run measures: ``artists`` (selected, from artists.csv) and ``random_names``."""
-    artists = read_table(paths.artists_csv, needs="01_selection")
-    randoms = read_table(paths.random_names_csv, needs="01_selection")
-    for df, col, path in ((artists, "artist", paths.artists_csv), (randoms, "name", paths.random_names_csv)):
-        if col not in df.columns:
-            raise AuditError(f"{path} has no '{col}' column", fix="rerun 01_selection")
-    return {"artists": artists["artist"].tolist(), "random_names": randoms["name"].tolist()}
-
-
-def read_real_works(paths: RunPaths) -> pd.DataFrame:
-    """Real works the run validates with: columns ``artist, path, sha256, source`` (``real``|``standin``).
-
-    ``path`` is absolute or relative to the run folder.
-    """
-    df = read_table(paths.real_manifest, needs="01_selection for real works, 02_generation for stand-ins")
-    missing = {"artist", "path", "sha256", "source"} - set(df.columns)
-    if missing:
-        raise AuditError(f"{paths.real_manifest} lacks columns {sorted(missing)}", fix="rerun the stage that wrote it")
-    return df
-
-
-def resolve_in_run(paths: RunPaths, path: str | Path) -> Path:
-    """A path from a run table: absolute as written, else relative to the run folder."""
-    p = Path(path)
-    return p if p.is_absolute() else paths.root / p

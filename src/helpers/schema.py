@@ -1,40 +1,53 @@
-"""Run settings: a params YAML file validated into typed objects. The defaults here are the only defaults.
+"""The params schema: a params YAML file validated into typed objects. The defaults here are the only defaults.
 
-A params file is data, never code. :func:`load` reads it, checks every key and type, resolves the files it
-names relative to the project root, and raises one :class:`~helpers.errors.AuditError` line that names the
-key and the fix for anything wrong — before any model is loaded.
+A params file is data, never code. :func:`load` reads it, checks every key and type, checks that the files
+it names exist (relative paths are relative to the project root), and raises one
+:class:`~helpers.errors.AuditError` line that names the key and the fix for anything wrong — before any
+model is loaded. What is inside those files (the artists' rows, the models) is checked by the code that
+reads them (stage 01, :mod:`helpers.models`), which the runner asks before anything runs.
 
-Sweeps (several generators, encoders or templates) have room in the schema: those fields are lists. The
-pipeline runs one of each today; a longer list is refused with a clear message rather than half-run.
+A run measures one or more *configurations* (:class:`Configuration`): one generator, prompt template,
+encoder and label template each. The list-valued keys leave room for sweeps; a run measures one of each
+today, and a longer list is refused with a clear message rather than half-run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from dataclasses import dataclass
+from glob import glob
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import AuditError
-from .paths import PROJECT_ROOT, RunPaths
+from .files import json_digest
+from .paths import RunPaths, resolve_path
 
 __all__ = [
     "Params",
     "GeneratorSpec",
     "EncoderSpec",
+    "GenerationParams",
+    "Configuration",
     "load",
-    "resolve_path",
     "render_prompt",
     "ARTIST_PLACEHOLDER",
+    "Interval",
+    "Correction",
+    "Aggregate",
 ]
 
 ARTIST_PLACEHOLDER = "{artist}"
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Probability = Annotated[float, Field(gt=0, lt=1)]
+# The choices of the statistics, named once: helpers.stats and helpers.significance take these types.
+Interval = Literal["wilson", "exact"]
+Correction = Literal["bonferroni", "holm", "fdr_bh"]
+Aggregate = Literal["mean", "max", "median"]
+INTERVALS, CORRECTIONS, AGGREGATES = get_args(Interval), get_args(Correction), get_args(Aggregate)
 
 
 class _Section(BaseModel):
@@ -170,7 +183,7 @@ class ClassificationParams(_Section):
     label_template: str = "Artwork from {artist}"
     """Text whose embedding stands for each name (the label prompts)."""
     top_k: PositiveInt = 5
-    interval: Literal["wilson", "exact"] = "wilson"
+    interval: Interval = "wilson"
     confidence: Probability = 0.95
     bootstrap: PositiveInt = 10_000
     permutations: PositiveInt = 10_000
@@ -196,9 +209,9 @@ class ValidationParams(_Section):
     """A corrupt, empty, non-image or outside-linking file in a real-works folder stops the run unless
     this is ``true``; then it is skipped and listed in tables/real_works_skipped.csv."""
     """At most this many real works per artist, a seeded sample when there are more."""
-    aggregate: Literal["mean", "max", "median"] = "mean"
+    aggregate: Aggregate = "mean"
     """How the similarities of an artist's several real works to one imitation become one number."""
-    correction: Literal["bonferroni", "holm", "fdr_bh"] = "bonferroni"
+    correction: Correction = "bonferroni"
     alpha: Probability = 0.05
 
     @model_validator(mode="after")
@@ -231,7 +244,7 @@ class Params(_Section):
         return self
 
     @model_validator(mode="after")
-    def _one_of_each(self):
+    def _one_of_each(self):  # sweeps: issue 11
         for key, items in (
             ("generation.generators", self.generation.generators),
             ("generation.templates", self.generation.templates),
@@ -246,21 +259,24 @@ class Params(_Section):
 
     # -- derived, never set by hand -------------------------------------------------------------
     @property
-    def generator(self) -> GeneratorSpec:
-        return self.generation.generators[0]
-
-    @property
-    def encoder(self) -> EncoderSpec:
-        return self.encoding.encoders[0]
-
-    @property
-    def template(self) -> str:
-        return self.generation.templates[0]
+    def configurations(self) -> list[Configuration]:
+        """The configurations this run measures (one today; see the module docstring)."""
+        return [
+            Configuration(
+                name=None,
+                generator=self.generation.generators[0],
+                template=self.generation.templates[0],
+                seed=self.seed,
+                encoder=self.encoding.encoders[0],
+                label_template=self.classification.label_template,
+            )
+        ]
 
     @property
     def weights(self) -> Literal["pretrained", "random"]:
         """``random`` when any model has random weights: such a run measures nothing about real models."""
-        return "random" if self.generator.random_weights or self.encoder.random_weights else "pretrained"
+        specs = [*self.generation.generators, *self.encoding.encoders]
+        return "random" if any(s.random_weights for s in specs) else "pretrained"
 
     @property
     def paths(self) -> RunPaths:
@@ -268,13 +284,24 @@ class Params(_Section):
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of these settings."""
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        return json_digest(self.model_dump())
 
 
-def resolve_path(value: str | Path) -> Path:
-    """A path from a params file: absolute as given, else relative to the project root."""
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else PROJECT_ROOT / p
+@dataclass(frozen=True)
+class Configuration:
+    """One measured setting: a generator with a prompt template and a generation seed, an encoder, and the
+    label template names are classified by. ``name`` is ``None`` in a run of one configuration, whose
+    results live in the run folder itself (:meth:`RunPaths.config`)."""
+
+    name: str | None
+    generator: GeneratorSpec
+    template: str
+    seed: int
+    encoder: EncoderSpec
+    label_template: str
+    generation_key: str | None = None
+    """The images folder this configuration reads: ``None`` for the run's only one, ``images/``."""
+
 
 
 def _format(err: ValidationError, source: str) -> AuditError:
@@ -333,12 +360,7 @@ def _check_files(params: Params, where: str) -> None:
             where=where,
             fix="point it at a CSV with an 'artist' column (params/artists.csv is the default)",
         )
-    from .selection import read_candidates  # checks the rows too: empty list, duplicates, bad names
-
-    read_candidates(artists)
     if params.selection.metadata is not None:
-        from glob import glob
-
         pattern = str(resolve_path(params.selection.metadata))
         if not (Path(pattern).is_dir() or glob(pattern)):
             raise AuditError(
@@ -346,7 +368,9 @@ def _check_files(params: Params, where: str) -> None:
                 where=where,
                 fix="point it at LAION-aesthetics parquet files (a file, folder or glob), or set it to null",
             )
-    for spec, key in ((params.generator, "generation.generators[0]"), (params.encoder, "encoding.encoders[0]")):
+    specs = [(s, f"generation.generators[{i}]") for i, s in enumerate(params.generation.generators)]
+    specs += [(s, f"encoding.encoders[{i}]") for i, s in enumerate(params.encoding.encoders)]
+    for spec, key in specs:
         if spec.source == "local" and not resolve_path(spec.model).is_dir():
             raise AuditError(
                 f"'{key}.model' is a local folder that does not exist: {resolve_path(spec.model)}",

@@ -1,18 +1,16 @@
-"""The run record: stage status, the order of stages, params that changed under a run, half-written files."""
-
-import json
+"""The run record (helpers.record): stage status, the order of stages, params that changed under a run;
+and stage 03's reader refusing half-written embeddings."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import params as P
 from helpers import paths as paths_mod
-from helpers import run
-from helpers.classification import read_embeddings
+from helpers import record, schema
+from helpers.encoding import read_embeddings
 from helpers.errors import AuditError
-from helpers.paths import PARAMS_DIR
+from helpers.paths import PARAMS_DIR, ConfigPaths
 
 
 @pytest.fixture
@@ -20,25 +18,25 @@ def cfg(tmp_path, monkeypatch):
     monkeypatch.setattr(paths_mod, "OUTPUTS_DIR", tmp_path)
     data = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
     data["run"] = "record"
-    return P.load(data)
+    return schema.load(data)
 
 
 def test_stages_record_status_and_refuse_out_of_order(cfg):
     with pytest.raises(AuditError, match="needs stage 01_selection.*'not run'"):
-        with run.stage(cfg, "02_generation"):
+        with record.stage(cfg, "02_generation"):
             pass
-    with run.stage(cfg, "01_selection"):
-        assert run.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "running"
-    assert run.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "done"
+    with record.stage(cfg, "01_selection"):
+        assert record.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "running"
+    assert record.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "done"
     with pytest.raises(ZeroDivisionError):
-        with run.stage(cfg, "02_generation"):
+        with record.stage(cfg, "02_generation"):
             raise ZeroDivisionError("boom")
-    entry = run.read_run(cfg.paths)["stages"]["02_generation"]
+    entry = record.read_run(cfg.paths)["stages"]["02_generation"]
     assert entry["status"] == "failed" and "ZeroDivisionError" in entry["error"]
     with pytest.raises(AuditError, match="needs stage 02_generation.*'failed'"):
-        run.require(cfg, "03_encoding")
-    record = run.read_run(cfg.paths)
-    assert record["weights"] == "random" and record["params_digest"] == cfg.digest()
+        record.require(cfg, "03_encoding")
+    saved = record.read_run(cfg.paths)
+    assert saved["weights"] == "random" and saved["params_digest"] == cfg.digest()
     assert yaml.safe_load(cfg.paths.params_copy.read_text())["run"] == "record"
 
 
@@ -46,41 +44,41 @@ def _all_done(cfg):
     from helpers.paths import STAGES
 
     for name in STAGES:
-        with run.stage(cfg, name):
+        with record.stage(cfg, name):
             pass
 
 
 def _changed(cfg, section, key, value):
     data = cfg.model_dump()
     data[section][key] = value
-    return P.load(data)
+    return schema.load(data)
 
 
 def test_params_that_change_names_or_images_are_refused(cfg):
     _all_done(cfg)
     for section, key, value in (("generation", "steps", 3), ("selection", "min_images", 5), ("validation", "standin_per_artist", 4)):
         with pytest.raises(AuditError, match=f"{section}.{key}: .* there, .* now.*new 'run:' name"):
-            with run.stage(_changed(cfg, section, key, value), "05_validation"):
+            with record.stage(_changed(cfg, section, key, value), "05_validation"):
                 pass
-    assert run.read_run(cfg.paths)["params_digest"] == cfg.digest()
+    assert record.read_run(cfg.paths)["params_digest"] == cfg.digest()
 
 
 def test_later_params_make_their_stages_stale_and_rerunnable(cfg):
     _all_done(cfg)
     changed = _changed(cfg, "validation", "alpha", 0.01)
-    with run.stage(changed, "05_validation"):
+    with record.stage(changed, "05_validation"):
         pass
-    record = run.read_run(cfg.paths)
-    assert record["params_digest"] == changed.digest()
-    assert record["params_changes"][-1]["changed"] == ["validation.alpha"]
-    assert record["stages"]["05_validation"]["status"] == "done"
+    saved = record.read_run(cfg.paths)
+    assert saved["params_digest"] == changed.digest()
+    assert saved["params_changes"][-1]["changed"] == ["validation.alpha"]
+    assert saved["stages"]["05_validation"]["status"] == "done"
     assert yaml.safe_load(cfg.paths.params_copy.read_text())["validation"]["alpha"] == 0.01
 
     encoder = _changed(changed, "encoding", "batch_size", 7)
     with pytest.raises(AuditError, match="needs stage 03_encoding.*'stale'"):
-        with run.stage(encoder, "04_classification"):
+        with record.stage(encoder, "04_classification"):
             pass
-    stages = run.read_run(cfg.paths)["stages"]
+    stages = record.read_run(cfg.paths)["stages"]
     assert [stages[s]["status"] for s in ("02_generation", "03_encoding", "05_validation")] == ["done", "stale", "stale"]
 
 
@@ -88,19 +86,7 @@ def test_corrupt_run_json_is_reported(cfg):
     cfg.paths.root.mkdir(parents=True)
     cfg.paths.run_json.write_text("{half")
     with pytest.raises(AuditError, match="run.json is not valid JSON"):
-        run.read_run(cfg.paths)
-
-
-def test_tables_keep_names_that_look_like_missing_values(tmp_path):
-    df = pd.DataFrame({"artist": ["NA", "None", "nan", "null", ""]})
-    run.write_table(df, tmp_path / "t.csv")
-    assert run.read_table(tmp_path / "t.csv")["artist"].tolist() == ["NA", "None", "nan", "null", ""]
-
-
-def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    run.write_json(tmp_path / "a" / "x.json", {"k": 1})
-    assert json.loads((tmp_path / "a" / "x.json").read_text()) == {"k": 1}
-    assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.json"]
+        record.read_run(cfg.paths)
 
 
 def _embeddings(folder, n=4, d=8):
@@ -116,11 +102,16 @@ def _embeddings(folder, n=4, d=8):
 def test_half_written_or_mismatched_embeddings_are_refused(tmp_path):
     folder = tmp_path / "embeddings"
     _embeddings(folder)
-    assert read_embeddings(folder).image_vectors.shape == (4, 8)
+    paths = ConfigPaths(tmp_path)
+    assert paths.embeddings == folder
+    assert read_embeddings(paths).image_vectors.shape == (4, 8)
     data = (folder / "images.npy").read_bytes()
     (folder / "images.npy").write_bytes(data[: len(data) // 2])
     with pytest.raises(AuditError, match="rerun 03_encoding"):
-        read_embeddings(folder)
+        read_embeddings(paths)
     np.save(folder / "images.npy", np.eye(3, 8, dtype=np.float32))
     with pytest.raises(AuditError, match=r"shape \(3, 8\) but images.csv has 4 rows"):
-        read_embeddings(folder)
+        read_embeddings(paths)
+    (folder / "encoder.json").write_text("{half")
+    with pytest.raises(AuditError, match="encoder.json is not valid JSON.*rerun 03_encoding"):
+        read_embeddings(paths)

@@ -1,0 +1,140 @@
+"""File I/O shared by every layer: atomic writes, CSV and JSON tables, content hashes, package versions.
+
+One implementation of each: a reader never sees half a file, a table written here reads back with its text
+intact, and every hash in the project (image bytes, files, canonical JSON digests) comes from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import AuditError
+
+__all__ = [
+    "atomic_write_bytes",
+    "write_text",
+    "write_json",
+    "read_json",
+    "write_table",
+    "read_table",
+    "sha256_bytes",
+    "sha256_file",
+    "json_digest",
+    "package_versions",
+    "fsync_dir",
+]
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, fixed_temp: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, and a rename.
+
+    The temporary file is uniquely named, so several writers of one path never clash; with ``fixed_temp``
+    it is ``.<name>.tmp``, so a file left by a killed writer is overwritten by the next one (one writer per
+    path: generated images, where a resume cleans up by name)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fixed_temp:
+        tmp = str(path.with_name(f".{path.name}.tmp"))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    else:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the renames inside ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def read_json(path: Path, *, needs: str = "") -> Any:
+    """A JSON file the pipeline wrote; a missing or unreadable one says which stage writes it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AuditError(f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AuditError(f"{path} is not valid JSON ({exc})", fix=f"rerun {needs or 'the stage that writes it'}") from None
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV (UTF-8, no index), atomically."""
+    write_text(path, df.to_csv(index=False, lineterminator="\n"))
+
+
+def read_table(path: Path, *, needs: str = "", columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV the pipeline wrote. Text stays text: a person called "NA" is not a missing value.
+
+    ``needs`` names the stage that writes it (for the error when it is missing); ``columns`` must be present.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AuditError(f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise AuditError(f"{path} lacks the column(s) {missing}", fix=f"rerun {needs or 'the stage that writes it'}")
+    return df
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (weights files are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def json_digest(obj: Any, n: int | None = None) -> str:
+    """SHA-256 of the canonical JSON of ``obj`` (sorted keys), optionally its first ``n`` hex digits."""
+    digest = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return digest[:n] if n else digest
+
+
+def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """Installed versions of ``names`` (``None`` for a package that is not installed)."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out

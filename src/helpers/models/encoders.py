@@ -1,0 +1,249 @@
+"""The CLIP encoder: an open_clip architecture with a pretrained tag, a saved ``local-dir:`` folder, or a
+tiny random build (saved as a ``local-dir:`` folder and loaded like one).
+
+Finding a tag's weights is open_clip's own lookup (``download_pretrained``, safetensors first); this module
+adds the safetensors-only policy and, for preflight, a check that downloads nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuditError
+from ..files import sha256_file
+from ..paths import resolve_path
+from ..schema import EncoderSpec
+from .devices import resolve_device
+from .policy import FIX_FETCH, PICKLE_SUFFIXES, hub_error, pickle_error, reason, warn_pickle
+from .tiny import tiny_dir, tiny_encoder_dir
+
+__all__ = ["Encoder", "load_encoder", "check_encoder"]
+
+_WHERE = "encoding.encoders[0]"
+
+
+@dataclass
+class Encoder:
+    """A CLIP model ready to embed: eval mode, its preprocess transform and tokenizer.
+
+    ``key`` identifies the weights and the compute precision, for embedding caches; ``autocast`` is the
+    dtype of the autocast region the forward runs in (``None``: plain float32).
+    """
+
+    spec: EncoderSpec
+    model: Any
+    preprocess: Callable
+    tokenizer: Callable
+    key: str
+    dim: int
+    device: Any
+    autocast: Any = None
+    checkpoint: str | None = None
+
+    def _ctx(self):
+        import torch
+
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast)
+
+    def encode_pixels(self, pixels):
+        """L2-normalised float32 image embeddings (on the CPU) of a preprocessed batch."""
+        import torch
+
+        with torch.inference_mode(), self._ctx():
+            out = self.model.encode_image(pixels.to(self.device, non_blocking=True))
+        return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
+
+    def encode_tokens(self, tokens):
+        """L2-normalised float32 text embeddings (on the CPU) of a tokenized batch."""
+        import torch
+
+        with torch.inference_mode(), self._ctx():
+            out = self.model.encode_text(tokens.to(self.device))
+        return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
+
+
+def _tag(spec: EncoderSpec) -> dict[str, Any] | None:
+    """The pretrained config of ``spec``'s tag (``None`` for random weights), after checking that the
+    architecture and the tag exist."""
+    import open_clip
+
+    models = open_clip.list_models()
+    if spec.model not in models:
+        raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{_WHERE}.model",
+                         fix=f"use one of: {', '.join(models)}")  # fmt: skip
+    if spec.pretrained is None:
+        return None
+    if resolve_path(spec.pretrained).is_file():
+        return {"file": str(resolve_path(spec.pretrained))}
+    cfg = open_clip.get_pretrained_cfg(spec.model, spec.pretrained)
+    if not cfg:
+        tags = open_clip.list_pretrained_tags_by_model(spec.model)
+        raise AuditError(
+            f"open_clip has no pretrained tag {spec.pretrained!r} for {spec.model}",
+            where=f"{_WHERE}.pretrained",
+            fix=f"use one of: {', '.join(tags) if tags else '(none: set pretrained: null for random weights)'}",
+        )
+    return cfg
+
+
+def _hub_files(cfg: dict[str, Any]) -> tuple[str, list[str], str] | None:
+    """``(repo, safetensors names, pickle name)`` of a tag hosted on the hub (as open_clip looks them up);
+    ``None`` for a tag published as a URL only (a pickle checkpoint)."""
+    from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
+
+    if not cfg.get("hf_hub"):
+        return None
+    repo, filename = os.path.split(cfg["hf_hub"])
+    filename = filename or HF_WEIGHTS_NAME
+    if filename.endswith(".safetensors"):
+        return repo, [filename], ""
+    safe = HF_SAFE_WEIGHTS_NAME if filename == HF_WEIGHTS_NAME else filename.rsplit(".", 1)[0] + ".safetensors"
+    return repo, [safe], filename
+
+
+def _fetch_error(spec: EncoderSpec, detail: str) -> AuditError:
+    return AuditError(
+        f"could not fetch the open_clip encoder {spec.model} pretrained={spec.pretrained!r}: not in the local "
+        f"cache and not reachable ({detail})",
+        where=_WHERE,
+        fix=FIX_FETCH,
+    )
+
+
+def _tag_weights(spec: EncoderSpec, cfg: dict[str, Any]) -> str:
+    """The local weights file of a tag, downloaded by open_clip when missing; pickle only if allowed."""
+    import open_clip
+
+    what = f"encoder {spec.model}/{spec.pretrained}"
+    if _hub_files(cfg) is None and "file" not in cfg and not spec.allow_pickle:
+        raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=_WHERE)
+    try:
+        path = str(open_clip.download_pretrained(cfg))
+    except Exception as exc:  # open_clip raises RuntimeError, FileNotFoundError, OSError...
+        raise _fetch_error(spec, reason(exc)) from None
+    if not path.endswith(".safetensors"):
+        if not spec.allow_pickle:
+            raise pickle_error(path, what="encoder", where=_WHERE)
+        warn_pickle(what)
+    return path
+
+
+def _local_weights(folder: Path, spec: EncoderSpec) -> Path:
+    """The weights file of a ``local-dir:`` encoder folder, safetensors first (pickle only if allowed)."""
+    where = f"{_WHERE}.model"
+    if not folder.is_dir():
+        raise AuditError(f"{folder} does not exist", where=where, fix="save the model there first")
+    if not (folder / "open_clip_config.json").is_file():
+        raise AuditError(
+            f"{folder} has no open_clip_config.json",
+            where=where,
+            fix="save the model in open_clip's hub layout: open_clip_config.json and open_clip_model.safetensors",
+        )
+    safe = sorted(folder.glob("*.safetensors"))
+    if safe:
+        return next((p for p in safe if p.name == "open_clip_model.safetensors"), safe[0])
+    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if not pickles:
+        raise AuditError(f"{folder} holds no weights file", where=where, fix="add open_clip_model.safetensors")
+    if not spec.allow_pickle:
+        raise pickle_error(str(pickles[0]), what="encoder", where=_WHERE)
+    warn_pickle(f"encoder {folder}")
+    return pickles[0]
+
+
+def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto") -> Encoder:
+    """The CLIP encoder of ``spec`` in eval mode, with its preprocess transform and tokenizer.
+
+    ``dtype`` sets the autocast precision of the forward pass (``auto``: float16 on CUDA, float32 on the
+    CPU; ``bfloat16`` on the CPU only when asked). Weights stay float32.
+    """
+    import open_clip
+    import torch
+
+    dev, compute = resolve_device(device, dtype)
+    autocast = None if compute == torch.float32 else compute
+    kwargs: dict[str, Any] = {"device": dev, "precision": "fp32"}
+    if spec.source in ("local", "tiny"):
+        folder = tiny_encoder_dir(spec.model) if spec.source == "tiny" else resolve_path(spec.model)
+        weights = _local_weights(folder, spec)
+        name, ident = f"local-dir:{folder}", f"{spec.source}:{sha256_file(weights)[:16]}"
+        checkpoint: str | None = str(weights)
+    else:
+        cfg = _tag(spec)
+        # pretrained: null gives random weights, initialised from a fixed seed so the cache key holds.
+        name, ident = spec.model, f"open_clip:{spec.model}:{spec.pretrained or 'random-seed0'}"
+        checkpoint = None
+        if cfg is not None:
+            checkpoint = kwargs["pretrained"] = _tag_weights(spec, cfg)
+            # open_clip 3 only warns when an architecture without QuickGELU meets weights trained with it
+            # (the OpenAI tags of ViT-L-14 and others): the embeddings would silently be wrong.
+            if cfg.get("quick_gelu") and not (open_clip.get_model_config(spec.model) or {}).get("quick_gelu"):
+                kwargs["force_quick_gelu"] = True
+            for key in ("mean", "std", "interpolation", "resize_mode"):  # as open_clip does for a tag
+                if cfg.get(key) is not None:
+                    kwargs[f"image_{key}"] = cfg[key]
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model, _, preprocess = open_clip.create_model_and_transforms(name, **kwargs)
+    except Exception as exc:
+        raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=_WHERE) from None
+    model.eval()
+    tokenizer = open_clip.get_tokenizer(name)
+    precision = "float32" if autocast is None else str(autocast).removeprefix("torch.")
+    enc = Encoder(
+        spec=spec, model=model, preprocess=preprocess, tokenizer=tokenizer, key=f"{ident}|{precision}",
+        dim=0, device=dev, autocast=autocast, checkpoint=checkpoint,
+    )  # fmt: skip
+    enc.dim = int(enc.encode_tokens(tokenizer([""])).shape[-1])
+    return enc
+
+
+def check_encoder(spec: EncoderSpec) -> None:
+    """Preflight: the encoder's weights are local, cached, or listed on the hub — downloading nothing.
+
+    At most one network call (the hub's file listing), made only when the local cache lacks the weights."""
+    if spec.source == "tiny":
+        tiny_dir("encoder", spec.model)  # an unknown tiny model fails here
+        return
+    if spec.source == "local":
+        _local_weights(resolve_path(spec.model), spec)
+        return
+    cfg = _tag(spec)
+    if cfg is None:
+        return
+    if "file" in cfg:
+        if not cfg["file"].endswith(".safetensors") and not spec.allow_pickle:
+            raise pickle_error(cfg["file"], what="encoder", where=_WHERE)
+        return
+    hub = _hub_files(cfg)
+    if hub is None:
+        if not spec.allow_pickle:
+            raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=_WHERE)
+        return
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    repo, safe, pickle_name = hub
+    wanted = safe + ([pickle_name] if pickle_name and spec.allow_pickle else [])
+    if any(isinstance(try_to_load_from_cache(repo, n), str) for n in wanted):
+        return
+    try:
+        files = {s.rfilename for s in (HfApi().model_info(repo, timeout=10).siblings or [])}
+    except RepositoryNotFoundError as exc:
+        raise hub_error(repo, None, exc, what="encoder weights", where=_WHERE) from None
+    except Exception as exc:
+        raise _fetch_error(spec, f"hub repo {repo}: {reason(exc)}") from None
+    if any(n in files for n in wanted):
+        return
+    if pickle_name in files:
+        raise pickle_error(f"{repo}/{pickle_name}", what="encoder", where=_WHERE)
+    raise AuditError(f"hub repo {repo} holds none of {wanted}", where=_WHERE)
+

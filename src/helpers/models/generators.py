@@ -1,0 +1,170 @@
+"""The text-to-image generator: a diffusers pipeline from the hub, a saved folder, or a tiny random build.
+
+Every source goes through one ``from_pretrained`` call: ``tiny`` builds its folder once
+(:mod:`helpers.models.tiny`) and then loads it like a ``local`` one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuditError
+from ..files import json_digest
+from ..paths import resolve_path
+from ..schema import GenerationParams, GeneratorSpec
+from .devices import resolve_device
+from .policy import hub_error, pickle_only, warn_pickle
+from .tiny import tiny_dir, tiny_generator_dir
+
+__all__ = ["load_pipeline", "generator_identity", "check_generator"]
+
+_WHERE = "generation.generators[0]"
+
+
+def generator_identity(spec: GeneratorSpec) -> dict[str, Any]:
+    """What identifies the generator's weights, for fingerprints: never needs the weights themselves."""
+    if spec.source == "tiny":
+        return {"source": "tiny", "model": spec.model, "folder": tiny_dir("generator", spec.model).name}
+    if spec.source == "local":
+        folder = resolve_path(spec.model)
+        listing = sorted(
+            (str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*") if p.is_file()
+        ) if folder.is_dir() else []  # fmt: skip
+        return {"source": "local", "model": str(folder), "files": json_digest(listing, 16)}
+    return {"source": "hub", "model": spec.model, "revision": spec.revision}
+
+
+def _components(gen: GenerationParams) -> tuple[str, ...]:
+    return ("unet", "vae", "text_encoder") + (("safety_checker",) if gen.safety_checker else ())
+
+
+def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams) -> None:
+    where = f"{_WHERE}.model"
+    if not (folder / "model_index.json").is_file():
+        raise AuditError(
+            f"{folder} is not a saved diffusers pipeline (no model_index.json)",
+            where=where,
+            fix="save one with pipeline.save_pretrained(folder, safe_serialization=True)",
+        )
+    bad = pickle_only(folder, _components(gen))
+    if bad and not spec.allow_pickle:
+        raise AuditError(
+            f"{folder} holds only pickle weights for {', '.join(bad)}; weights load from safetensors only",
+            where=where,
+            fix="convert the checkpoint to safetensors (save_pretrained(..., safe_serialization=True)), or set "
+            "'allow_pickle: true' on this generator if you trust it",
+        )
+
+
+def _scheduler(pipe, name: str):
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
+
+    cfg = dict(pipe.scheduler.config)
+    if name == "pndm":
+        return PNDMScheduler.from_config(cfg, skip_prk_steps=True, steps_offset=1)
+    if name == "ddim":
+        return DDIMScheduler.from_config(cfg, steps_offset=cfg.get("steps_offset", 1) or 1)
+    if name == "euler":
+        return EulerDiscreteScheduler.from_config(cfg)
+    return DPMSolverMultistepScheduler.from_config(cfg)
+
+
+def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | None = None):
+    """A ready-to-call diffusers ``StableDiffusionPipeline`` for ``spec`` with the settings of ``gen``.
+
+    ``device`` overrides ``gen.device`` (a distributed launcher gives each process its own GPU). The safety
+    checker is off unless ``gen.safety_checker``: when on, it replaces flagged images with black ones, which
+    biases the measurement. On CUDA: SDPA attention, channels-last UNet, and optionally ``torch.compile``.
+    """
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    dev, dtype = resolve_device(device or gen.device, gen.dtype)
+    # allow_pickle: prefer safetensors, fall back to pickle (None); False would ignore safetensors files.
+    kwargs: dict[str, Any] = {"use_safetensors": None if spec.allow_pickle else True, "dtype": dtype}
+    if not gen.safety_checker:
+        kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    if spec.allow_pickle:
+        warn_pickle(f"generator {spec.model!r}")
+    if spec.source == "tiny":
+        target, kwargs["local_files_only"] = str(tiny_generator_dir(spec.model)), True
+    elif spec.source == "local":
+        folder = resolve_path(spec.model)
+        _check_local(folder, spec, gen)
+        target, kwargs["local_files_only"] = str(folder), True
+    else:
+        target, kwargs["revision"] = spec.model, spec.revision
+    try:
+        pipe = StableDiffusionPipeline.from_pretrained(target, **kwargs)
+    except Exception as exc:  # diffusers raises OSError, ValueError, EnvironmentError... for the same causes
+        raise _load_error(spec, exc) from None
+    pipe.scheduler = _scheduler(pipe, gen.scheduler)
+    pipe.set_progress_bar_config(disable=True)
+    pipe = pipe.to(dev)
+    _ensure_sdpa(pipe.unet)
+    if dev.type == "cuda":
+        if gen.channels_last:
+            pipe.unet.to(memory_format=torch.channels_last)
+        if gen.compile:
+            pipe.unet = torch.compile(pipe.unet)
+    if gen.vae_slicing:
+        pipe.vae.enable_slicing()
+    if gen.vae_tiling:
+        pipe.vae.enable_tiling()
+    return pipe
+
+
+def _ensure_sdpa(unet) -> None:
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    if not all(isinstance(p, AttnProcessor2_0) for p in unet.attn_processors.values()):
+        unet.set_attn_processor(AttnProcessor2_0())
+
+
+def _load_error(spec: GeneratorSpec, exc: Exception) -> AuditError:
+    text = " ".join(str(exc).split())
+    if "safetensors" in text.lower() and not spec.allow_pickle:
+        return AuditError(
+            f"could not load {spec.model!r} from safetensors ({text[:200]})",
+            where=_WHERE,
+            fix="convert the weights to safetensors, or set 'allow_pickle: true' on this generator if you trust it",
+        )
+    if spec.source == "hub":
+        return hub_error(spec.model, spec.revision, exc, what="generator", where=_WHERE)
+    return AuditError(f"could not load generator {spec.model!r}: {text[:300]}", where=_WHERE)
+
+
+def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
+    """Preflight: the generator is cached locally or reachable on the hub, with safetensors weights.
+
+    At most one network call (the hub's file listing), made only when the local cache lacks the model."""
+    if spec.source == "tiny":
+        tiny_dir("generator", spec.model)  # an unknown tiny model fails here
+        return
+    if spec.source == "local":
+        _check_local(resolve_path(spec.model), spec, gen)
+        return
+    from diffusers import StableDiffusionPipeline
+    from huggingface_hub import HfApi
+
+    passed = {} if gen.safety_checker else {"safety_checker": None, "feature_extractor": None}
+    try:
+        StableDiffusionPipeline.download(
+            spec.model, revision=spec.revision, local_files_only=True,
+            use_safetensors=None if spec.allow_pickle else True, **passed,
+        )  # fmt: skip
+        return
+    except Exception:  # noqa: BLE001 - not (fully) in the local cache: ask the hub below
+        pass
+    try:
+        info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
+    except Exception as exc:
+        raise hub_error(spec.model, spec.revision, exc, what="generator", where=_WHERE) from None
+    files = [s.rfilename for s in (info.siblings or [])]
+    if not spec.allow_pickle and not any(f.startswith("unet/") and f.endswith(".safetensors") for f in files):
+        raise AuditError(
+            f"the generator {spec.model!r} publishes no safetensors weights for its UNet",
+            where=_WHERE,
+            fix="set 'allow_pickle: true' on this generator if you trust it",
+        )

@@ -1,0 +1,133 @@
+"""Tiny random-weight models for tests and the smoke profile, built from the configs in ``configs/*.json``.
+
+A tiny model is built once (fixed seed), saved under ``CACHE_DIR/tiny/`` in the layout users use for real
+models — a diffusers pipeline folder, an open_clip ``local-dir:`` folder — and then loaded through the same
+code path as a ``local`` model. Adding a tiny model is adding a JSON file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .. import paths as _paths
+from ..errors import AuditError
+from ..files import json_digest
+
+__all__ = ["tiny_configs", "tiny_dir", "tiny_generator_dir", "tiny_encoder_dir", "clip_tokenizer"]
+
+_CONFIGS = Path(__file__).with_name("configs")
+_RECIPE = 2  # bump when the builders below change, so cached folders are rebuilt
+
+
+@cache
+def tiny_configs() -> dict[str, dict[str, Any]]:
+    """Every tiny model's config, by name (the file name without ``.json``)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(_CONFIGS.glob("*.json"))}
+
+
+def _config(kind: str, model: str) -> dict[str, Any]:
+    found = {n: c for n, c in tiny_configs().items() if c["kind"] == kind}
+    if model not in found:
+        key = "generation.generators" if kind == "generator" else "encoding.encoders"
+        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[].model", fix=f"use one of {sorted(found)}")
+    return found[model]
+
+
+def tiny_dir(kind: str, model: str) -> Path:
+    """Where the tiny ``model`` of ``kind`` (``generator`` or ``encoder``) is saved once built."""
+    return _paths.TINY_CACHE / f"{model}-{json_digest({'recipe': _RECIPE, 'config': _config(kind, model)}, 12)}"
+
+
+def _build_once(final: Path, build: Callable[[Path], None]) -> Path:
+    """Build a folder at ``final`` once: into a temporary sibling, then renamed (other processes racing to
+    build the same folder either win the rename or throw their copy away)."""
+    if (final / ".complete").is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        build(tmp)
+        (tmp / ".complete").write_text("ok\n")
+        if final.exists() and not (final / ".complete").is_file():
+            shutil.rmtree(final, ignore_errors=True)  # left half-built by a crash before the rename
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / ".complete").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def clip_tokenizer(folder: Path):
+    """A transformers ``CLIPTokenizer`` equal to Stable Diffusion v1.5's, saved to ``folder`` and built from
+    the BPE file bundled with open_clip (no download)."""
+    from open_clip.tokenizer import SimpleTokenizer, default_bpe
+    from transformers import CLIPTokenizer
+
+    vocab = dict(SimpleTokenizer().encoder)
+    vocab["<|startoftext|>"] = vocab.pop("<start_of_text>")
+    vocab["<|endoftext|>"] = vocab.pop("<end_of_text>")
+    merges = gzip.open(default_bpe()).read().decode("utf-8").split("\n")[1 : 49152 - 256 - 2 + 1]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+    # Loading from a folder, not CLIPTokenizer(vocab_file=..., merges_file=...): in transformers 5 the latter
+    # silently builds a broken tokenizer.
+    return CLIPTokenizer.from_pretrained(str(folder), model_max_length=77, pad_token="<|endoftext|>")
+
+
+def _build_generator(cfg: dict[str, Any], out: Path) -> None:
+    import torch
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        unet = UNet2DConditionModel(**cfg["unet"])
+        vae = AutoencoderKL(**cfg["vae"])
+        text_encoder = CLIPTextModel(CLIPTextConfig(**cfg["text_encoder"]))
+    pipe = StableDiffusionPipeline(
+        unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=clip_tokenizer(out / "_tokenizer_src"),
+        scheduler=PNDMScheduler(**cfg["scheduler"]), safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False,
+    )  # fmt: skip
+    pipe.save_pretrained(out, safe_serialization=True)
+    shutil.rmtree(out / "_tokenizer_src")
+
+
+def _build_encoder(cfg: dict[str, Any], out: Path) -> None:
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        clip = open_clip.model.CLIP(**cfg["model_cfg"])
+    save_file({k: v.contiguous() for k, v in clip.state_dict().items()}, str(out / "open_clip_model.safetensors"))
+    preprocess = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
+    (out / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": cfg["model_cfg"], "preprocess_cfg": preprocess}, indent=2), encoding="utf-8"
+    )
+
+
+def tiny_generator_dir(model: str) -> Path:
+    """The saved pipeline folder of a tiny generator, built on first use (deterministic: fixed seed)."""
+    cfg = _config("generator", model)
+    return _build_once(tiny_dir("generator", model), lambda tmp: _build_generator(cfg, tmp))
+
+
+def tiny_encoder_dir(model: str) -> Path:
+    """The saved ``local-dir:`` folder of a tiny encoder, built on first use (deterministic: fixed seed)."""
+    cfg = _config("encoder", model)
+    return _build_once(tiny_dir("encoder", model), lambda tmp: _build_encoder(cfg, tmp))

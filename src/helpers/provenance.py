@@ -1,0 +1,62 @@
+"""What a run is, said once: whether its numbers measure real models, and every caveat a reader must see.
+
+Every table, figure, ``summary.json`` and report takes its weights kind and caveats from here, so a run
+never passes for what it is not: random weights, the toy world, stand-in real works, synthetic or missing
+caption metadata.
+"""
+
+from __future__ import annotations
+
+from .models import Weights, weights_kind
+from .schema import Configuration, Params
+
+__all__ = [
+    "RANDOM_WEIGHTS_NOTE",
+    "TOY_WORLD_NOTE",
+    "STANDIN_NOTE",
+    "SYNTHETIC_NOTE",
+    "UNVERIFIED_NOTE",
+    "weights",
+    "caveats",
+    "print_caveats",
+]
+
+RANDOM_WEIGHTS_NOTE = "RANDOM WEIGHTS: tiny models with random weights; these numbers measure no real model."
+TOY_WORLD_NOTE = (
+    "TOY WORLD: fictional artists and small models trained here on a procedural corpus; these numbers show "
+    "the method at work, not how any real model imitates real artists."
+)
+STANDIN_NOTE = "STAND-IN REAL WORKS: the 'real' works are made by the generator itself, not by the artists."
+SYNTHETIC_NOTE = "SYNTHETIC METADATA: caption counts come from a generated parquet with planted counts, not LAION."
+UNVERIFIED_NOTE = "UNVERIFIED SELECTION: artists were not checked against caption metadata counts."
+
+
+def weights(params: Params, config: Configuration | None = None) -> Weights:
+    """``random`` if any model (of ``config``, or of the whole run) has random weights, else ``toy`` if any
+    was trained on the toy world, else ``pretrained``."""
+    specs = [config.generator, config.encoder] if config else [*params.generation.generators, *params.encoding.encoders]
+    kinds = {weights_kind(s) for s in specs}
+    return "random" if "random" in kinds else "toy" if "toy" in kinds else "pretrained"
+
+
+def caveats(params: Params, config: Configuration | None = None) -> list[str]:
+    """What a reader must know before reading any number of this run (empty for a real measurement)."""
+    out = []
+    kind = weights(params, config)
+    if kind == "random":
+        out.append(RANDOM_WEIGHTS_NOTE)
+    elif kind == "toy":
+        out.append(TOY_WORLD_NOTE)
+    if params.validation.standin:
+        out.append(STANDIN_NOTE)
+    if params.selection.synthetic:
+        out.append(SYNTHETIC_NOTE)
+    elif params.selection.metadata is None:
+        out.append(UNVERIFIED_NOTE)
+    return out
+
+
+def print_caveats(params: Params) -> None:
+    """Print the run's caveats, one per line, at the top of each notebook."""
+    for caveat in caveats(params):
+        print("⚠", caveat)
