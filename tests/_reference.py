@@ -5,6 +5,7 @@ library call the package wraps."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import cache
 
 import numpy as np
@@ -59,3 +60,60 @@ def adjust(p, method: str) -> np.ndarray:
             running = min(running, min(1.0, m * ranked[i] / (i + 1)))
             out[order[i]] = running
     return out
+
+
+def average_ranks(values) -> list[float]:
+    """Ranks 1..n of ``values``; a run of equal values shares the mean of the ranks it spans."""
+    order = sorted(range(len(values)), key=lambda j: values[j])
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        stop = start
+        while stop + 1 < len(order) and values[order[stop + 1]] == values[order[start]]:
+            stop += 1
+        for j in order[start : stop + 1]:
+            ranks[j] = (start + stop) / 2 + 1  # the mean of ranks start+1 … stop+1
+        start = stop + 1
+    return ranks
+
+
+def student_t_two_sided(t: float, dof: int) -> float:
+    """P(|T_dof| ≥ |t|) from the finite series of Abramowitz & Stegun 26.7.3–4 (integer dof), with
+    θ = atan(|t|/√dof): A = 2θ/π + (2/π) sinθ cosθ Σ … (odd dof), A = sinθ Σ … (even dof); p = 1 − A."""
+    theta = math.atan(abs(t) / math.sqrt(dof))
+    s, c = math.sin(theta), math.cos(theta)
+    if dof % 2:
+        term, total = 1.0, 1.0 if dof > 1 else 0.0
+        for k in range(1, (dof - 1) // 2):  # 1 + (2/3)c² + (2·4)/(3·5)c⁴ + …, up to c^(dof−3)
+            term *= (2 * k) / (2 * k + 1) * c * c
+            total += term
+        a = 2 / math.pi * (theta + s * c * total)
+    else:
+        term, total = 1.0, 1.0
+        for k in range(1, dof // 2):  # 1 + (1/2)c² + (1·3)/(2·4)c⁴ + …, up to c^(dof−2)
+            term *= (2 * k - 1) / (2 * k) * c * c
+            total += term
+        a = s * total
+    return 1.0 - a
+
+
+def spearman(x, y) -> tuple[float, float]:
+    """ρ = Pearson's correlation of the average ranks; p = P(|T_{n−2}| ≥ |t|), t = ρ√((n−2)/(1−ρ²))."""
+    r, q = average_ranks(list(x)), average_ranks(list(y))
+    n = len(r)
+    mr, mq = sum(r) / n, sum(q) / n
+    sxy = sum((a - mr) * (b - mq) for a, b in zip(r, q, strict=True))
+    sxx, syy = sum((a - mr) ** 2 for a in r), sum((b - mq) ** 2 for b in q)
+    rho = sxy / math.sqrt(sxx * syy)
+    if abs(rho) >= 1.0:
+        return rho, 0.0
+    return rho, student_t_two_sided(rho * math.sqrt((n - 2) / (1 - rho * rho)), n - 2)
+
+
+def mcnemar(b: int, c: int) -> float:
+    """Exact two-sided McNemar p = min(1, 2 Σ_{k ≤ min(b, c)} C(b + c, k) / 2^(b+c)) in integer arithmetic."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = Fraction(sum(math.comb(n, k) for k in range(min(b, c) + 1)), 2**n)
+    return float(min(Fraction(1), 2 * tail))

@@ -21,6 +21,9 @@ __all__ = [
     "unit_rows",
     "cosine",
     "vector",
+    "flags",
+    "same_length",
+    "varying",
     "label_count",
     "positive_int",
     "probability",
@@ -87,17 +90,61 @@ def cosine(unit_a: np.ndarray, unit_b: np.ndarray) -> np.ndarray:
     return np.clip(unit_a @ unit_b.T, -1.0, 1.0)
 
 
-def vector(x, what: str, where: str) -> np.ndarray:
+def vector(x, what: str, where: str, *, minimum: int = 1) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 1:
         raise AuditError(
             f"{what} must be 1-D, got shape {arr.shape}", where=where, fix="pass a flat list of numbers"
         )
     if arr.size == 0:
-        raise AuditError(f"{what} is empty", where=where, fix="pass at least one value")
+        raise AuditError(f"{what} is empty", where=where, fix=f"pass at least {minimum} value(s)")
+    if arr.size < minimum:
+        raise AuditError(
+            f"{what} has {arr.size} value(s), fewer than the {minimum} this needs",
+            where=where,
+            fix=f"pass at least {minimum} values",
+        )
     if not np.isfinite(arr).all():
         raise AuditError(f"{what} holds NaN or inf", where=where, fix="drop or fix the missing values")
     return arr
+
+
+def flags(x, what: str, where: str) -> np.ndarray:
+    """A non-empty 1-D boolean array (one yes/no per image)."""
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise AuditError(
+            f"{what} must be 1-D (one value per image), got shape {arr.shape}",
+            where=where,
+            fix="pass a flat boolean array",
+        )
+    if arr.size == 0:
+        raise AuditError(f"{what} is empty", where=where, fix="pass at least one image")
+    if arr.dtype != np.bool_:
+        raise AuditError(
+            f"{what} has dtype {arr.dtype}, not bool",
+            where=where,
+            fix="pass booleans, e.g. pred_idx == true_idx (0/1 or scores are not accepted)",
+        )
+    return arr
+
+
+def same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str, where: str) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise AuditError(
+            f"{name_a} has {a.shape[0]} entries but {name_b} has {b.shape[0]}",
+            where=where,
+            fix="pass paired values: entry k of both is the same item",
+        )
+
+
+def varying(x: np.ndarray, what: str, where: str) -> None:
+    if (x == x[0]).all():
+        raise AuditError(
+            f"{what} is constant, so its ranks carry no order and a correlation with it is undefined",
+            where=where,
+            fix="pass values that differ",
+        )
 
 
 def label_count(n_labels, where: str) -> int:

@@ -1,5 +1,7 @@
-"""The statistics of validation: are an artist's real works closer to that artist's imitations than to
-other artists'? One-sided Mann–Whitney tests, corrected across artists.
+"""The tests of the audit. Validation: are an artist's real works closer to that artist's imitations than to
+other artists'? One-sided Mann–Whitney tests, corrected across artists, on raw or centred similarities.
+Association: Spearman's rank correlation (accuracy against caption exposure). Paired comparisons of two
+configurations: McNemar's exact test per image, a bootstrap over artists.
 
 Pure functions over numpy arrays and pandas frames (no file I/O, no torch); inputs are checked once, at
 each public function, by :mod:`helpers.arrays`.
@@ -14,7 +16,7 @@ import pandas as pd
 from scipy import stats as _sps
 from statsmodels.stats.multitest import multipletests
 
-from . import arrays
+from . import arrays, stats
 from .errors import AuditError
 from .schema import Aggregate, Correction
 
@@ -23,6 +25,9 @@ __all__ = [
     "adjust_pvalues",
     "validation_table",
     "own_other_similarities",
+    "spearman",
+    "mcnemar_exact",
+    "paired_bootstrap",
     "VALIDATION_COLUMNS",
 ]
 
@@ -92,12 +97,16 @@ def validation_table(
     aggregate: Aggregate = "mean",
     correction: Correction = "bonferroni",
     alpha: float = 0.05,
+    centered: bool = False,
 ) -> pd.DataFrame:
     """Are an artist's real works closer to its own imitations than to other artists' imitations?
 
     For artist ``a`` with real works ``R_a`` and each imitation ``i`` (of any artist),
     ``s_a(i) = aggregate_{r ∈ R_a} cos(r, i)``; ``own`` = ``s_a(i)`` over ``a``'s imitations, ``other``
-    over every other artist's. Each row is :func:`mann_whitney_greater` (own, other), with
+    over every other artist's. With ``centered`` (a correction for hubs, imitations close to every
+    artist's real works) ``s_a(i)`` is replaced by ``s'_a(i) = s_a(i) − (1/|V|) Σ_{b ∈ V} s_b(i)``, ``V`` the
+    artists with real works; the test, the correction and the columns stay the same (``mean_own`` and
+    ``mean_other`` are then means of ``s'``). Each row is :func:`mann_whitney_greater` (own, other), with
     ``p_adjusted``/``significant`` from :func:`adjust_pvalues` across the rows. One row per artist
     that has real works, in ``artists`` order (artists without real works are absent).
     ``real_artist``/``imitation_artist`` give each row's artist as an entry of ``artists``.
@@ -109,7 +118,7 @@ def validation_table(
     alpha = arrays.probability(alpha, "alpha", where)
     rows = []
     for artist, n_real, own, other in _own_other(
-        real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, where
+        real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, centered, where
     ):
         u, p, auc = mann_whitney_greater(own, other)
         rows.append((artist, n_real, own.size, other.size, u, p, auc, float(own.mean()), float(other.mean())))
@@ -139,11 +148,13 @@ def own_other_similarities(
     artists: Sequence,
     *,
     aggregate: Aggregate = "mean",
+    centered: bool = False,
 ) -> pd.DataFrame:
     """Every ``s_a(i)`` behind :func:`validation_table`, long form: columns ``artist, kind, similarity``.
 
     ``kind`` is ``"own"`` when imitation ``i`` is of artist ``a``, else ``"other"``; one block per
-    artist with real works, own rows first, imitations in input order.
+    artist with real works, own rows first, imitations in input order. With ``centered`` the
+    similarities are the centred ``s'_a(i)`` of :func:`validation_table`.
     """
     frames = [
         pd.DataFrame(
@@ -160,14 +171,16 @@ def own_other_similarities(
             imitation_artist,
             artists,
             aggregate,
+            centered,
             "own_other_similarities",
         )
     ]
     return pd.concat(frames, ignore_index=True)[["artist", "kind", "similarity"]]
 
 
-def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, where):
-    """``(artist, n_real, own, other)`` per artist with real works, in ``artists`` order."""
+def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, centered, where):
+    """``(artist, n_real, own, other)`` per artist with real works, in ``artists`` order; with ``centered``,
+    each imitation's scores less their mean over those artists."""
     names = arrays.distinct(artists, where, what="artist", minimum=1)
     combine = arrays.choice(_AGGREGATES, aggregate, "aggregate", where)
     real = arrays.matrix(real_emb, "real_emb", where)
@@ -184,7 +197,7 @@ def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, 
             where=where,
             fix="generate imitations for at least two artists",
         )
-    out = []
+    validated, scores = [], []
     for a, artist in enumerate(names):
         rows = np.flatnonzero(real_of == a)
         if rows.size == 0:
@@ -195,9 +208,83 @@ def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, 
                 where=where,
                 fix="generate imitations for this artist or drop its real works",
             )
-        s = combine(arrays.cosine(unit_real[rows], unit_imitations), axis=0)
-        own = imitation_of == a
-        out.append((artist, int(rows.size), s[own], s[~own]))
-    if not out:
+        validated.append((a, artist, int(rows.size)))
+        scores.append(combine(arrays.cosine(unit_real[rows], unit_imitations), axis=0))
+    if not validated:
         raise AuditError("no artist has real works", where=where, fix="pass the real works' embeddings")
-    return out
+    s = np.vstack(scores)  # s[k, i] = s_a(i) for the k-th artist a with real works
+    if centered:
+        s = s - s.mean(axis=0)
+    return [(artist, n_real, s[k, imitation_of == a], s[k, imitation_of != a])
+            for k, (a, artist, n_real) in enumerate(validated)]  # fmt: skip
+
+
+# ------------------------------------------------------------------------- association and paired comparisons
+
+
+def spearman(x, y) -> tuple[float, float]:
+    """Spearman's rank correlation of paired values and its two-sided p-value: ``(rho, p_value)``.
+
+    ``rho`` is Pearson's correlation of the ranks (ties get the average of the ranks they span):
+    ``rho = Σ (r_j − r̄)(q_j − q̄) / √(Σ (r_j − r̄)² · Σ (q_j − q̄)²)``, ``r = rank(x)``, ``q = rank(y)``.
+    ``p = 2·P(T_{n−2} ≥ |t|)`` with ``t = rho·√((n − 2) / ((1 + rho)(1 − rho)))`` and ``T_{n−2}`` Student's t
+    with ``n − 2`` degrees of freedom — the approximation scipy's ``spearmanr`` uses; ``p = 0`` when
+    ``|rho| = 1``. Raises :class:`AuditError` for fewer than 3 pairs, NaN or inf, unequal lengths, or a
+    constant ``x`` or ``y`` (its ranks are all equal and ``rho`` is undefined).
+    """
+    where = "spearman"
+    xs, ys = arrays.vector(x, "x", where, minimum=3), arrays.vector(y, "y", where, minimum=3)
+    arrays.same_length(xs, ys, "x", "y", where)
+    arrays.varying(xs, "x", where)
+    arrays.varying(ys, "y", where)
+    r, q = _sps.rankdata(xs), _sps.rankdata(ys)
+    r, q = r - r.mean(), q - q.mean()  # multiples of ½, so the sums below are exact
+    rho = float(np.clip((r @ q) / np.sqrt((r @ r) * (q @ q)), -1.0, 1.0))
+    dof = xs.size - 2
+    if abs(rho) == 1.0:
+        return rho, 0.0
+    t = rho * np.sqrt(dof / ((1.0 + rho) * (1.0 - rho)))
+    return rho, float(min(1.0, 2.0 * _sps.t.sf(abs(t), dof)))
+
+
+def mcnemar_exact(correct_a, correct_b) -> tuple[int, int, float]:
+    """McNemar's exact test of two classifiers on the same images: ``(n_a_only, n_b_only, p_value)``.
+
+    ``b = n_a_only = #{j : a right, b wrong}``, ``c = n_b_only = #{j : a wrong, b right}``; under the null
+    each discordant image is ``a``'s or ``b``'s with probability ½, so ``b ~ Binomial(b + c, ½)`` and the
+    two-sided ``p = min(1, 2 · Σ_{k ≤ min(b, c)} C(b + c, k) · 2^−(b+c))`` (1 when ``b + c = 0``).
+    ``correct_a[j]``, ``correct_b[j]`` say whether each classifier got image ``j`` right (booleans).
+    """
+    where = "mcnemar_exact"
+    a, b = arrays.flags(correct_a, "correct_a", where), arrays.flags(correct_b, "correct_b", where)
+    arrays.same_length(a, b, "correct_a", "correct_b", where)
+    a_only, b_only = int(np.count_nonzero(a & ~b)), int(np.count_nonzero(~a & b))
+    if a_only + b_only == 0:
+        return a_only, b_only, 1.0
+    tail = _sps.binom.cdf(min(a_only, b_only), a_only + b_only, 0.5)
+    return a_only, b_only, float(min(1.0, 2.0 * tail))
+
+
+def paired_bootstrap(
+    a, b, *, n_boot: int = 10000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float, float]:
+    """Difference of two configurations' per-artist values, paired by artist: ``(difference, ci_low,
+    ci_high, p_value)``.
+
+    ``difference = (1/K) Σ_k (a_k − b_k)``. Each of ``B = n_boot`` replicates draws ``K`` artists with
+    replacement and takes ``d* = mean(a* − b*)`` (:func:`helpers.stats.bootstrap_means` of ``a − b``, so
+    ``np.random.default_rng(seed)``); the interval is the ``α/2`` and ``1 − α/2`` quantiles of the ``d*``
+    (numpy's linear rule), ``α = 1 − confidence``;
+    the two-sided ``p = min(1, 2 · min(1 + #{d* ≤ 0}, 1 + #{d* ≥ 0}) / (B + 1))``. Needs at least two
+    artists.
+    """
+    where = "paired_bootstrap"
+    x, y = arrays.vector(a, "a", where, minimum=2), arrays.vector(b, "b", where, minimum=2)
+    arrays.same_length(x, y, "a", "b", where)
+    n_boot = arrays.positive_int(n_boot, "n_boot", where)
+    alpha = 1.0 - arrays.probability(confidence, "confidence", where)
+    d = x - y
+    means = stats.bootstrap_means(d, n_boot=n_boot, seed=seed)
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    tails = min(1 + int((means <= 0).sum()), 1 + int((means >= 0).sum()))
+    return float(d.mean()), float(low), float(high), min(1.0, 2.0 * tails / (n_boot + 1))

@@ -32,6 +32,8 @@ __all__ = [
     "mean_accuracy",
     "pooled_accuracy",
     "chance",
+    "spread",
+    "bootstrap_means",
     "bootstrap_mean_ci",
     "permutation_test_vs_chance",
     "sample_size_curve",
@@ -260,28 +262,48 @@ def chance(n_labels: int) -> float:
     return 1.0 / arrays.label_count(n_labels, "chance")
 
 
-def bootstrap_mean_ci(
-    values: np.ndarray, *, n_boot: int = 10000, confidence: float = 0.95, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap interval for the mean of ``values`` (e.g. per-artist accuracies).
+def spread(values) -> dict:
+    """How a number varies over repeats (e.g. one headline accuracy per generation seed).
 
-    Each replicate draws ``len(values)`` values with replacement (``np.random.default_rng(seed)``) and
-    takes their mean; the interval is the ``α/2`` and ``1 - α/2`` quantiles (numpy's linear rule)
-    of the ``n_boot`` replicate means, ``α = 1 - confidence``.
+    ``{"n": n, "mean": x̄ = (1/n) Σ x_j, "sd": √(Σ (x_j − x̄)² / (n − 1)), "min": min x_j, "max": max x_j}``;
+    ``sd`` is NaN for a single value (no spread can be estimated from one repeat).
     """
-    where = "bootstrap_mean_ci"
+    x = arrays.vector(values, "values", "spread")
+    sd = float(x.std(ddof=1)) if x.size > 1 else float("nan")
+    return {"n": int(x.size), "mean": float(x.mean()), "sd": sd, "min": float(x.min()), "max": float(x.max())}
+
+
+def bootstrap_means(values: np.ndarray, *, n_boot: int = 10000, seed: int = 0) -> np.ndarray:
+    """The ``n_boot`` replicate means of a bootstrap of ``values``: replicate ``j`` draws ``len(values)``
+    values with replacement (``np.random.default_rng(seed)``) and takes their mean, ``m*_j = (1/n) Σ x*``.
+    """
+    where = "bootstrap_means"
     x = arrays.vector(values, "values", where)
     n_boot = arrays.positive_int(n_boot, "n_boot", where)
-    alpha = 1.0 - arrays.probability(confidence, "confidence", where)
     rng = np.random.default_rng(seed)
     block = max(1, _DRAW_BLOCK // x.size)
-    means = np.concatenate(
+    return np.concatenate(
         [
             x[rng.integers(0, x.size, size=(min(block, n_boot - s), x.size))].mean(axis=1)
             for s in range(0, n_boot, block)
         ]
     )
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, *, n_boot: int = 10000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval for the mean of ``values`` (e.g. per-artist accuracies).
+
+    The interval is the ``α/2`` and ``1 - α/2`` quantiles (numpy's linear rule) of the ``n_boot``
+    replicate means of :func:`bootstrap_means` (each replicate draws ``len(values)`` values with
+    replacement from ``np.random.default_rng(seed)``), ``α = 1 - confidence``.
+    """
+    where = "bootstrap_mean_ci"
+    x = arrays.vector(values, "values", where)
+    n_boot = arrays.positive_int(n_boot, "n_boot", where)
+    alpha = 1.0 - arrays.probability(confidence, "confidence", where)
+    low, high = np.quantile(bootstrap_means(x, n_boot=n_boot, seed=seed), [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
 
 
