@@ -45,7 +45,28 @@ def tables(tmp_path_factory):
             {"artist": NAMES, "caption_count": [500, 20, None, 150], "selected": [True, False, False, True]}
         ),
         "manifest": _manifest(tmp_path_factory.mktemp("grid")),
+        "ceiling": pd.DataFrame(
+            {"artist": NAMES, "accuracy": [0.9, 0.4, 0.55, 0.1], "ceiling": [0.95, 0.3, np.nan, 0.6]}
+        ),
+        "exposure": pd.DataFrame(
+            {"artist": NAMES, "caption_count": [120, 450, 3_000, 80_000], "accuracy": [0.1, 0.3, 0.2, 0.8]}
+        ),
+        "configs": _configs(),
     }
+
+
+def _configs(n: int = 5) -> pd.DataFrame:
+    accuracy = np.linspace(0.3, 0.9, n)[np.random.default_rng(n).permutation(n)]
+    return pd.DataFrame(
+        {
+            "config": [f"sd-v1-5 / template {k}" for k in range(n)],
+            "accuracy": accuracy,
+            "ci_low": accuracy - 0.05,
+            "ci_high": np.minimum(accuracy + 0.05, 1),
+            "accuracy_random_names": accuracy / 4,
+            "chance": np.full(n, 1 / 40),
+        }
+    )
 
 
 def _manifest(root):
@@ -80,6 +101,14 @@ def _draw(kind: str, tables, **kw) -> Figure:
     if kind == "image_grid":
         manifest, root = tables["manifest"]
         return plots.image_grid(manifest, root, per_name=2, **kw)
+    if kind == "accuracy_vs_ceiling":
+        return plots.accuracy_vs_ceiling(tables["ceiling"], **kw)
+    if kind == "accuracy_vs_captions":
+        return plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=True, **kw)
+    if kind == "accuracy_vs_captions_unverified":
+        return plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=False, **kw)
+    if kind == "forest":
+        return plots.forest(tables["configs"], paper=0.81, **kw)
     raise AssertionError(kind)
 
 
@@ -92,6 +121,10 @@ KINDS = [
     "embedding_map",
     "selection_counts",
     "image_grid",
+    "accuracy_vs_ceiling",
+    "accuracy_vs_captions",
+    "accuracy_vs_captions_unverified",
+    "forest",
 ]
 
 
@@ -202,3 +235,107 @@ def test_plots_refuse_bad_input(tables, tmp_path):
     fig = _draw("sample_size_curve", tables, title="t", weights="random")
     with pytest.raises(AuditError, match="does not end in .png"):
         plots.save(fig, tmp_path / "figure.pdf")
+
+
+# ----------------------------------------------------------------------------- figures of comparisons
+
+
+def _legend(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def _vertical_lines(ax) -> list[float]:
+    return [line.get_xdata()[0] for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+
+
+def test_accuracy_vs_ceiling_places_artists_and_the_diagonal(tables):
+    fig = plots.accuracy_vs_ceiling(tables["ceiling"], title="t", weights="pretrained")
+    ax = fig.axes[0]
+    # Cy Canvas has no ceiling: three points at (ceiling, accuracy), named, and a legend line saying so
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[0.95, 0.9], [0.3, 0.4], [0.6, 0.1]])
+    assert [t.get_text() for t in ax.texts] == ["Ada Artist", "Ben Brush", "Di Drawer"]
+    diagonal = ax.get_lines()[0]
+    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata()) == [0, 1]
+    legend = _legend(fig)
+    assert "artists (3; 2 below the diagonal)" in legend
+    assert "1 artist(s) without a ceiling, not shown" in legend
+
+
+def test_accuracy_vs_ceiling_names_at_most_forty_artists():
+    rng = np.random.default_rng(3)
+    for n, named in ((40, 40), (41, 0)):
+        names = [f"a{k}" for k in range(n)]
+        table = pd.DataFrame({"artist": names, "accuracy": rng.random(n), "ceiling": rng.random(n)})
+        fig = plots.accuracy_vs_ceiling(table, title="t", weights="pretrained")
+        assert len(fig.axes[0].collections[0].get_offsets()) == n and len(fig.axes[0].texts) == named
+
+
+def test_accuracy_vs_captions_threshold_and_spearman(tables):
+    fig = plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=True, title="t",
+                                     weights="random")  # fmt: skip
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    np.testing.assert_array_equal(
+        ax.collections[0].get_offsets(), [[120, 0.1], [450, 0.3], [3_000, 0.2], [80_000, 0.8]]
+    )
+    assert _vertical_lines(ax) == [100]
+    # ranks of the accuracies (1, 3, 2, 4) against (1, 2, 3, 4): Σd² = 2, ρ = 1 − 6·2/(4·15) = 0.8;
+    # t = 0.8·√(2/0.36) = 1.8856 with 2 dof: p = 1 − t/√(2 + t²) = 0.2
+    legend = _legend(fig)
+    assert "selection: > 100 captions" in legend
+    assert "Spearman ρ = 0.80, p = 0.2 (n = 4)" in legend
+
+
+def test_accuracy_vs_captions_says_why_spearman_is_undefined(tables):
+    two = tables["exposure"].iloc[:2]
+    fig = plots.accuracy_vs_captions(two, min_images=100, verified=True, title="t", weights="pretrained")
+    assert any(text.startswith("Spearman ρ undefined: x has 2 value(s)") for text in _legend(fig))
+
+
+def test_accuracy_vs_captions_unverified_draws_no_points(tables):
+    fig = plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=False, title="t",
+                                     weights="pretrained")  # fmt: skip
+    ax = fig.axes[0]
+    assert len(ax.collections) == len(ax.get_lines()) == len(ax.patches) == 0
+    assert [t.get_text() for t in ax.texts] == [
+        "Caption counts were not verified (no caption metadata was read):\nnothing to plot."
+    ]
+
+
+def test_forest_orders_configurations_and_marks_the_paper(tables):
+    configs = tables["configs"]
+    fig = plots.forest(configs, paper=0.81, title="t", weights="pretrained")
+    ax = fig.axes[0]
+    expected = configs.sort_values("accuracy", ascending=False)["config"].tolist()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == expected
+    top, bottom = ax.get_ylim()
+    assert top > bottom  # the y axis runs downwards, so the first label (highest accuracy) is on top
+    assert _vertical_lines(ax) == [0.81]
+    legend = _legend(fig)
+    assert "paper: 81.0%" in legend and "chance (1/K)" in legend and "random names" in legend
+    # the estimate markers sit at the accuracies, in that order
+    markers = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    np.testing.assert_allclose(markers.get_xdata(), sorted(configs["accuracy"], reverse=True))
+    plain = plots.forest(configs[["config", "accuracy", "ci_low", "ci_high"]], title="t", weights="random")
+    assert _vertical_lines(plain.axes[0]) == [] and _legend(plain) == ["mean accuracy and interval"]
+
+
+def test_forest_is_readable_with_sixty_configurations(tmp_path):
+    fig = plots.forest(_configs(60), paper=0.81, title="t", weights="toy")
+    assert len(fig.axes[0].get_yticklabels()) == 60
+    height = fig.get_size_inches()[1]
+    assert 60 * 0.25 <= height <= 45  # about a quarter of an inch per row
+    assert plots.save(fig, tmp_path / "forest.png").path.stat().st_size > 1000
+
+
+def test_comparison_figures_refuse_bad_input(tables):
+    with pytest.raises(AuditError, match="lacks columns \\['ceiling'\\]"):
+        plots.accuracy_vs_ceiling(tables["ceiling"].drop(columns="ceiling"), title="t", weights="random")
+    with pytest.raises(AuditError, match="no artist has both"):
+        plots.accuracy_vs_ceiling(tables["ceiling"].assign(ceiling=np.nan), title="t", weights="random")
+    with pytest.raises(AuditError, match="caption_count must be a positive number"):
+        plots.accuracy_vs_captions(tables["exposure"].assign(caption_count=0), min_images=100, verified=True,
+                                   title="t", weights="random")  # fmt: skip
+    with pytest.raises(AuditError, match="table is empty"):
+        plots.forest(tables["configs"].iloc[:0], title="t", weights="random")

@@ -9,13 +9,15 @@ as an image (inline PNG under papermill and in JupyterLab) when it is a cell's l
 
 One module per concern, all re-exported here (``from helpers import plots; plots.accuracy_bars(...)``):
 ``_base`` (the header, the table check, saving), ``accuracy`` (classification), ``similarity``
-(validation, embeddings), ``inputs`` (selection, generated images).
+(validation, embeddings), ``inputs`` (selection, generated images), ``comparisons`` (accuracy against the
+real works' ceiling and against caption exposure, configurations side by side).
 """
 
 from __future__ import annotations
 
 from ._base import RANDOM_BANNER, TOY_BANNER, SavedFigure, save
 from .accuracy import accuracy_bars, confusion_heatmap, sample_size_curve
+from .comparisons import accuracy_vs_captions, accuracy_vs_ceiling, forest
 from .inputs import image_grid, selection_counts
 from .similarity import embedding_map, own_other_distributions, sorted_pvalues
 
@@ -31,5 +33,8 @@ __all__ = [
     "embedding_map",
     "selection_counts",
     "image_grid",
+    "accuracy_vs_ceiling",
+    "accuracy_vs_captions",
+    "forest",
     "save",
 ]
