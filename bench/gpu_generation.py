@@ -85,7 +85,7 @@ def build(folder: Path, configs: dict, device: str, dtype) -> None:
         text = CLIPTextModel(CLIPTextConfig(**configs["text_encoder"]))
     pipe = StableDiffusionPipeline(
         unet=unet, vae=vae, text_encoder=text, tokenizer=models.clip_tokenizer(folder / "_tok"),
-        scheduler=PNDMScheduler(**models.tiny_configs()["tiny-sd"]["scheduler"]), safety_checker=None, feature_extractor=None,
+        scheduler=PNDMScheduler(**models.tiny_configs()["tiny-sd"]["scheduler"]["config"]), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
     )  # fmt: skip
     if dtype != torch.float32:

@@ -50,7 +50,7 @@ def _tiny_dict(run: str = "tiny", **overrides) -> dict:
             "device": "cpu",
             "dtype": "float32",
         },
-        "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
+        "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2, "max_works": 2},
     }
     for dotted, value in overrides.items():
         node = data

@@ -242,8 +242,8 @@ def test_run_stage_writes_manifest_and_standins(cfg_dict, outputs_dir, write_nam
     assert manifest.equals(generation.read_manifest(cfg.paths))  # the reader gives back what was written
     real = generation.read_standins(cfg.paths)
     assert real.equals(result.standins)
-    assert list(real.columns) == ["artist", "path", "sha256", "source"]
-    assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"]
+    assert list(real.columns) == ["artist", "path", "sha256", "source", "rank"]
+    assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"] and real["rank"].tolist() == [0, 1, 0, 1]
     assert set(real["source"]) == {"standin"} and all(p.startswith("real_standin/") for p in real["path"])
     assert result.counts()["images"].tolist() == [4, 4, 4]
     got = digests(cfg.paths.root)
@@ -328,3 +328,45 @@ def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_di
     table = pd.read_csv(cfg.paths.images().manifest, dtype=str, keep_default_na=False)
     assert table["path"].tolist() == [j.path for j in jobs]
     assert temp_files(cfg.paths.root) == []
+
+
+# -- other families: SDXL and a one-step distilled model -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "own", "pipeline", "scheduler"),
+    [
+        ("tiny-sdxl", {"scheduler": "default", "height": 32, "width": 32}, "StableDiffusionXLPipeline", "EulerDiscreteScheduler"),
+        ("tiny-sd-turbo", {"steps": 1, "guidance_scale": 0.0, "scheduler": "default"}, "StableDiffusionPipeline",
+         "EulerAncestralDiscreteScheduler"),
+    ],
+)  # fmt: skip
+def test_other_families_load_through_the_auto_pipeline_with_their_own_call_settings(model, own, pipeline, scheduler, tmp_path):
+    """Each family's tiny build loads through the same call as SD v1.5, with the scheduler it was saved with,
+    and is called with its own size, steps and guidance: the images have that size, carry those settings in
+    their fingerprint, and come out the same twice."""
+    from PIL import Image
+
+    data = {"run": "family", "seed": 3, "artists": {"limit": 1},
+            "generation": {"generators": [{"name": model, "source": "tiny", "model": model, **own}],
+                           "images_per_name": 2, "height": 64, "width": 64, "steps": 2, "batch_size": 2, "device": "cpu",
+                           "dtype": "float32", "channels_last": False},
+            "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
+            "validation": {"real_works_dir": None, "standin": True}}  # fmt: skip
+    cfg = schema.load(data)
+    config = cfg.configurations[0]
+    pipe = models.load_pipeline(config.generator, cfg.generation)
+    assert type(pipe).__name__ == pipeline and type(pipe.scheduler).__name__ == scheduler
+    jobs = generation.imitation_jobs(cfg, config, {"artists": ["NA"]})
+    call = cfg.generation.call_settings(config.generator)
+    made = []
+    for run in ("a", "b"):
+        root = tmp_path / run
+        stats = generation.generate(cfg.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe, progress=False)
+        assert stats["generated"] == 2
+        made.append(digests(root))
+        with Image.open(root / jobs[0].path) as img:
+            assert img.size == (call["width"], call["height"])
+        recorded = yaml.safe_load((root / "images" / "generation.json").read_text())["settings"]
+        assert {k: recorded[k] for k in ("steps", "guidance_scale", "height", "width", "scheduler")} == call
+    assert made[0] == made[1]

@@ -8,15 +8,15 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT, STAGES
+from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS
 from helpers.runner import notebook_paths
 
 
 def test_stage_notebooks_are_found_by_glob_in_order():
-    assert tuple(notebook_paths()) == STAGES
+    assert tuple(notebook_paths()) == STEPS
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", STEPS)
 def test_one_parameters_cell_then_markdown_explaining_it(stage):
     nb = jupytext.read(NOTEBOOKS_DIR / f"{stage}.py")
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
@@ -33,7 +33,7 @@ ALLOWED_IMPORTS = {("IPython.display", "display")}
 """Besides modules of the helpers package, the one name a notebook may import."""
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", STEPS)
 def test_notebooks_hold_no_reusable_logic(stage):
     """Loops, functions and classes belong in src/helpers; notebooks narrate, call and show. They import
     helpers modules by their own names (no aliases) and IPython's display, nothing else."""

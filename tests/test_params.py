@@ -63,7 +63,10 @@ def test_paper_yaml_lists_every_key_with_the_code_defaults():
         (("generation", "images_per_name"), -2, "'generation.images_per_name'"),
         (("generation", "batch_size"), 2.5, "'generation.batch_size'"),
         (("generation", "templates"), ["Artwork from someone"], "no {artist} placeholder"),
-        (("classification", "label_template"), "a painting", "no {artist} placeholder"),
+        (("classification", "label_templates"), ["a painting"], "no {artist} placeholder"),
+        (("classification", "label_template"), "Art by {artist}", "label_template is now label_templates, a list"),
+        (("generation", "seeds"), [1, 1], "seeds repeat 1"),
+        (("validation", "max_works"), [1, 0], "'validation.max_works"),
         (("generation", "height"), 100, "multiples of 8"),
         (("validation", "alpha"), 1.5, "'validation.alpha'"),
         (("validation", "correction"), "sidak", "'validation.correction'"),
@@ -87,10 +90,53 @@ def test_bad_params_give_one_line_naming_the_key(tmp_path, path, value, expect):
     assert "\n" not in text and "Fix:" in text
 
 
-def test_sweep_lists_are_refused_clearly(tmp_path):
+def test_a_sweep_is_the_product_of_its_lists_in_the_documented_order(tmp_path):
     data = smoke()
     data["generation"]["templates"] = ["Artwork from {artist}", "A painting by {artist}"]
-    with pytest.raises(AuditError, match="generation.templates lists 2 entries"):
+    data["generation"]["seeds"] = [0, 5]
+    data["encoding"]["encoders"] = [dict(data["encoding"]["encoders"][0]), {**data["encoding"]["encoders"][0], "name": "clip-b",
+                                                                            "model": "tiny-clip-b"}]  # fmt: skip
+    data["classification"] = {"label_templates": ["Artwork from {artist}", "{artist}"]}
+    configs = load_with(tmp_path, data).configurations
+    assert len(configs) == 2 * 2 * 2 * 2
+    # order: generator, template, seed, encoder, label template, real works; the name spells the varying axes
+    assert [c.name for c in configs[:5]] == ["t1_s0_tiny-clip_l1", "t1_s0_tiny-clip_l2", "t1_s0_clip-b_l1",
+                                             "t1_s0_clip-b_l2", "t1_s5_tiny-clip_l1"]  # fmt: skip
+    assert configs[5].generation_key == "t1_s5" and configs[-1].generation_key == "t2_s5"
+    assert len({c.generation_key for c in configs}) == 4  # images are shared by encoders and label templates
+    last = configs[-1]
+    assert (last.template, last.seed, last.encoder.name, last.label_template) == ("A painting by {artist}", 5, "clip-b", "{artist}")
+    assert last.axes == {"generator": "tiny-sd", "template": 2, "seed": 5, "encoder": "clip-b", "label_template": 2, "max_works": 2}
+    data["validation"]["max_works"] = [1, 2]
+    assert len(load_with(tmp_path, data).configurations) == 32
+
+
+def test_a_params_file_with_one_value_per_list_is_a_run_of_one_configuration():
+    (config,) = schema.load("params/smoke.yaml").configurations
+    assert config.name is None and config.generation_key is None and config.seed == 0
+
+
+def test_generators_and_encoders_need_distinct_folder_safe_names(tmp_path):
+    data = smoke()
+    data["generation"]["generators"] = [data["generation"]["generators"][0]] * 2
+    with pytest.raises(AuditError, match="generator names repeat 'tiny-sd'"):
+        load_with(tmp_path, data)
+    data = smoke()
+    data["encoding"]["encoders"][0]["name"] = "../up"
+    with pytest.raises(AuditError, match="encoding.encoders.0.name"):
+        load_with(tmp_path, data)
+
+
+def test_per_generator_call_settings_override_the_sections(tmp_path):
+    data = smoke()
+    data["generation"]["generators"] = [data["generation"]["generators"][0],
+                                        {"name": "turbo", "source": "tiny", "model": "tiny-sd-turbo", "steps": 1,
+                                         "guidance_scale": 0.0, "scheduler": "default", "height": 32, "width": 32}]  # fmt: skip
+    gen = load_with(tmp_path, data).generation
+    assert gen.call_settings(gen.generators[0]) == {"steps": 2, "guidance_scale": 7.5, "height": 64, "width": 64, "scheduler": "pndm"}
+    assert gen.call_settings(gen.generators[1]) == {"steps": 1, "guidance_scale": 0.0, "height": 32, "width": 32, "scheduler": "default"}
+    data["generation"]["generators"][1]["height"] = 30
+    with pytest.raises(AuditError, match="multiples of 8 \\(got 30x32\\)"):
         load_with(tmp_path, data)
 
 

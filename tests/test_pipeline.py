@@ -69,7 +69,8 @@ def test_output_contract(smoke_run):
     assert any("STAND-IN" in c for c in summary["caveats"])
     figures = sorted(p.name for p in (root / "figures").glob("*.png"))
     assert set(figures) == {"selection_counts.png", "generated_examples.png", "embedding_map.png", "accuracy_per_artist.png",
-                            "confusion.png", "sample_size.png", "own_vs_other.png", "pvalues.png"}  # fmt: skip
+                            "confusion.png", "sample_size.png", "accuracy_vs_ceiling.png", "accuracy_vs_captions.png",
+                            "own_vs_other.png", "pvalues.png"}  # fmt: skip
     assert "RANDOM WEIGHTS" in (root / "report.html").read_text()
 
 
@@ -79,7 +80,7 @@ def test_executed_notebooks_show_their_figures_as_images(smoke_run):
     import base64
 
     root, _ = smoke_run
-    expected = {"01_selection": 1, "02_generation": 1, "03_encoding": 1, "04_classification": 3, "05_validation": 2}
+    expected = {"01_selection": 1, "02_generation": 1, "03_encoding": 1, "04_classification": 5, "05_validation": 2}
     saved = {base64.b64encode(p.read_bytes()).decode() for p in (root / "figures").glob("*.png")}
     for stage in STAGES:
         text = (root / "notebooks" / f"{stage}.ipynb").read_text()
@@ -144,6 +145,37 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     frac = np.mean([p < summary["alpha"] for p in adjusted.values()])
     assert summary["fraction_significant"] == pytest.approx(frac)
     assert summary["n_validated"] == m
+
+    # centred validation: each imitation's scores minus their mean over the artists with real works
+    artists = list(validation.index)
+    scores = np.stack([(iv[imit.index] @ iv[real[real["name"] == a].index].T).mean(axis=1) for a in artists])
+    centred = scores - scores.mean(axis=0)
+    table = read(root / "tables" / "validation_centered.csv").set_index("artist")
+    p_centred = []
+    for k, artist in enumerate(artists):
+        own = imit["name"].to_numpy() == artist
+        p_centred.append(reference.mann_whitney_greater(centred[k][own], centred[k][~own])[1])
+        assert float(table.loc[artist, "p_value"]) == pytest.approx(p_centred[-1], abs=1e-12)
+    centred_frac = np.mean(reference.adjust(p_centred, "bonferroni") <= summary["alpha"])
+    assert summary["fraction_significant_centered"] == pytest.approx(centred_frac)
+
+    # ceiling: the real works classified among the artists' label prompts
+    lab = labels[labels["group"] == "artists"]
+    names = lab["name"].tolist()
+    guess = np.asarray(names)[(iv[real.index] @ lv[lab.index].T).argmax(axis=1)]
+    right = pd.Series(guess == real["name"].to_numpy()).groupby(real["name"].to_numpy()).mean()
+    ceiling = read(root / "tables" / "ceiling.csv").set_index("artist")
+    np.testing.assert_allclose(ceiling["accuracy"].astype(float).to_numpy(), right.loc[ceiling.index].to_numpy(), atol=1e-12)
+    assert summary["ceiling_accuracy"] == pytest.approx(right.mean(), abs=1e-12)
+    per_artist = read(root / "tables" / "accuracy.csv")
+    per_artist = per_artist[per_artist["group"] == "artists"].set_index("name")["accuracy"].astype(float)
+    assert summary["accuracy_vs_ceiling"] == pytest.approx(per_artist.loc[right.index].mean() / right.mean(), abs=1e-12)
+
+    # exposure: Spearman's rho of per-artist accuracy and stage 01's caption counts
+    counts = read(root / "artists.csv").set_index("artist")["caption_count"].astype(float)
+    rho, p = reference.spearman(counts.loc[per_artist.index].to_numpy(), per_artist.to_numpy())
+    assert summary["spearman_caption_count"] == pytest.approx(rho, abs=1e-9)
+    assert summary["spearman_caption_count_p"] == pytest.approx(p, rel=1e-6)
 
 
 def test_rerun_reuses_everything_and_gives_the_same_numbers(smoke_run):

@@ -7,7 +7,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from helpers import classification, encoding, generation, record, report, selection, validation
+from helpers import classification, encoding, generation, record, selection, summary, validation
 from helpers.names import clean_name
 
 pytestmark = pytest.mark.slow
@@ -71,10 +71,10 @@ def test_unusual_names_end_to_end(tmp_path, tiny_params, outputs_dir, code_spy):
         embedded = encoding.run_stage(cfg, found, generated.manifests, selection.read_real_works(cfg.paths),
                                       generated.standins, progress=False)  # fmt: skip
     with record.stage(cfg, "04_classification"):
-        res = classification.run_stage(cfg, embedded.embeddings)
+        res = classification.run_stage(cfg, embedded.embeddings, selection.read_artists(cfg.paths))
     with record.stage(cfg, "05_validation"):
         checked = validation.run_stage(cfg, embedded.embeddings, selection.read_excluded(cfg.paths))
-        report.write_summary(cfg)
+        summary.write_summary(cfg)
 
     manifest = generated.manifests[None]
     art = manifest[manifest["group"] == "artists"]

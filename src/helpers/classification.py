@@ -7,9 +7,15 @@ highest cosine similarity (:func:`helpers.stats.top_k`); a prediction is correct
 the image's prompt. Every number comes from :mod:`helpers.stats`; this module only reads, composes and
 writes.
 
+Two numbers put the accuracy in context. The **ceiling**: the artists' real works classified among the
+same label prompts — how often CLIP names an artist from the artist's own work. The **exposure**: per-artist
+accuracy against how many captions named the artist (stage 01's count), as Spearman's ρ.
+
 Products, per configuration: ``tables/predictions.csv``, ``tables/accuracy.csv``,
-``tables/confusion_artists.csv``, ``tables/sample_size.csv``, ``tables/classification.json`` (the
-headline numbers of each group) and the figures ``accuracy_per_artist``, ``confusion``, ``sample_size``.
+``tables/confusion_artists.csv``, ``tables/sample_size.csv``, ``tables/ceiling.csv``,
+``tables/classification.json`` (the headline numbers of each group, the ceiling and the exposure) and the
+figures ``accuracy_per_artist``, ``confusion``, ``sample_size``, ``accuracy_vs_ceiling``,
+``accuracy_vs_captions``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import plots, provenance, stats
+from . import plots, provenance, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import read_json, read_table, write_json, write_table
@@ -35,10 +41,15 @@ __all__ = [
     "read_predictions",
     "read_accuracy",
     "read_headline",
+    "read_ceiling",
+    "ceiling",
+    "exposure",
     "PREDICTION_COLUMNS",
+    "CEILING_COLUMNS",
 ]
 
 PREDICTION_COLUMNS = ("group", "name", "image", "predicted", "correct", "score", "in_top_k")
+CEILING_COLUMNS = ("artist", "n_real", "n_correct", "accuracy")
 _GROUPS = ("artists", "random_names")
 
 
@@ -101,10 +112,60 @@ def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params: 
     }
 
 
+def ceiling(emb: Embeddings) -> pd.DataFrame:
+    """Each artist's real works classified among the artists' label prompts: ``artist, n_real, n_correct,
+    accuracy`` for the artists with real works (accuracy = n_correct / n_real), in label order."""
+    labels, real = emb.label_rows("artists"), emb.rows("real")
+    names = labels["name"].tolist()
+    real = real[real["name"].isin(names)]
+    if real.empty:
+        return pd.DataFrame(columns=list(CEILING_COLUMNS))
+    idx, _ = stats.top_k(emb.image_vectors[real.index], emb.label_vectors[labels.index], k=1)
+    position = {n: i for i, n in enumerate(names)}
+    right = pd.Series(idx[:, 0] == real["name"].map(position).to_numpy(), index=real["name"].to_numpy())
+    by = right.groupby(level=0, sort=False)
+    table = pd.DataFrame({"n_real": by.size(), "n_correct": by.sum().astype(int)})
+    table = table.loc[[n for n in names if n in table.index]].rename_axis("artist").reset_index()
+    table["accuracy"] = table["n_correct"] / table["n_real"]
+    return table[list(CEILING_COLUMNS)]
+
+
+def _ceiling_numbers(accuracy: pd.DataFrame, table: pd.DataFrame) -> dict:
+    """``ceiling_accuracy`` (mean over artists with real works) and ``accuracy_vs_ceiling``: the imitation
+    accuracy over the same artists divided by it."""
+    if table.empty:
+        return {"ceiling_accuracy": None, "accuracy_vs_ceiling": None, "n_ceiling": 0}
+    artists = accuracy[accuracy["group"] == "artists"].set_index("name")
+    mean_ceiling = float(table["accuracy"].mean())
+    mean_imitation = float(artists.loc[table["artist"], "accuracy"].mean())
+    ratio = mean_imitation / mean_ceiling if mean_ceiling > 0 else None
+    return {"ceiling_accuracy": mean_ceiling, "accuracy_vs_ceiling": ratio, "n_ceiling": int(len(table))}
+
+
+def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Per-artist accuracy beside stage 01's caption count (``artist, caption_count, accuracy``) and
+    Spearman's ρ between them. Without verified counts (no caption metadata), or when either column is
+    constant or fewer than 3 artists are measured, ρ and p are ``None`` and ``note`` says why."""
+    acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
+    counts = pd.to_numeric(artists.set_index("artist")["caption_count"], errors="coerce")
+    table = pd.DataFrame({"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(),
+                          "accuracy": acc.to_numpy()})  # fmt: skip
+    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": ""}
+    if table["caption_count"].isna().any():
+        numbers["note"] = "caption counts not verified (no caption metadata): no correlation computed"
+    elif len(table) < 3 or table["caption_count"].nunique() < 2 or table["accuracy"].nunique() < 2:
+        numbers.update(counts_verified=True, note="fewer than 3 artists, or constant counts or accuracies: ρ undefined")
+    else:
+        rho, p = significance.spearman(table["caption_count"].to_numpy(float), table["accuracy"].to_numpy(float))
+        numbers.update(spearman_caption_count=float(rho), spearman_caption_count_p=float(p), counts_verified=True)
+    return table, numbers
+
+
 @dataclass(frozen=True)
 class ConfigClassification:
     """One configuration's classification: predictions and per-name accuracy of both groups, the headline
-    numbers by group, the artists' confusion matrix and the sample-size curve."""
+    numbers by group (plus ``ceiling`` and ``exposure``), the artists' confusion matrix, the sample-size
+    curve, the ceiling table and the accuracy beside caption counts."""
 
     predictions: pd.DataFrame
     accuracy: pd.DataFrame
@@ -112,6 +173,8 @@ class ConfigClassification:
     confusion: np.ndarray
     artist_names: list[str]
     curve: pd.DataFrame
+    ceiling: pd.DataFrame
+    exposure: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -127,7 +190,7 @@ class ClassificationResult:
         return next(iter(self.configs.values()))
 
 
-def _classify(params: Params, emb: Embeddings) -> ConfigClassification:
+def _classify(params: Params, emb: Embeddings, artists: pd.DataFrame) -> ConfigClassification:
     settings = params.classification
     preds, tables, numbers = [], [], {}
     for group in _GROUPS:
@@ -144,8 +207,12 @@ def _classify(params: Params, emb: Embeddings) -> ConfigClassification:
             confusion = stats.confusion_matrix(true, predicted, len(names))
             curve = stats.sample_size_curve(true, predicted, len(names), repeats=settings.subsample_repeats,
                                             confidence=settings.confidence, seed=params.seed)  # fmt: skip
-    return ConfigClassification(pd.concat(preds, ignore_index=True), pd.concat(tables, ignore_index=True),
-                                numbers, confusion, artist_names, curve)  # fmt: skip
+    accuracy = pd.concat(tables, ignore_index=True)
+    ceiling_table = ceiling(emb)
+    numbers["ceiling"] = _ceiling_numbers(accuracy, ceiling_table)
+    exposure_table, numbers["exposure"] = exposure(accuracy, artists)
+    return ConfigClassification(pd.concat(preds, ignore_index=True), accuracy, numbers, confusion, artist_names,
+                                curve, ceiling_table, exposure_table)  # fmt: skip
 
 
 def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
@@ -155,6 +222,7 @@ def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
     confusion = pd.DataFrame(result.confusion, index=names, columns=names).rename_axis("true").reset_index()
     write_table(confusion, paths.table("confusion_artists.csv"))
     write_table(result.curve, paths.table("sample_size.csv"))
+    write_table(result.ceiling, paths.table("ceiling.csv"))
     write_json(paths.table("classification.json"), result.headline)
 
 
@@ -169,16 +237,27 @@ def _figures(params: Params, config: Configuration, result: ConfigClassification
                                              title=f"{params.run}: confusion matrix", weights=weights),
         "sample_size": plots.sample_size_curve(result.curve, chance=art["chance"], weights=weights,
                                                title=f"{params.run}: accuracy vs images per artist"),
+        "accuracy_vs_captions": plots.accuracy_vs_captions(
+            result.exposure, min_images=params.selection.min_images, verified=result.headline["exposure"]["counts_verified"],
+            title=f"{params.run}: accuracy vs captions naming the artist", weights=weights,
+            note=result.headline["exposure"]["note"] or None),
     }  # fmt: skip
+    if len(result.ceiling):
+        merged = result.ceiling.rename(columns={"accuracy": "ceiling"}).merge(
+            artists[["name", "accuracy"]].rename(columns={"name": "artist"}), on="artist")
+        figures["accuracy_vs_ceiling"] = plots.accuracy_vs_ceiling(
+            merged, title=f"{params.run}: imitation accuracy vs the real works' (ceiling)", weights=weights,
+            note=provenance.STANDIN_NOTE if params.validation.standin else None)  # fmt: skip
     return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
 
 
-def run_stage(params: Params, embeddings: dict[str | None, Embeddings]) -> ClassificationResult:
-    """Classify both groups of every configuration from stage 03's ``embeddings``; write the tables,
+def run_stage(params: Params, embeddings: dict[str | None, Embeddings], artists: pd.DataFrame) -> ClassificationResult:
+    """Classify both groups of every configuration from stage 03's ``embeddings``, the real works for the
+    ceiling, and relate accuracy to stage 01's ``artists`` (with their caption counts); write the tables,
     ``classification.json`` and the figures."""
     configs, figures = {}, {}
     for config in params.configurations:
-        result = _classify(params, embeddings[config.name])
+        result = _classify(params, embeddings[config.name], artists)
         _write(params.paths.config(config.name), result)
         saved = _figures(params, config, result)
         figures = figures or saved
@@ -207,3 +286,9 @@ def read_accuracy(paths: ConfigPaths) -> pd.DataFrame:
 def read_headline(paths: ConfigPaths) -> dict[str, dict]:
     """The headline numbers of each group (``artists``, ``random_names``), as ``classification.json`` holds them."""
     return read_json(paths.table("classification.json"), needs="04_classification")
+
+
+def read_ceiling(paths: ConfigPaths) -> pd.DataFrame:
+    """The real works classified among the artists' labels: ``artist, n_real, n_correct, accuracy``."""
+    table = read_table(paths.table("ceiling.csv"), needs="04_classification", columns=CEILING_COLUMNS)
+    return table.astype({"n_real": int, "n_correct": int, "accuracy": float})

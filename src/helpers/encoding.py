@@ -350,7 +350,8 @@ def run_stage(
 ) -> EncodingResult:
     """Embed, for every configuration, its imitations (stage 02's ``manifests``), the real works (stage 01's
     ``real_works``, or stage 02's ``standins``) and one label prompt per name (stage 01's ``names``); write
-    ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``) and the figures."""
+    ``embeddings/`` (``images.npy/.csv``, ``labels.npy/.csv``, ``encoder.json``) and the figures. A
+    configuration embeds each artist's real works of rank below its ``max_works``."""
     settings = params.encoding
     real = pd.concat([real_works, standins], ignore_index=True) if len(standins) else real_works
     encoders: dict[str, Encoder] = {}
@@ -359,7 +360,7 @@ def run_stage(
         key = config.encoder.model_dump_json()
         if key not in encoders:
             encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype)
-        images = _image_table(manifests[config.generation_key], real)
+        images = _image_table(manifests[config.generation_key], real[real["rank"].astype(int) < config.max_works])
         out[config.name] = _encode_config(params, config, encoders[key], images, _label_table(config.label_template, names), progress)
     return EncodingResult(out, _figures(params, out))
 

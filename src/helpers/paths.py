@@ -21,6 +21,8 @@ __all__ = [
     "TINY_CACHE",
     "EMBEDDING_CACHE",
     "STAGES",
+    "COMPARISON",
+    "STEPS",
     "RunPaths",
     "ConfigPaths",
     "ImagePaths",
@@ -38,6 +40,9 @@ EMBEDDING_CACHE = CACHE_DIR / "embeddings"
 
 # The pipeline, in order. Notebook files are notebooks/<stage>.py (jupytext percent format).
 STAGES = ("01_selection", "02_generation", "03_encoding", "04_classification", "05_validation")
+COMPARISON = "06_comparison"
+"""The step after the five stages in a run of several configurations: the configurations compared."""
+STEPS = (*STAGES, COMPARISON)
 
 
 def resolve_path(value: str | os.PathLike) -> Path:

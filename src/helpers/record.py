@@ -14,23 +14,26 @@ import json
 import platform
 import subprocess
 from collections.abc import Iterator
+from functools import cache
+from glob import glob
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import models, provenance
 from .errors import AuditError
-from .files import package_versions, write_json, write_text
-from .paths import PROJECT_ROOT, STAGES, RunPaths
+from .files import file_identity, folder_identity, json_digest, package_versions, write_json, write_text
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS, RunPaths, resolve_path
 from .schema import Params
 
-__all__ = ["stage", "mark", "require", "read_run"]
+__all__ = ["stage", "mark", "require", "read_run", "inputs_digest", "up_to_date"]
 
 _PACKAGES = (
     "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
     "statsmodels", "duckdb", "faker", "papermill",
 )  # fmt: skip
-_PREVIOUS = {s: STAGES[i - 1] for i, s in enumerate(STAGES) if i}
+_PREVIOUS = {s: STEPS[i - 1] for i, s in enumerate(STEPS) if i}
 
 
 def _now() -> str:
@@ -70,7 +73,7 @@ def _versions() -> dict[str, str | None]:
 # that first matters later makes that stage and the ones after it "stale", to be run again.
 _FIRST_READER = {
     "run": 0, "seed": 0, "artists": 0, "selection": 0, "random_names": 0, "generation": 1,
-    "encoding": 2, "classification": 3, "validation": 4,
+    "encoding": 2, "classification": 3, "validation": 4, "classification.label_templates": 2,
     "validation.real_works_dir": 0, "validation.min_works": 0, "validation.max_works": 0,
     "validation.skip_bad_files": 0, "validation.standin": 0, "validation.standin_per_artist": 1,
 }  # fmt: skip
@@ -110,7 +113,7 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
     record.setdefault("params_changes", []).append({"at": _now(), "changed": changed})
     record["params"], record["params_digest"] = params.model_dump(), digest
     record["models"], record["weights"] = models.describe(params), provenance.weights(params)
-    for stage in STAGES[first:] if first is not None else ():
+    for stage in STEPS[first:] if first is not None else ():
         if stage in record["stages"]:
             record["stages"][stage]["status"] = "stale"
 
@@ -148,12 +151,19 @@ def _save(params: Params, record: dict) -> None:
 
 
 def mark(params: Params, name: str, status: str, error: str | None = None) -> None:
-    """Set one stage's status (``running``, ``done``, ``failed``) in ``run.json``."""
-    if name not in STAGES:
-        raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
+    """Set one stage's status (``running``, ``done``, ``failed``) in ``run.json``; a stage marked ``done``
+    records the :func:`inputs_digest` it ran on."""
+    _known(name)
     record = _record(params)
     _set_status(record, name, status, error)
+    if status == "done":
+        record["stages"][name]["inputs"] = inputs_digest(params)
     _save(params, record)
+
+
+def _known(name: str) -> None:
+    if name not in STEPS:
+        raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STEPS)}")
 
 
 def _set_status(record: dict, name: str, status: str, error: str | None = None) -> None:
@@ -161,10 +171,41 @@ def _set_status(record: dict, name: str, status: str, error: str | None = None) 
     entry["status"] = status
     entry["started" if status == "running" else "finished"] = _now()
     if status == "running":
-        entry.pop("finished", None)
-        entry.pop("error", None)
+        for key in ("finished", "error", "inputs"):
+            entry.pop(key, None)
     if error:
         entry["error"] = error
+
+
+@cache
+def _code_digest() -> str:
+    """The package's code and data files and the notebooks: what a stage's outputs depend on besides params."""
+    package = Path(__file__).parent
+    files = sorted([*package.rglob("*.py"), *package.rglob("*.json"), *NOTEBOOKS_DIR.rglob("*.py")])
+    return json_digest([(str(p), file_identity(p)) for p in files])
+
+
+def inputs_digest(params: Params) -> str:
+    """Everything a run's outputs depend on: its params, the code and notebooks, the artists file, the
+    caption metadata, the real works and every local model folder (each file by :func:`files.file_identity`).
+    Equal digests mean a finished stage would compute the same again."""
+    data: dict[str, object] = {"params": params.digest(), "code": _code_digest()}
+    data["artists"] = file_identity(resolve_path(params.artists.file))
+    if params.selection.metadata is not None:
+        pattern = str(resolve_path(params.selection.metadata))
+        found = sorted(glob(pattern)) if not Path(pattern).is_dir() else [str(p) for p in sorted(Path(pattern).rglob("*.parquet"))]
+        data["metadata"] = [(f, file_identity(Path(f))) for f in found if Path(f).is_file()]
+    if params.validation.real_works_dir is not None:
+        data["real_works"] = folder_identity(resolve_path(params.validation.real_works_dir))
+    specs = [*params.generation.generators, *params.encoding.encoders]
+    data["models"] = [folder_identity(resolve_path(s.model)) for s in specs if s.source == "local"]
+    return json_digest(data)
+
+
+def up_to_date(params: Params, name: str, inputs: str) -> bool:
+    """Whether stage ``name`` finished on exactly these ``inputs`` (an :func:`inputs_digest`)."""
+    entry = read_run(params.paths).get("stages", {}).get(name, {})
+    return entry.get("status") == "done" and entry.get("inputs") == inputs
 
 
 def require(params: Params, name: str, record: dict | None = None) -> None:
@@ -185,8 +226,7 @@ def require(params: Params, name: str, record: dict | None = None) -> None:
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
     """Run a stage's work inside this block: checks the previous stage, then records running/done/failed."""
-    if name not in STAGES:
-        raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STAGES)}")
+    _known(name)
     record = _record(params)  # params changed since? the stages they make stale are marked first
     try:
         require(params, name, record)

@@ -1,7 +1,12 @@
 """Run the stage notebooks in order with papermill — the only code that executes notebooks.
 
-    python -m helpers.runner --params params/smoke.yaml            # all five stages
+    python -m helpers.runner --params params/smoke.yaml            # all five stages (and 06 for a sweep)
     python -m helpers.runner --params params/smoke.yaml --stage 04_classification
+    python -m helpers.runner --params params/smoke.yaml --force    # run again what is up to date
+
+A stage that finished on exactly the same inputs (params, code and notebooks, artists file, metadata, real
+works, local model folders: :func:`helpers.record.inputs_digest`) is skipped, as long as every stage before
+it was; a run of several configurations ends with ``06_comparison``.
 
 Notebooks live in git as jupytext percent scripts (``notebooks/NN_stage.py``). Each is converted to a
 notebook, executed with one parameter, ``params_file``, and saved with its outputs (or its error) in
@@ -18,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import AuditError, exit_on_error
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STAGES, resolve_path
+from .paths import COMPARISON, NOTEBOOKS_DIR, PROJECT_ROOT, STAGES, STEPS, resolve_path
 
 __all__ = ["notebook_paths", "preflight", "execute_stage", "reproduce", "main"]
 
@@ -26,9 +31,9 @@ __all__ = ["notebook_paths", "preflight", "execute_stage", "reproduce", "main"]
 def notebook_paths() -> dict[str, Path]:
     """The stage notebooks, found by their numbered names (never a hand-kept list)."""
     found = {p.stem: p for p in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))}
-    if tuple(found) != STAGES:
+    if tuple(found) != STEPS:
         raise AuditError(
-            f"notebooks/ holds {list(found)}, expected {list(STAGES)}",
+            f"notebooks/ holds {list(found)}, expected {list(STEPS)}",
             where=str(NOTEBOOKS_DIR),
             fix="restore the stage notebooks (git checkout notebooks/)",
         )
@@ -101,24 +106,30 @@ def preflight(params, stages: list[str]) -> None:
         models.preflight(params)
 
 
-def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check: bool = True) -> Path:
-    """Validate params, run :func:`preflight`, run the stages (default: all five), write report.html."""
+def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check: bool = True, force: bool = False) -> Path:
+    """Validate params, run :func:`preflight`, run the stages (default: all five, then ``06_comparison`` when
+    the run has several configurations), write report.html. Without ``stages`` or ``force``, stages that are
+    up to date are skipped (see the module docstring); stages named in ``stages`` always run."""
     from . import schema
 
     params = schema.load(params_file)  # fails here, before any heavy import, on a bad params file
-    from . import provenance, report
+    from . import provenance, record, report
 
-    chosen = stages or list(STAGES)
-    unknown = [s for s in chosen if s not in STAGES]
+    chosen = stages or [*STAGES, *([COMPARISON] if len(params.configurations) > 1 else [])]
+    unknown = [s for s in chosen if s not in STEPS]
     if unknown:
-        raise AuditError(f"unknown stage {unknown[0]!r}", fix=f"use one of {', '.join(STAGES)}")
+        raise AuditError(f"unknown stage {unknown[0]!r}", fix=f"use one of {', '.join(STEPS)}")
     if check:
         preflight(params, chosen)
-    if chosen == list(STAGES):  # a full run: nothing may look finished until it is
-        for config in params.configurations:
-            params.paths.config(config.name).summary_json.unlink(missing_ok=True)
-        params.paths.report_html.unlink(missing_ok=True)
+    inputs = record.inputs_digest(params)
+    skipping = not stages and not force
     for stage in chosen:
+        if skipping and record.up_to_date(params, stage, inputs):
+            print(f"[{stage}] up to date, skipped (--force runs it again)", flush=True)
+            continue
+        skipping = False  # a stage ran: every later one runs too
+        if stage == STAGES[0]:  # a run from the start: nothing may look finished until it is
+            _forget_results(params)
         execute_stage(params, resolve_path(params_file), stage)
     report.write_report(params)
     print(f"done: {params.paths.root}", flush=True)
@@ -127,15 +138,22 @@ def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check
     return params.paths.root
 
 
+def _forget_results(params) -> None:
+    for config in params.configurations:
+        params.paths.config(config.name).summary_json.unlink(missing_ok=True)
+    params.paths.report_html.unlink(missing_ok=True)
+
+
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.split("\n\n")[0])
     ap.add_argument("--params", required=True, help="params YAML, e.g. params/smoke.yaml")
-    ap.add_argument("--stage", action="append", choices=STAGES, help="run only this stage (repeatable)")
+    ap.add_argument("--stage", action="append", choices=STEPS, help="run only this stage (repeatable)")
+    ap.add_argument("--force", action="store_true", help="run every stage, also those that are up to date")
     ap.add_argument("--no-preflight", action="store_true", help="skip the model availability check")
     ns = ap.parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    reproduce(ns.params, ns.stage, check=not ns.no_preflight)
+    reproduce(ns.params, ns.stage, check=not ns.no_preflight, force=ns.force)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,19 @@ it names exist (relative paths are relative to the project root), and raises one
 model is loaded. What is inside those files (the artists' rows, the models) is checked by the code that
 reads them (stage 01, :mod:`helpers.models`), which the runner asks before anything runs.
 
-A run measures one or more *configurations* (:class:`Configuration`): one generator, prompt template,
-encoder and label template each. The list-valued keys leave room for sweeps; a run measures one of each
-today, and a longer list is refused with a clear message rather than half-run.
+A run measures one or more *configurations* (:class:`Configuration`), the product of six lists, in this
+order: ``generation.generators``, ``generation.templates``, ``generation.seeds``, ``encoding.encoders``,
+``classification.label_templates`` and ``validation.max_works``. A params file whose lists hold one value
+each is a run of one configuration. A configuration is named by the values of the lists that hold more
+than one: the generator's and encoder's ``name``, ``t<i>`` and ``l<i>`` for the i-th template and label
+template (from 1), ``s<seed>``, ``w<n>`` — joined by ``_``, e.g. ``sd-v1-5_t2_s1_clip-vit-b-32``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from glob import glob
+from itertools import product
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -41,6 +45,8 @@ __all__ = [
 
 ARTIST_PLACEHOLDER = "{artist}"
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")]
+"""A short name used in tables and folder names: letters, digits, ``_ . -``."""
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Probability = Annotated[float, Field(gt=0, lt=1)]
 # The choices of the statistics, named once: helpers.stats and helpers.significance take these types.
@@ -103,8 +109,11 @@ class RandomNamesParams(_Section):
     seed: NonNegativeInt = 0
 
 
+Scheduler = Literal["default", "pndm", "ddim", "euler", "euler_a", "dpm"]
+
+
 class GeneratorSpec(_Section):
-    name: str = "sd-v1-5"
+    name: Label = "sd-v1-5"
     """Short label for tables and folders."""
     source: Literal["hub", "local", "tiny"] = "hub"
     """``hub``: a Hugging Face repo id (downloaded or from the local HF cache); ``local``: a folder saved
@@ -114,6 +123,13 @@ class GeneratorSpec(_Section):
     allow_pickle: bool = False
     """Weights load from safetensors only. ``true`` permits pickle ``.bin`` checkpoints, which can run
     code when loaded: only for checkpoints you trust."""
+    # Per-generator call settings (null: the generation section's value). Families differ: SDXL draws at
+    # 1024 px, a one-step distilled model (SD-Turbo) wants steps 1, guidance 0 and its own scheduler.
+    steps: PositiveInt | None = None
+    guidance_scale: Annotated[float, Field(ge=0)] | None = None
+    height: PositiveInt | None = None
+    width: PositiveInt | None = None
+    scheduler: Scheduler | None = None
 
     @property
     def random_weights(self) -> bool:
@@ -122,7 +138,7 @@ class GeneratorSpec(_Section):
 
 
 class EncoderSpec(_Section):
-    name: str = "clip-vit-l-14-openai"
+    name: Label = "clip-vit-l-14-openai"
     source: Literal["open_clip", "local", "tiny"] = "open_clip"
     """``open_clip``: architecture ``model`` with pretrained tag ``pretrained``; ``local``: a folder with
     ``open_clip_config.json`` and ``open_clip_model.safetensors``; ``tiny``: small random weights."""
@@ -141,12 +157,15 @@ class GenerationParams(_Section):
     templates: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=lambda: ["Artwork from {artist}"], min_length=1
     )
+    seeds: list[NonNegativeInt] | None = None
+    """Generation seeds: the same generation repeated with each (a sweep axis). ``null``: the run's ``seed``."""
     images_per_name: PositiveInt = 10
     height: PositiveInt = 512
     width: PositiveInt = 512
     steps: PositiveInt = 50
     guidance_scale: Annotated[float, Field(ge=0)] = 7.5
-    scheduler: Literal["pndm", "ddim", "euler", "dpm"] = "pndm"
+    scheduler: Scheduler = "pndm"
+    """``default`` keeps the model's own scheduler; the others replace it, built from its config."""
     negative_prompt: str = ""
     batch_size: PositiveInt = 8
     device: str = "auto"
@@ -162,17 +181,35 @@ class GenerationParams(_Section):
     @field_validator("templates")
     @classmethod
     def _templates(cls, v: list[str]) -> list[str]:
-        return [_check_template(t) for t in v]
+        return _distinct([_check_template(t) for t in v], "templates")
 
     @model_validator(mode="after")
     def _shape(self):
-        if self.height % 8 or self.width % 8:
-            raise ValueError(f"height and width must be multiples of 8 (got {self.height}x{self.width})")
+        _distinct([g.name for g in self.generators], "generator names")
+        _distinct(self.seeds or [], "seeds")
+        for spec in [None, *self.generators]:
+            h, w = self.call_settings(spec)["height"], self.call_settings(spec)["width"]
+            if h % 8 or w % 8:
+                raise ValueError(f"height and width must be multiples of 8 (got {h}x{w})")
         return self
+
+    def call_settings(self, spec: GeneratorSpec | None) -> dict[str, Any]:
+        """The steps, guidance scale, size and scheduler ``spec`` is called with: its own where it sets
+        them, else this section's."""
+        names = ("steps", "guidance_scale", "height", "width", "scheduler")
+        own = {} if spec is None else {k: getattr(spec, k) for k in names if getattr(spec, k) is not None}
+        return {k: own.get(k, getattr(self, k)) for k in names}
 
 
 class EncodingParams(_Section):
     encoders: list[EncoderSpec] = Field(default_factory=lambda: [EncoderSpec()], min_length=1)
+
+    @field_validator("encoders")
+    @classmethod
+    def _names(cls, v: list[EncoderSpec]) -> list[EncoderSpec]:
+        _distinct([e.name for e in v], "encoder names")
+        return v
+
     batch_size: PositiveInt = 64
     num_workers: NonNegativeInt = 2
     device: str = "auto"
@@ -180,8 +217,10 @@ class EncodingParams(_Section):
 
 
 class ClassificationParams(_Section):
-    label_template: str = "Artwork from {artist}"
-    """Text whose embedding stands for each name (the label prompts)."""
+    label_templates: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["Artwork from {artist}"], min_length=1
+    )
+    """Texts whose embedding stands for each name (the label prompts), one configuration each."""
     top_k: PositiveInt = 5
     interval: Interval = "wilson"
     confidence: Probability = 0.95
@@ -190,10 +229,17 @@ class ClassificationParams(_Section):
     subsample_repeats: PositiveInt = 200
     """Seeded subsamples per size for the sample-size curve."""
 
-    @field_validator("label_template")
+    @model_validator(mode="before")
     @classmethod
-    def _template(cls, v: str) -> str:
-        return _check_template(v)
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "label_template" in data:
+            raise ValueError("label_template is now label_templates, a list: write label_templates: [\"...\"]")
+        return data
+
+    @field_validator("label_templates")
+    @classmethod
+    def _templates(cls, v: list[str]) -> list[str]:
+        return _distinct([_check_template(t) for t in v], "label templates")
 
 
 class ValidationParams(_Section):
@@ -204,11 +250,13 @@ class ValidationParams(_Section):
     imitations. Every table and figure then says so."""
     standin_per_artist: PositiveInt = 3
     min_works: PositiveInt = 1
-    max_works: PositiveInt = 20
+    max_works: PositiveInt | list[PositiveInt] = 1
+    """At most this many real works per artist, the first of a seeded order when there are more (the paper,
+    as described, compared one real work per artist). A list makes it a sweep axis: each value is a
+    configuration, validated with that many works per artist (e.g. ``[1, 20]``)."""
     skip_bad_files: bool = False
     """A corrupt, empty, non-image or outside-linking file in a real-works folder stops the run unless
     this is ``true``; then it is skipped and listed in tables/real_works_skipped.csv."""
-    """At most this many real works per artist, a seeded sample when there are more."""
     aggregate: Aggregate = "mean"
     """How the similarities of an artist's several real works to one imitation become one number."""
     correction: Correction = "bonferroni"
@@ -218,9 +266,15 @@ class ValidationParams(_Section):
     def _source(self):
         if not self.standin and self.real_works_dir is None:
             raise ValueError("set real_works_dir (a folder per artist) or standin: true")
-        if self.max_works < self.min_works:
+        values = _distinct(self.works_values, "max_works values")
+        if not values or min(values) < self.min_works:
             raise ValueError(f"max_works ({self.max_works}) is below min_works ({self.min_works})")
         return self
+
+    @property
+    def works_values(self) -> list[int]:
+        """``max_works`` as a list."""
+        return self.max_works if isinstance(self.max_works, list) else [self.max_works]
 
 
 class Params(_Section):
@@ -243,34 +297,37 @@ class Params(_Section):
             raise ValueError("generation.safety_checker: tiny generators have no safety checker; set it to false")
         return self
 
-    @model_validator(mode="after")
-    def _one_of_each(self):  # sweeps: issue 11
-        for key, items in (
-            ("generation.generators", self.generation.generators),
-            ("generation.templates", self.generation.templates),
-            ("encoding.encoders", self.encoding.encoders),
-        ):
-            if len(items) != 1:
-                raise ValueError(
-                    f"{key} lists {len(items)} entries; this version runs one per run — "
-                    "make one params file per setting (the list form is reserved for sweeps)"
-                )
-        return self
-
     # -- derived, never set by hand -------------------------------------------------------------
     @property
     def configurations(self) -> list[Configuration]:
-        """The configurations this run measures (one today; see the module docstring)."""
-        return [
-            Configuration(
-                name=None,
-                generator=self.generation.generators[0],
-                template=self.generation.templates[0],
-                seed=self.seed,
-                encoder=self.encoding.encoders[0],
-                label_template=self.classification.label_template,
-            )
-        ]
+        """The configurations this run measures, in the documented order (see the module docstring)."""
+        gens, encs, labels = self.generation.generators, self.encoding.encoders, self.classification.label_templates
+        axes = self._axes()
+        varying = [axis for axis, values in axes.items() if len(values) > 1]
+        configs = []
+        for g, t, seed, e, lt, w in product(*axes.values()):
+            spelt = {"generator": gens[g].name, "template": f"t{t + 1}", "seed": f"s{seed}", "encoder": encs[e].name,
+                     "label_template": f"l{lt + 1}", "max_works": f"w{w}"}  # fmt: skip
+            name = "_".join(spelt[a] for a in varying) or None
+            key = "_".join(spelt[a] for a in ("generator", "template", "seed") if a in varying) or None
+            configs.append(Configuration(
+                name=name, generator=gens[g], template=self.generation.templates[t], seed=seed, encoder=encs[e],
+                label_template=labels[lt], max_works=w, generation_key=key,
+                axes={"generator": gens[g].name, "template": t + 1, "seed": seed, "encoder": encs[e].name,
+                      "label_template": lt + 1, "max_works": w},
+            ))  # fmt: skip
+        return configs
+
+    def _axes(self) -> dict[str, list]:
+        g = self.generation
+        return {
+            "generator": list(range(len(g.generators))),
+            "template": list(range(len(g.templates))),
+            "seed": g.seeds or [self.seed],
+            "encoder": list(range(len(self.encoding.encoders))),
+            "label_template": list(range(len(self.classification.label_templates))),
+            "max_works": self.validation.works_values,
+        }
 
     @property
     def weights(self) -> Literal["pretrained", "random"]:
@@ -289,8 +346,8 @@ class Params(_Section):
 
 @dataclass(frozen=True)
 class Configuration:
-    """One measured setting: a generator with a prompt template and a generation seed, an encoder, and the
-    label template names are classified by. ``name`` is ``None`` in a run of one configuration, whose
+    """One measured setting: a generator with a prompt template and a generation seed, an encoder, the
+    label template names are classified by, and how many real works per artist validation uses. ``name`` is ``None`` in a run of one configuration, whose
     results live in the run folder itself (:meth:`RunPaths.config`)."""
 
     name: str | None
@@ -299,9 +356,20 @@ class Configuration:
     seed: int
     encoder: EncoderSpec
     label_template: str
-    generation_key: str | None = None
-    """The images folder this configuration reads: ``None`` for the run's only one, ``images/``."""
+    max_works: int
+    generation_key: str | None
+    """The images folder this configuration reads: ``None`` when the run has one generation setting."""
+    axes: dict[str, Any]
+    """The value of each axis: generator and encoder names, template and label template numbers (from 1),
+    seed, real works per artist."""
 
+
+
+def _distinct(values: list, what: str) -> list:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"{what} repeat {seen[0]!r}: give each value once")
+    return values
 
 
 def _format(err: ValidationError, source: str) -> AuditError:

@@ -52,7 +52,7 @@ __all__ = [
 
 GROUPS = ("artists", "random_names")
 """The two groups of names a run generates for: the selected artists and the random-names baseline."""
-REAL_WORKS_COLUMNS = ("artist", "path", "sha256", "source")
+REAL_WORKS_COLUMNS = ("artist", "path", "sha256", "source", "rank")
 _EXCLUDED_COLUMNS = ("artist", "n_found", "reason")
 _SKIPPED_COLUMNS = ("artist", "path", "problem")
 
@@ -226,8 +226,9 @@ def scan_real_works(
     """Find and check each artist's real works in ``root`` (one subfolder per artist, named as the artist
     or as :func:`helpers.names.slug` of the name — the layout the downloader writes).
 
-    Returns ``(works, excluded, skipped)``: ``works`` has ``artist, path, sha256, source`` (at most
-    ``max_works`` per artist, a sample seeded by ``seed`` and the artist when there are more);
+    Returns ``(works, excluded, skipped)``: ``works`` has ``artist, path, sha256, source, rank``: each
+    artist's usable works in a seeded random order (``rank`` 0, 1, …; seeded by ``seed`` and the artist), at
+    most ``max_works`` of them — so the works of rank below k are a seeded sample of k for any k;
     ``excluded`` has ``artist, n_found, reason`` for artists with fewer than ``min_works`` usable works;
     ``skipped`` lists bad files (``artist, path, problem``), which stop the scan unless ``skip_bad_files``.
     """
@@ -261,11 +262,11 @@ def scan_real_works(
             reason = "no folder" if folder is None else f"{len(good)} usable real works (needs {min_works})"
             excluded.append({"artist": artist, "n_found": len(good), "reason": reason})
             continue
-        if len(good) > max_works:
-            rng = np.random.default_rng([seed, int(sha256_bytes(artist.encode())[:8], 16)])
-            good = [good[i] for i in sorted(rng.choice(len(good), size=max_works, replace=False))]
-        for path in good:
-            works.append({"artist": artist, "path": str(path.resolve()), "sha256": sha256_file(path), "source": "real"})
+        rng = np.random.default_rng([seed, int(sha256_bytes(artist.encode())[:8], 16)])
+        order = rng.permutation(len(good))[:max_works]
+        for rank, i in enumerate(order.tolist()):
+            works.append({"artist": artist, "path": str(good[i].resolve()), "sha256": sha256_file(good[i]),
+                          "source": "real", "rank": rank})  # fmt: skip
     return (
         pd.DataFrame(works, columns=list(REAL_WORKS_COLUMNS)),
         pd.DataFrame(excluded, columns=list(_EXCLUDED_COLUMNS)),
@@ -357,7 +358,7 @@ def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.Da
         return works, pd.DataFrame(columns=list(_EXCLUDED_COLUMNS))
     works, excluded, skipped = scan_real_works(
         resolve_path(validation.real_works_dir), artists, min_works=validation.min_works,
-        max_works=validation.max_works, seed=params.seed, skip_bad_files=validation.skip_bad_files,
+        max_works=max(validation.works_values), seed=params.seed, skip_bad_files=validation.skip_bad_files,
     )  # fmt: skip
     write_table(works, paths.real_manifest)
     write_table(excluded, paths.real_excluded_csv)
@@ -380,8 +381,11 @@ def read_names(paths: RunPaths) -> dict[str, list[str]]:
 
 
 def read_real_works(paths: RunPaths) -> pd.DataFrame:
-    """The checked real works: ``artist, path, sha256, source``; ``path`` is absolute or run-relative."""
-    return read_table(paths.real_manifest, needs="01_selection", columns=REAL_WORKS_COLUMNS)
+    """The checked real works: ``artist, path, sha256, source, rank`` (``path`` absolute or run-relative;
+    ``rank``, an integer, orders each artist's works: validation with k works per artist takes rank < k)."""
+    table = read_table(paths.real_manifest, needs="01_selection", columns=REAL_WORKS_COLUMNS)
+    table["rank"] = table["rank"].astype(int)
+    return table
 
 
 def read_excluded(paths: RunPaths) -> pd.DataFrame:

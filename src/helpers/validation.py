@@ -7,9 +7,14 @@ on the other artists'; p-values are corrected across artists (Bonferroni, as the
 is :func:`helpers.significance.validation_table`; the real works were found and checked by stage 01 and
 embedded by stage 03.
 
-Products, per configuration: ``tables/validation.csv``, ``tables/own_other.csv``,
-``tables/validation_excluded.csv``, ``tables/validation.json`` (the headline numbers) and the figures
-``own_vs_other`` and ``pvalues``.
+Beside the paper's statistic, the same test on the **centred** score s'_a(i) = s_a(i) − mean_b s_b(i) (b over
+the artists with real works): how much closer imitation i is to artist a's works than to the average
+artist's. An imitation that resembles every artist's work (hubness) lifts s_a(i) without any resemblance
+to a in particular; centring removes that. The paper's statistic stays the headline.
+
+Products, per configuration: ``tables/validation.csv``, ``tables/validation_centered.csv``,
+``tables/own_other.csv``, ``tables/validation_excluded.csv``, ``tables/validation.json`` (the headline
+numbers) and the figures ``own_vs_other`` and ``pvalues``.
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ __all__ = ["ConfigValidation", "ValidationResult", "run_stage", "read_validation
 
 @dataclass(frozen=True)
 class ConfigValidation:
-    """One configuration's validation: a row per validated artist, every s(i) behind it (long form), the
-    artists not validated with the reason, and the headline numbers."""
+    """One configuration's validation: a row per validated artist (paper's statistic and centred), every s(i)
+    behind it (long form), the artists not validated with the reason, and the headline numbers."""
 
     table: pd.DataFrame
+    centered: pd.DataFrame
     long: pd.DataFrame
     excluded: pd.DataFrame
     headline: dict
@@ -58,10 +64,15 @@ def _excluded(known: pd.DataFrame, artists: list[str], validated: set[str]) -> p
     return pd.concat([known, pd.DataFrame({"artist": extra, "n_found": 0, "reason": "no real works"})], ignore_index=True)
 
 
-def _headline(params: Params, table: pd.DataFrame, excluded: pd.DataFrame) -> dict:
+def _fraction(table: pd.DataFrame) -> float:
+    return float(table["significant"].astype(bool).mean()) if len(table) else float("nan")
+
+
+def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, excluded: pd.DataFrame) -> dict:
     settings = params.validation
     return {
-        "fraction_significant": float(table["significant"].astype(bool).mean()) if len(table) else float("nan"),
+        "fraction_significant": _fraction(table),
+        "fraction_significant_centered": _fraction(centered),
         "alpha": settings.alpha,
         "correction": settings.correction,
         "aggregate": settings.aggregate,
@@ -86,11 +97,12 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> 
         emb.image_vectors[real.index], real["name"].to_numpy(),
         emb.image_vectors[imitations.index], imitations["name"].to_numpy(), artists,
     )  # fmt: skip
-    table = significance.validation_table(*args, aggregate=settings.aggregate, correction=settings.correction,
-                                          alpha=settings.alpha)  # fmt: skip
+    test = {"aggregate": settings.aggregate, "correction": settings.correction, "alpha": settings.alpha}
+    table = significance.validation_table(*args, **test)
+    centered = significance.validation_table(*args, **test, centered=True)
     long = significance.own_other_similarities(*args, aggregate=settings.aggregate)
     excluded = _excluded(known_excluded, artists, set(table["artist"]))
-    return ConfigValidation(table, long, excluded, _headline(params, table, excluded))
+    return ConfigValidation(table, centered, long, excluded, _headline(params, table, centered, excluded))
 
 
 def _figures(params: Params, config: Configuration, result: ConfigValidation) -> dict[str, plots.SavedFigure]:
@@ -114,6 +126,7 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
         result = _validate(params, embeddings[config.name], excluded)
         paths = params.paths.config(config.name)
         write_table(result.table, paths.table("validation.csv"))
+        write_table(result.centered, paths.table("validation_centered.csv"))
         write_table(result.long, paths.table("own_other.csv"))
         write_table(result.excluded, paths.table("validation_excluded.csv"))
         write_json(paths.table("validation.json"), result.headline)
@@ -126,9 +139,11 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
 # -- reading stage 05's products ------------------------------------------------------------------------------
 
 
-def read_validation(paths: ConfigPaths) -> pd.DataFrame:
-    """A row per validated artist (:data:`helpers.significance.VALIDATION_COLUMNS`), numbers as numbers."""
-    table = read_table(paths.table("validation.csv"), needs="05_validation", columns=significance.VALIDATION_COLUMNS)
+def read_validation(paths: ConfigPaths, *, centered: bool = False) -> pd.DataFrame:
+    """A row per validated artist (:data:`helpers.significance.VALIDATION_COLUMNS`), numbers as numbers;
+    ``centered`` reads the centred statistic's table."""
+    name = "validation_centered.csv" if centered else "validation.csv"
+    table = read_table(paths.table(name), needs="05_validation", columns=significance.VALIDATION_COLUMNS)
     for col in ("n_real", "n_own", "n_other"):
         table[col] = table[col].astype(int)
     for col in ("statistic", "p_value", "p_adjusted", "auc", "mean_own", "mean_other"):

@@ -39,13 +39,14 @@ def settings(gen: GenerationParams, config: Configuration, device: str | None = 
     """Everything that changes pixels, resolved (``auto`` device and dtype made concrete)."""
     dev, dt = resolve_device(device or gen.device, dtype or gen.dtype)
     cuda = dev.type == "cuda"
+    call = gen.call_settings(config.generator)
     return {
         "generator": generator_identity(config.generator),
-        "scheduler": gen.scheduler,
-        "steps": gen.steps,
-        "guidance_scale": gen.guidance_scale,
-        "height": gen.height,
-        "width": gen.width,
+        "scheduler": call["scheduler"],
+        "steps": call["steps"],
+        "guidance_scale": call["guidance_scale"],
+        "height": call["height"],
+        "width": call["width"],
         "negative_prompt": gen.negative_prompt,
         "template": config.template,
         "run_seed": config.seed,
@@ -154,7 +155,7 @@ class _Loader:
         self.dtype: str | None = None
         if pipeline is not None:
             self.device = device or str(pipeline.device)
-            self.dtype = str(pipeline.unet.dtype).removeprefix("torch.")
+            self.dtype = str(pipeline.dtype).removeprefix("torch.")
 
     def __call__(self):
         if self.pipeline is None:
@@ -205,6 +206,7 @@ def _generate(gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader
         return stats
     pipeline = loader()
     negative = gen.negative_prompt or None
+    call = gen.call_settings(config.generator)
     start = time.perf_counter()
     bar = tqdm(total=sum(len(b) for b in mine), initial=done, unit="img", desc="generating",
                disable=not progress or rank != 0)  # fmt: skip
@@ -213,10 +215,10 @@ def _generate(gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader
             out = pipeline(
                 prompt=[j.prompt for j in batch],
                 negative_prompt=[negative] * len(batch) if negative else None,
-                height=gen.height,
-                width=gen.width,
-                num_inference_steps=gen.steps,
-                guidance_scale=gen.guidance_scale,
+                height=call["height"],
+                width=call["width"],
+                num_inference_steps=call["steps"],
+                guidance_scale=call["guidance_scale"],
                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
                 output_type="pil",
             )

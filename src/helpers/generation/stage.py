@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 MANIFEST_COLUMNS = ("name", "group", "template", "prompt", "index", "seed", "path", "sha256")
-STANDIN_COLUMNS = ("artist", "path", "sha256", "source")
+STANDIN_COLUMNS = ("artist", "path", "sha256", "source", "rank")
 
 
 def _checked_texts(jobs: Sequence[Job], root: Path, what: str) -> list[dict[str, str]]:
@@ -71,7 +71,8 @@ def write_manifest(jobs: Sequence[Job], root: Path, images: ImagePaths) -> pd.Da
 def _write_standins(jobs: Sequence[Job], root: Path, images: ImagePaths) -> pd.DataFrame:
     _checked_texts(jobs, root, "stand-in image")
     df = pd.DataFrame(
-        [{"artist": j.name, "path": j.path, "sha256": sha256_file(root / j.path), "source": "standin"} for j in jobs],
+        [{"artist": j.name, "path": j.path, "sha256": sha256_file(root / j.path), "source": "standin", "rank": j.index}
+         for j in jobs],
         columns=list(STANDIN_COLUMNS),
     )
     write_table(df, images.manifest)
@@ -184,4 +185,6 @@ def read_standins(paths: RunPaths) -> pd.DataFrame:
     """The stand-in real works (``artist, path, sha256, source``), or an empty table when none were made."""
     if not paths.standins.manifest.is_file():
         return pd.DataFrame(columns=list(STANDIN_COLUMNS))
-    return read_table(paths.standins.manifest, columns=STANDIN_COLUMNS)
+    table = read_table(paths.standins.manifest, columns=STANDIN_COLUMNS)
+    table["rank"] = table["rank"].astype(int)
+    return table

@@ -1,7 +1,10 @@
 """The text-to-image generator: a diffusers pipeline from the hub, a saved folder, or a tiny random build.
 
-Every source goes through one ``from_pretrained`` call: ``tiny`` builds its folder once
-(:mod:`helpers.models.tiny`) and then loads it like a ``local`` one.
+Every source goes through one call, diffusers' ``AutoPipelineForText2Image.from_pretrained``, which picks
+the pipeline class the model was saved with (Stable Diffusion 1.x/2.x and their distilled "turbo" versions,
+SDXL, ...). ``tiny`` builds its folder once (:mod:`helpers.models.tiny`) and then loads it like a ``local``
+one. What differs between families at call time (size, steps, guidance, scheduler) is set per generator
+(:meth:`helpers.schema.GenerationParams.call_settings`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditError
-from ..files import json_digest
+from ..files import folder_identity
 from ..paths import resolve_path
 from ..schema import GenerationParams, GeneratorSpec
 from .devices import resolve_device
@@ -28,15 +31,12 @@ def generator_identity(spec: GeneratorSpec) -> dict[str, Any]:
         return {"source": "tiny", "model": spec.model, "folder": tiny_dir("generator", spec.model).name}
     if spec.source == "local":
         folder = resolve_path(spec.model)
-        listing = sorted(
-            (str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*") if p.is_file()
-        ) if folder.is_dir() else []  # fmt: skip
-        return {"source": "local", "model": str(folder), "files": json_digest(listing, 16)}
+        return {"source": "local", "model": str(folder), "files": folder_identity(folder)}
     return {"source": "hub", "model": spec.model, "revision": spec.revision}
 
 
 def _components(gen: GenerationParams) -> tuple[str, ...]:
-    return ("unet", "vae", "text_encoder") + (("safety_checker",) if gen.safety_checker else ())
+    return ("unet", "transformer", "vae", "text_encoder", "text_encoder_2") + (("safety_checker",) if gen.safety_checker else ())
 
 
 def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams) -> None:
@@ -58,33 +58,42 @@ def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams) -> No
 
 
 def _scheduler(pipe, name: str):
-    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
+    """The scheduler ``name`` built from the model's own scheduler config (``default``: the model's own)."""
+    import diffusers
 
     cfg = dict(pipe.scheduler.config)
+    if name == "default":
+        return pipe.scheduler
     if name == "pndm":
-        return PNDMScheduler.from_config(cfg, skip_prk_steps=True, steps_offset=1)
+        return diffusers.PNDMScheduler.from_config(cfg, skip_prk_steps=True, steps_offset=1)
     if name == "ddim":
-        return DDIMScheduler.from_config(cfg, steps_offset=cfg.get("steps_offset", 1) or 1)
-    if name == "euler":
-        return EulerDiscreteScheduler.from_config(cfg)
-    return DPMSolverMultistepScheduler.from_config(cfg)
+        return diffusers.DDIMScheduler.from_config(cfg, steps_offset=cfg.get("steps_offset", 1) or 1)
+    classes = {"euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
+               "dpm": "DPMSolverMultistepScheduler"}  # fmt: skip
+    return getattr(diffusers, classes[name]).from_config(cfg)
+
+
+def pipeline_class(target: str, *, revision: str | None = None, local: bool = True) -> str:
+    """The pipeline class a saved model names in its ``model_index.json`` (for a hub model, fetched or cached)."""
+    from diffusers import DiffusionPipeline
+
+    return DiffusionPipeline.load_config(target, revision=revision, local_files_only=local)["_class_name"]
 
 
 def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | None = None):
-    """A ready-to-call diffusers ``StableDiffusionPipeline`` for ``spec`` with the settings of ``gen``.
+    """A ready-to-call diffusers text-to-image pipeline for ``spec`` with the settings of ``gen``.
 
     ``device`` overrides ``gen.device`` (a distributed launcher gives each process its own GPU). The safety
-    checker is off unless ``gen.safety_checker``: when on, it replaces flagged images with black ones, which
-    biases the measurement. On CUDA: SDPA attention, channels-last UNet, and optionally ``torch.compile``.
+    checker (of the pipelines that have one) is off unless ``gen.safety_checker``: when on, it replaces
+    flagged images with black ones, which biases the measurement. On CUDA: SDPA attention, channels-last
+    UNet, and optionally ``torch.compile``.
     """
     import torch
-    from diffusers import StableDiffusionPipeline
+    from diffusers import AutoPipelineForText2Image
 
     dev, dtype = resolve_device(device or gen.device, gen.dtype)
     # allow_pickle: prefer safetensors, fall back to pickle (None); False would ignore safetensors files.
     kwargs: dict[str, Any] = {"use_safetensors": None if spec.allow_pickle else True, "dtype": dtype}
-    if not gen.safety_checker:
-        kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     if spec.allow_pickle:
         warn_pickle(f"generator {spec.model!r}")
     if spec.source == "tiny":
@@ -96,12 +105,16 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
     else:
         target, kwargs["revision"] = spec.model, spec.revision
     try:
-        pipe = StableDiffusionPipeline.from_pretrained(target, **kwargs)
+        if not gen.safety_checker and pipeline_class(target, revision=spec.revision, local=spec.source != "hub") == "StableDiffusionPipeline":
+            kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        pipe = AutoPipelineForText2Image.from_pretrained(target, **kwargs)
     except Exception as exc:  # diffusers raises OSError, ValueError, EnvironmentError... for the same causes
         raise _load_error(spec, exc) from None
-    pipe.scheduler = _scheduler(pipe, gen.scheduler)
+    pipe.scheduler = _scheduler(pipe, gen.call_settings(spec)["scheduler"])
     pipe.set_progress_bar_config(disable=True)
     pipe = pipe.to(dev)
+    if getattr(pipe, "unet", None) is None:
+        return pipe
     _ensure_sdpa(pipe.unet)
     if dev.type == "cuda":
         if gen.channels_last:
@@ -145,12 +158,12 @@ def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
     if spec.source == "local":
         _check_local(resolve_path(spec.model), spec, gen)
         return
-    from diffusers import StableDiffusionPipeline
+    from diffusers import DiffusionPipeline
     from huggingface_hub import HfApi
 
     passed = {} if gen.safety_checker else {"safety_checker": None, "feature_extractor": None}
     try:
-        StableDiffusionPipeline.download(
+        DiffusionPipeline.download(
             spec.model, revision=spec.revision, local_files_only=True,
             use_safetensors=None if spec.allow_pickle else True, **passed,
         )  # fmt: skip
@@ -162,7 +175,8 @@ def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
     except Exception as exc:
         raise hub_error(spec.model, spec.revision, exc, what="generator", where=_WHERE) from None
     files = [s.rfilename for s in (info.siblings or [])]
-    if not spec.allow_pickle and not any(f.startswith("unet/") and f.endswith(".safetensors") for f in files):
+    denoiser = ("unet/", "transformer/")
+    if not spec.allow_pickle and not any(f.startswith(denoiser) and f.endswith(".safetensors") for f in files):
         raise AuditError(
             f"the generator {spec.model!r} publishes no safetensors weights for its UNet",
             where=_WHERE,

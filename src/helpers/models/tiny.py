@@ -1,6 +1,6 @@
 """Tiny random-weight models for tests and the smoke profile, built from the configs in ``configs/*.json``.
 
-A tiny model is built once (fixed seed), saved under ``CACHE_DIR/tiny/`` in the layout users use for real
+A tiny model is built once (a fixed seed: ``"seed"`` in its config, else 0), saved under ``CACHE_DIR/tiny/`` in the layout users use for real
 models — a diffusers pipeline folder, an open_clip ``local-dir:`` folder — and then loaded through the same
 code path as a ``local`` model. Adding a tiny model is adding a JSON file.
 """
@@ -24,7 +24,7 @@ from ..files import json_digest
 __all__ = ["tiny_configs", "tiny_dir", "tiny_generator_dir", "tiny_encoder_dir", "clip_tokenizer"]
 
 _CONFIGS = Path(__file__).with_name("configs")
-_RECIPE = 2  # bump when the builders below change, so cached folders are rebuilt
+_RECIPE = 3  # bump when the builders below change, so cached folders are rebuilt
 
 
 @cache
@@ -88,22 +88,29 @@ def clip_tokenizer(folder: Path):
 
 
 def _build_generator(cfg: dict[str, Any], out: Path) -> None:
+    """A random-weight pipeline of class ``cfg["pipeline"]``: a UNet, a VAE, one CLIP text encoder per
+    ``text_encoder*`` entry (the last one of an SDXL pipeline with its projection), each with the CLIP
+    tokenizer, and the scheduler ``cfg["scheduler"]``."""
+    import diffusers
     import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
+    encoders = sorted(k for k in cfg if k.startswith("text_encoder"))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        unet = UNet2DConditionModel(**cfg["unet"])
-        vae = AutoencoderKL(**cfg["vae"])
-        text_encoder = CLIPTextModel(CLIPTextConfig(**cfg["text_encoder"]))
-    pipe = StableDiffusionPipeline(
-        unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=clip_tokenizer(out / "_tokenizer_src"),
-        scheduler=PNDMScheduler(**cfg["scheduler"]), safety_checker=None, feature_extractor=None,
-        requires_safety_checker=False,
-    )  # fmt: skip
-    pipe.save_pretrained(out, safe_serialization=True)
-    shutil.rmtree(out / "_tokenizer_src")
+        parts: dict[str, Any] = {"unet": diffusers.UNet2DConditionModel(**cfg["unet"]), "vae": diffusers.AutoencoderKL(**cfg["vae"])}
+        for i, key in enumerate(encoders):
+            model = CLIPTextModelWithProjection if i == 1 else CLIPTextModel  # SDXL's second encoder projects
+            parts[key] = model(CLIPTextConfig(**cfg[key]))
+    for key in encoders:
+        parts[key.replace("text_encoder", "tokenizer")] = clip_tokenizer(out / f"_src_{key}")
+    parts["scheduler"] = getattr(diffusers, cfg["scheduler"]["class"])(**cfg["scheduler"]["config"])
+    pipeline = getattr(diffusers, cfg["pipeline"])
+    if cfg["pipeline"] == "StableDiffusionPipeline":
+        parts.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipeline(**parts).save_pretrained(out, safe_serialization=True)
+    for key in encoders:
+        shutil.rmtree(out / f"_src_{key}")
 
 
 def _build_encoder(cfg: dict[str, Any], out: Path) -> None:
@@ -112,7 +119,7 @@ def _build_encoder(cfg: dict[str, Any], out: Path) -> None:
     from safetensors.torch import save_file
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.manual_seed(cfg.get("seed", 0))
         clip = open_clip.model.CLIP(**cfg["model_cfg"])
     save_file({k: v.contiguous() for k, v in clip.state_dict().items()}, str(out / "open_clip_model.safetensors"))
     preprocess = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}

@@ -1,0 +1,76 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Comparison — how much do the numbers depend on the setup?
+#
+# The paper's 81% comes from one prompt, one CLIP, one generator and one set of seeds. A sweep runs the
+# same audit for every combination of the listed generators, prompt templates, generation seeds,
+# encoders, label templates and numbers of real works, and this notebook sets the configurations side
+# by side. `make reproduce` runs it after the five stages whenever a run has more than one configuration.
+#
+# Differences are tested only between configurations that differ in one thing. When two configurations
+# classify the *same images* (they differ in the encoder or the label template), the test is exact
+# McNemar on per-image correctness; otherwise the pairing is over artists (a paired bootstrap). Seeds
+# show how much of a difference the luck of generation alone makes.
+
+# %% tags=["parameters"]
+params_file = "params/sweep-demo.yaml"
+
+# %% [markdown]
+# **Parameters**
+#
+# - `params_file` — the run's params YAML; this step reads every configuration's `summary.json` and
+#   stage 04's predictions and accuracies, and `classification.bootstrap` / `confidence` for the
+#   intervals of the differences.
+
+# %%
+from IPython.display import display
+
+from helpers import provenance, record, schema, sweep
+
+params = schema.load(params_file)
+provenance.print_caveats(params)
+
+# %% [markdown]
+# ## Every configuration
+# One row per configuration: its axes and its headline numbers (equal to its own `summary.json`).
+
+# %%
+with record.stage(params, "06_comparison"):
+    result = sweep.run(params)
+display(result.comparison)
+
+# %% [markdown]
+# ## Accuracy with intervals
+# Mean top-1 accuracy over artists, with its bootstrap interval over artists, per configuration; the
+# paper's 81.0% is marked.
+
+# %%
+result.figures["forest"]
+
+# %% [markdown]
+# ## Paired differences
+# Configurations that differ in exactly one axis: the difference of their mean accuracies (a − b), its
+# interval, and the p-value of the paired test named in `method`.
+
+# %%
+display(result.paired)
+
+# %% [markdown]
+# ## Seed to seed
+# For configurations that differ only in the generation seed: how much the mean accuracy moves between
+# seeds, beside the average half-width of one configuration's interval over artists.
+
+# %%
+display(result.seed_spread)

@@ -1,0 +1,127 @@
+"""The run's numbers in one file per configuration: ``summary.json``, composed from the headline numbers
+stages 04 and 05 wrote, and the run record.
+
+Every number in the summary comes from a table the stages wrote, and each of those from the saved
+embeddings through :mod:`helpers.stats` and :mod:`helpers.significance` — the README's "How the numbers are
+computed" gives the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import classification, provenance, validation
+from .files import read_json, write_json
+from .paths import ConfigPaths
+from .record import read_run
+from .schema import Configuration, Params
+
+__all__ = ["PAPER", "against_paper", "write_summary", "write_summaries", "read_summary"]
+
+PAPER = {
+    "accuracy": 0.810,
+    "accuracy_random_names": 0.086,
+    "chance": 1 / 70,
+    "fraction_significant": 0.90,
+    "n_artists": 70,
+    "source": "Casper et al. 2023, arXiv 2307.04028",
+}
+"""The paper's reported numbers, for comparison only; nothing is computed from them."""
+
+def against_paper(headline: dict[str, dict]):
+    """This run's accuracies and chance beside the paper's, as percentages (a styled table for notebooks);
+    ``headline`` is stage 04's per-group headline numbers."""
+    import pandas as pd
+
+    art, rnd = headline["artists"], headline["random_names"]
+    table = pd.DataFrame(
+        {
+            "this run": [art["accuracy"], rnd["accuracy"], art["chance"]],
+            "paper": [PAPER["accuracy"], PAPER["accuracy_random_names"], PAPER["chance"]],
+        },
+        index=["mean top-1 accuracy, artists", "mean top-1 accuracy, random names", "chance 1/K"],
+    )
+    return table.style.format("{:.1%}")
+
+
+def _clean(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _model(record: dict, role: str, name: str) -> dict:
+    """The identity of the model ``name`` of ``role`` (generator or encoder: name, source, id, tag, revision,
+    path) as run.json records it; full configs stay in run.json."""
+    models = record.get("models", {})
+    found = [m for m in models.get(f"{role}s", [models.get(role) or {}]) if m.get("name") == name]
+    spec = found[0] if found else {}
+    return {k: spec[k] for k in ("name", "source", "model", "pretrained", "revision", "path") if k in spec}
+
+
+def _summary(params: Params, config: Configuration, record: dict) -> dict:
+    paths = params.paths.config(config.name)
+    cls = classification.read_headline(paths)
+    art, rnd, ceiling, exposure = cls["artists"], cls["random_names"], cls["ceiling"], cls["exposure"]
+    top = f"top{params.classification.top_k}_accuracy"
+    return _clean({
+        "run": params.run,
+        **({"config": config.name, "axes": config.axes} if config.name else {}),
+        "weights": provenance.weights(params, config),
+        "caveats": provenance.caveats(params, config),
+        "n_artists": art["n_names"],
+        "n_random_names": rnd["n_names"],
+        "images_per_artist": params.generation.images_per_name,
+        "accuracy": art["accuracy"],
+        "accuracy_ci_low": art["accuracy_ci_low"],
+        "accuracy_ci_high": art["accuracy_ci_high"],
+        "accuracy_pooled": art["accuracy_pooled"],
+        top: art[top],
+        "permutation_p": art["permutation_p"],
+        "accuracy_random_names": rnd["accuracy"],
+        "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
+        "accuracy_random_names_ci_high": rnd["accuracy_ci_high"],
+        "chance": art["chance"],
+        "chance_random_names": rnd["chance"],
+        "confidence": params.classification.confidence,
+        "ceiling_accuracy": ceiling["ceiling_accuracy"],
+        "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
+        "spearman_caption_count": exposure["spearman_caption_count"],
+        "spearman_caption_count_p": exposure["spearman_caption_count_p"],
+        **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
+        **validation.read_headline(paths),
+        "max_works": config.max_works,
+        "selection_verified": params.selection.metadata is not None,
+        "template": config.template,
+        "label_template": config.label_template,
+        "generator": _model(record, "generator", config.generator.name),
+        "encoder": _model(record, "encoder", config.encoder.name),
+        "seed": config.seed,
+        "paper": PAPER,
+    })  # fmt: skip
+
+
+def write_summaries(params: Params) -> dict[str | None, dict]:
+    """Compose and write every configuration's ``summary.json`` from the products of stages 04 and 05 (their
+    headline numbers) and the run record; returns them by configuration."""
+    record = read_run(params.paths)
+    out = {}
+    for config in params.configurations:
+        out[config.name] = _summary(params, config, record)
+        write_json(params.paths.config(config.name).summary_json, out[config.name])
+    return out
+
+
+def write_summary(params: Params) -> dict:
+    """Write every ``summary.json`` (:func:`write_summaries`) and return the first configuration's: the one
+    call a notebook makes."""
+    return next(iter(write_summaries(params).values()))
+
+
+def read_summary(paths: ConfigPaths) -> dict:
+    """A configuration's ``summary.json``."""
+    return read_json(paths.summary_json, needs="05_validation")
