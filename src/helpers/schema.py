@@ -170,6 +170,11 @@ class GenerationParams(_Section):
     batch_size: PositiveInt = 8
     device: str = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    cpu_threads: PositiveInt | Literal["all"] = "all"
+    """Generation on a CPU: ``all`` uses every core a process has (its share when several processes run) —
+    fastest; a number fixes the threads per process. CPU float results depend on the thread count, so only
+    a fixed count (``1``) gives images byte-identical whatever the number of processes; the count used is in
+    each image's fingerprint. No effect on a GPU."""
     safety_checker: bool = False
     """SD's safety checker replaces flagged images with black ones, which biases the measurement; off by
     default. Turning it on records how many images were blacked out."""

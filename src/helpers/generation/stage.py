@@ -135,7 +135,7 @@ def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = T
         work.append((params.configurations[0], standin_jobs(params, names["artists"]), paths.standins))
     if state.is_main_process:
         for config, _, images in work:
-            check_settings(images, settings(gen, config, device), write=True)
+            check_settings(images, settings(gen, config, device, world_size=state.num_processes), write=True)
     state.wait_for_everyone()
     for config, jobs, images in work:
         _generate(gen, config, jobs, paths.root, images, _Loader(gen, config, device), state.process_index,
