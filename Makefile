@@ -41,8 +41,8 @@ stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 test: setup ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup
 
-lab: setup ## open JupyterLab on the notebooks (the .py files open as notebooks via jupytext)
-	$(VENV)/bin/jupyter lab notebooks/
+lab: setup ## open JupyterLab on the notebooks (a double-click opens a .py notebook as a notebook)
+	$(VENV)/bin/jupyter lab --LabApp.app_settings_dir=jupyterlab/settings --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks
 
 lint: setup ## ruff over the package, tests, benchmarks and notebooks
 	$(VENV)/bin/ruff check src tests bench notebooks
