@@ -15,7 +15,7 @@ RUN    ?=
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup reproduce smoke explore stage test lab lint bench clean clean-run
+.PHONY: help setup reproduce smoke course explore stage test lab lint bench clean clean-run
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +34,9 @@ reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/p
 
 smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
 	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
+
+course: setup ## the course on the toy world: every exercise notebook with its solution (fails on a failed check)
+	$(PY) -m helpers.course
 
 explore: setup ## one artist of a finished run up close: make explore PARAMS=... ARTIST="name"
 	$(PY) -m helpers.runner --params $(PARAMS) --explore "$(ARTIST)"
