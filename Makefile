@@ -28,6 +28,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed ## create .venv with the pinned packages and the helpers package (idempotent)
 
+# the toy world's corpus (seconds; git-ignored): params/demo*.yaml and tests/test_toyworld.py read it
+TOY_CORPUS := data/toy_world/corpus.json
+$(TOY_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py)
+	$(PY) -m helpers.toyworld corpus
+	touch $@
+
 reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
 	$(PY) -m helpers.runner --params $(PARAMS)
 
@@ -38,7 +44,7 @@ stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
 	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE)
 
-test: setup ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
+test: setup $(TOY_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup
 
 lab: setup ## open JupyterLab on the notebooks (the .py files open as notebooks via jupytext)
