@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditError
 from .configs import CLIP, ENCODERS, PLAN, SCHEDULER, TEXT_ENCODER, UNET, VAE, Plan
 from .corpus import DEFAULT_DIR, digest, ensure_corpus, read_corpus
 from .manifest import MODELS_DIR, versions, write_manifest
@@ -66,8 +67,6 @@ def train_world(
     corpus_record = ensure_corpus(corpus_dir, seed=seed)
     corpus, real = read_corpus(corpus_dir)
     if digest(corpus, real) != corpus_record["digest"]:
-        from ..errors import AuditError
-
         raise AuditError(
             f"the corpus files in {corpus_dir} do not match their recorded digest",
             where="helpers.toyworld train",

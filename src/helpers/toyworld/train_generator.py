@@ -15,8 +15,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from .configs import CONTEXT_LENGTH, SCHEDULER, TEXT_ENCODER, UNET, Plan
 from .train_vae import _cosine
 
@@ -118,17 +116,3 @@ def save_generator(folder: Path, *, unet, vae, text_encoder, tokenizer) -> None:
     pipe.to(torch.float32)
     tmp.rename(folder)
 
-
-def sample_grid(pipe, prompts: list[str], *, per_prompt: int, steps: int, guidance: float, seed: int) -> np.ndarray:
-    """uint8 images ``[len(prompts), per_prompt, 32, 32, 3]`` from a pipeline (for checks and figures)."""
-    import torch
-
-    out = []
-    for i, prompt in enumerate(prompts):
-        gens = [torch.Generator().manual_seed(seed + 1000 * i + j) for j in range(per_prompt)]
-        images = pipe(
-            prompt=[prompt] * per_prompt, height=32, width=32, num_inference_steps=steps, guidance_scale=guidance,
-            generator=gens, output_type="np",
-        ).images  # fmt: skip
-        out.append(np.round(images * 255).astype(np.uint8))
-    return np.stack(out)
