@@ -78,6 +78,7 @@ def test_with_every_artist_exposure_helps(toy):
     accuracy = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
     counts = pd.read_csv(toy / "demo-all" / "artists.csv").set_index("artist")["caption_count"]
     often, rarely = accuracy[counts.loc[accuracy.index] > 100].mean(), accuracy[counts.loc[accuracy.index] <= 100].mean()
+    assert (often, rarely) == pytest.approx((numbers["accuracy_over_100_captions"], numbers["accuracy_at_most_100_captions"]))
     assert often - rarely >= MIN_GAP_EXPOSURE, (often, rarely)
 
 

@@ -50,6 +50,8 @@ __all__ = [
 
 PREDICTION_COLUMNS = ("group", "name", "image", "predicted", "correct", "score", "in_top_k")
 CEILING_COLUMNS = ("artist", "n_real", "n_correct", "accuracy")
+PAPER_RULE = 100
+"""The paper's selection rule: artists named in more than this many captions."""
 _GROUPS = ("artists", "random_names")
 
 
@@ -153,12 +155,19 @@ def _ceiling_numbers(accuracy: pd.DataFrame, table: pd.DataFrame) -> dict:
 def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Per-artist accuracy beside stage 01's caption count (``artist, caption_count, accuracy``) and
     Spearman's ρ between them. Without verified counts (no caption metadata), or when either column is
-    constant or fewer than 3 artists are measured, ρ and p are ``None`` and ``note`` says why."""
+    constant or fewer than 3 artists are measured, ρ and p are ``None`` and ``note`` says why. Beside ρ, the
+    mean accuracy of the artists named in more than :data:`PAPER_RULE` captions and of the others (``None``
+    for a group without artists)."""
     acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
     counts = pd.to_numeric(artists.set_index("artist")["caption_count"], errors="coerce")
     table = pd.DataFrame({"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(),
                           "accuracy": acc.to_numpy()})  # fmt: skip
-    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": ""}
+    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": "",
+               f"accuracy_over_{PAPER_RULE}_captions": None, f"accuracy_at_most_{PAPER_RULE}_captions": None}  # fmt: skip
+    if not table["caption_count"].isna().any():
+        for key, rows in ((f"accuracy_over_{PAPER_RULE}_captions", table["caption_count"] > PAPER_RULE),
+                          (f"accuracy_at_most_{PAPER_RULE}_captions", table["caption_count"] <= PAPER_RULE)):  # fmt: skip
+            numbers[key] = float(table.loc[rows, "accuracy"].mean()) if rows.any() else None
     if table["caption_count"].isna().any():
         numbers["note"] = "caption counts not verified (no caption metadata): no correlation computed"
     elif len(table) < 3 or table["caption_count"].nunique() < 2 or table["accuracy"].nunique() < 2:

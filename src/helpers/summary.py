@@ -93,6 +93,8 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
         "spearman_caption_count": exposure["spearman_caption_count"],
         "spearman_caption_count_p": exposure["spearman_caption_count_p"],
+        "accuracy_over_100_captions": exposure["accuracy_over_100_captions"],
+        "accuracy_at_most_100_captions": exposure["accuracy_at_most_100_captions"],
         **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
         **validation.read_headline(paths),
         "max_works": config.max_works,
