@@ -176,13 +176,18 @@ def test_url_sample_does_not_depend_on_workers(intl):
     assert len(one) > 20 and one.equals(two)  # URLs repeat across rows: each keeps its first row's caption
 
 
-def test_matcher_directly_with_chunked_and_sliced_arrays():
+def test_matcher_directly_with_chunked_and_sliced_arrays(monkeypatch):
     matcher = Matcher(["Loish", "Sam Yang"])
     arr = pa.chunked_array([["x", "SAM\tYANG"], ["loish’s", "Lóish"]])
     rows, pids = matcher.find(arr)
     assert list(zip(rows.tolist(), pids.tolist(), strict=True)) == [(1, 1), (2, 0), (3, 0)]
     rows, _ = matcher.find(pa.array(["a", "b", "sam yang", "loish"]).slice(2))
     assert rows.tolist() == [0, 1]
+    captions = pa.array(["by loish", "x", "Sam  Yang", "é", "lo ish", "LOISH`s"] * 5)
+    whole = matcher.find(captions)
+    monkeypatch.setattr("helpers.captions.matcher._SLICE", 4)  # a batch is matched a few captions at a time
+    sliced = matcher.find(captions)
+    assert all((a == b).all() for a, b in zip(whole, sliced, strict=True)) and len(whole[0]) == 15
 
 
 # ----------------------------------------------------------------------------- failures

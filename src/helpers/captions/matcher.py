@@ -29,6 +29,7 @@ from .rule import is_word, normalize_text
 __all__ = ["Matcher"]
 
 _EMPTY = np.empty(0, dtype=np.int64)
+_SLICE = 32_768  # captions per pass (about 3.5 MB of LAION-like text)
 
 
 class Matcher:
@@ -63,6 +64,13 @@ class Matcher:
         if len(captions) == 0 or self._database is None:
             return _EMPTY, _EMPTY
         captions = _text_array(captions)
+        if len(captions) > _SLICE:  # a few MB at a time: every pass over the bytes finds them in the cache
+            found = [self.find(captions.slice(i, _SLICE)) for i in range(0, len(captions), _SLICE)]
+            rows = np.concatenate([r + i * _SLICE for i, (r, _) in enumerate(found)])
+            return rows, np.concatenate([p for _, p in found])
+        return self._find(captions)
+
+    def _find(self, captions: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         is_ascii = pc.string_is_ascii(captions)
         found: list[tuple[np.ndarray, np.ndarray]] = []
         redo: list[np.ndarray] = []
