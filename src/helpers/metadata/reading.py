@@ -30,19 +30,22 @@ class Unit:
         return self.path if self.whole else f"{self.path} (rows {self.start:,} to {self.stop - 1:,})"
 
 
-def units(files: Sequence[ParquetFile]) -> list[Unit]:
-    """One unit per row group, in file order; a whole file when it has one row group (or a column that
-    DuckDB's row numbers would shadow)."""
+def units(files: Sequence[ParquetFile], rows: int = 1) -> list[Unit]:
+    """Consecutive row groups of one file, at least ``rows`` rows each where the file allows, in file order;
+    a whole file as one unit when it fits (or has a column that DuckDB's row numbers would shadow)."""
     out = []
     for f in files:
-        if len(f.row_groups) <= 1 or _ROW_NUMBER in f.columns:
+        if f.num_rows <= rows or len(f.row_groups) <= 1 or _ROW_NUMBER in f.columns:
             out.append(Unit(f.path, 0, f.num_rows, True))
             continue
-        start = 0
+        start = stop = 0
         for n in f.row_groups:
-            if n:
-                out.append(Unit(f.path, start, start + n, False))
-            start += n
+            stop += n
+            if stop - start >= rows:
+                out.append(Unit(f.path, start, stop, False))
+                start = stop
+        if stop > start:
+            out.append(Unit(f.path, start, stop, False))
     return out
 
 
@@ -113,7 +116,7 @@ class Reader:
             reader = self._con.sql(query, params=params).to_arrow_reader(batch_size=batch_size)
             with reader:
                 yield from reader
-        except (duckdb.Error, pa.ArrowException) as exc:  # errors met while streaming arrive as Arrow's
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # met while streaming: Arrow's or OSError
             raise read_error(exc, unit.where) from None
 
 
