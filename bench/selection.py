@@ -151,10 +151,12 @@ def _read_limit(files: str) -> float:
 def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float]:
     folder, names = _dataset(variant, args.rows, args.names, args.seed)
     files = str(folder / "part-*.parquet")
-    text = pq.ParquetDataset(sorted(folder.glob("part-*.parquet"))).read(columns=["TEXT"]).column("TEXT")
-    non_ascii = 1 - pc.mean(pc.string_is_ascii(text).cast("int8")).as_py()
-    mb = pc.sum(pc.binary_length(text)).as_py() / 1e6
-    del text
+    n_bytes = n_ascii = 0
+    for path in sorted(folder.glob("part-*.parquet")):  # batch by batch: the peak memory stays the scanner's
+        for batch in pq.ParquetFile(path).iter_batches(columns=["TEXT"]):
+            n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py()
+            n_ascii += pc.sum(pc.string_is_ascii(batch.column(0)).cast("int64")).as_py()
+    non_ascii, mb = 1 - n_ascii / args.rows, n_bytes / 1e6
     print(f"\n[{variant}] {args.rows:,} captions ({mb:,.0f} MB of UTF-8, {non_ascii:.0%} not plain ASCII) "
           f"in {_FILES} parquet files, {len(names):,} names")  # fmt: skip
     workers = sorted({1, all_cores})

@@ -169,10 +169,9 @@ def fold(
                 keep = np.ones(len(text), dtype=bool)
                 for k in (1, 2, 3):
                     keep[at[(m <= k) & (n > k)] + k] = False
-                dropped = np.concatenate([[0], np.cumsum(shrink)])  # before each character
-                offsets = (
-                    offsets - dropped[np.searchsorted(at, offsets)]
-                )  # characters never straddle captions
+                # bytes dropped before each character; characters never straddle captions
+                dropped = np.concatenate([[0], np.cumsum(shrink)])
+                offsets = offsets - dropped[np.searchsorted(at, offsets)]
                 text = _compress(text, keep)
     if full:
         spaces = text == _SPACE
