@@ -10,11 +10,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= params/paper.yaml
 STAGE  ?=
+ARTIST ?=
 RUN    ?=
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup reproduce smoke stage test lab lint bench clean clean-run
+.PHONY: help setup reproduce demo smoke course explore stage test lab lint bench clean clean-run
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,21 +29,36 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed ## create .venv with the pinned packages and the helpers package (idempotent)
 
+# the toy world's corpus (seconds; git-ignored): params/demo*.yaml and tests/test_toyworld.py read it
+TOY_CORPUS := data/toy_world/corpus.json
+$(TOY_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py)
+	$(PY) -m helpers.toyworld corpus
+	touch $@
+
 reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
 	$(PY) -m helpers.runner --params $(PARAMS)
 
+demo: setup $(TOY_CORPUS) ## the toy world end to end, offline: a real signal in about 2 minutes (params/demo.yaml)
+	$(PY) -m helpers.runner --params params/demo.yaml
+
 smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
 	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
+
+course: setup $(TOY_CORPUS) ## the course on the toy world: every exercise notebook with its solution (fails on a failed check)
+	$(PY) -m helpers.course
+
+explore: setup ## one artist of a finished run up close: make explore PARAMS=... ARTIST="name"
+	$(PY) -m helpers.runner --params $(PARAMS) --explore "$(ARTIST)"
 
 stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
 	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE)
 
-test: setup ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
+test: setup $(TOY_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup
 
-lab: setup ## open JupyterLab on the notebooks (the .py files open as notebooks via jupytext)
-	$(VENV)/bin/jupyter lab notebooks/
+lab: setup ## open JupyterLab on the notebooks (a double-click opens a .py notebook as a notebook)
+	$(VENV)/bin/jupyter lab --LabApp.app_settings_dir=jupyterlab/settings --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks
 
 lint: setup ## ruff over the package, tests, benchmarks and notebooks
 	$(VENV)/bin/ruff check src tests bench notebooks

@@ -8,8 +8,9 @@ Two measures, printed together:
 - *separate*: bare pipeline calls on the same batches, prompts and per-image generators vs the loop,
   repeats interleaved, minimum of each kept.
 
-Both sides use the same intra-op thread count (the loop pins it to ``helpers.generation.CPU_THREADS`` on
-the CPU, for byte-identical results across process layouts); the cost of that pin is printed too.
+Both sides use one intra-op thread (``generation.cpu_threads: 1``, the setting for byte-identical results
+across process layouts). Then the choice itself: the loop with ``cpu_threads: 1`` against ``cpu_threads:
+all`` (every core), same images, interleaved repeats — the speed a student's laptop gets by default.
 
     .venv/bin/python bench/generation_loop.py            # prints one line per measure, then the ratio
 """
@@ -52,7 +53,8 @@ def main() -> None:
         "run": "bench-generation",
         "generation": {"generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
                        "images_per_name": ns.images, "height": ns.size, "width": ns.size, "steps": ns.steps,
-                       "batch_size": ns.batch, "device": "cpu", "dtype": "float32", "channels_last": False},
+                       "batch_size": ns.batch, "device": "cpu", "dtype": "float32", "channels_last": False,
+                       "cpu_threads": 1},
         "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
         "validation": {"real_works_dir": None, "standin": True},
     })  # fmt: skip
@@ -64,8 +66,10 @@ def main() -> None:
     batches = [jobs[i : i + g.batch_size] for i in range(0, len(jobs), g.batch_size)]
     pipe = models.load_pipeline(config.generator, g)
 
-    def generate(root: Path, pipeline) -> dict:
-        return generation.generate(g, config, jobs, root, RunPaths(root).images(), pipeline=pipeline, progress=False)
+    def generate(root: Path, pipeline, gen=g) -> dict:
+        return generation.generate(gen, config, jobs, root, RunPaths(root).images(), pipeline=pipeline, progress=False)
+
+    all_cores = g.model_copy(update={"cpu_threads": "all"})
 
     def raw(threads: int) -> float:
         before = torch.get_num_threads()
@@ -108,12 +112,15 @@ def main() -> None:
             inside.append((took - timed.seconds) / timed.seconds)
             return took
 
-        raw(generation.CPU_THREADS)  # warm-up
-        t_raw, t_loop, t_raw_all = [], [], []
+        raw(1)  # warm-up
+        t_raw, t_loop, t_raw_all, t_loop_all = [], [], [], []
         for _ in range(ns.repeats):
-            t_raw.append(raw(generation.CPU_THREADS))
+            t_raw.append(raw(1))
             t_loop.append(loop())
             t_raw_all.append(raw(torch.get_num_threads()))
+            start = time.perf_counter()
+            generate(Path(tmp) / f"all{next(runs)}", pipe, all_cores)
+            t_loop_all.append(time.perf_counter() - start)
         root = Path(tmp) / "run0"
         start = time.perf_counter()
         skipped = generate(root, pipe)
@@ -125,14 +132,16 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"workload: tiny-sd {g.height}x{g.width}, {g.steps} steps, guidance {g.guidance_scale}, batch {g.batch_size}, "
           f"{n} images, {ns.repeats} interleaved repeats (min kept)")  # fmt: skip
-    print(f"raw pipeline calls, {generation.CPU_THREADS} thread(s): {r:.3f} s ({1000 * r / n:.1f} ms/image)")
+    print(f"raw pipeline calls, 1 thread: {r:.3f} s ({1000 * r / n:.1f} ms/image)")
     print(f"helper loop (generate),       same threads: {lp:.3f} s ({1000 * lp / n:.1f} ms/image)")
     print(f"resume check of a finished folder: {t_skip:.3f} s ({1000 * t_skip / n:.2f} ms/image)")
     print(f"raw pipeline calls, {torch.get_num_threads()} threads (not pinned): {ra:.3f} s ({1000 * ra / n:.1f} ms/image)")
     print(f"overhead of the loop, inside (loop time outside pipeline calls / time in them, median of "
           f"{len(inside)}): {100 * sorted(inside)[len(inside) // 2]:+.2f}% (goal <= 5%)")
     print(f"overhead of the loop, separate runs (min loop / min raw - 1): {100 * (lp / r - 1):+.1f}%")
-    print(f"cost of pinning CPU threads to {generation.CPU_THREADS}: {100 * (r / ra - 1):+.1f}% vs all threads")
+    la = min(t_loop_all)
+    print(f"the choice, helper loop: cpu_threads 1 {lp:.3f} s vs cpu_threads all ({generation.cpu_threads(all_cores)} "
+          f"threads) {la:.3f} s: all cores {lp / la:.2f}x faster (byte-identity across process layouts needs 1)")  # fmt: skip
 
 
 if __name__ == "__main__":

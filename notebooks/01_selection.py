@@ -21,7 +21,7 @@
 # the curation criteria that make the audit about working artists.
 #
 # This notebook counts caption mentions of every candidate (one pass over the metadata with a
-# multi-pattern matcher, `helpers.selection`), applies the criteria, draws the random-names baseline
+# multi-pattern matcher, `helpers.metadata`), applies the criteria (`helpers.selection`), draws the random-names baseline
 # (the same number of ordinary person names), and finds each artist's real works for stage 05.
 
 # %% tags=["parameters"]

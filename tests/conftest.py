@@ -41,6 +41,7 @@ def _tiny_dict(run: str = "tiny", **overrides) -> dict:
             "batch_size": 3,
             "device": "cpu",
             "dtype": "float32",
+            "cpu_threads": 1,
             "channels_last": False,
         },
         "encoding": {

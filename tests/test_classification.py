@@ -35,6 +35,14 @@ def test_exposure_is_spearman_of_accuracy_and_counts_or_says_why_not():
     assert table["caption_count"].tolist() == [120, 300, 150, 900]
     # ranks of counts 1 3 2 4 and of accuracies 1 3 2 4: the same order, rho = 1
     assert numbers["spearman_caption_count"] == pytest.approx(1.0) and numbers["counts_verified"]
+    # the paper's rule: every artist here has more than 100 captions
+    assert numbers["accuracy_over_100_captions"] == pytest.approx((0.1 + 0.4 + 0.3 + 0.9) / 4)
+    assert numbers["accuracy_at_most_100_captions"] is None
+    artists["caption_count"] = ["20", "300", "100", "150"]  # ranks 1 4 2 3 against 1 3 2 4: d² = 0+1+0+1
+    _, numbers = classification.exposure(accuracy, artists)
+    assert numbers["spearman_caption_count"] == pytest.approx(1 - 6 * 2 / (4 * 15))
+    assert numbers["accuracy_over_100_captions"] == pytest.approx((0.4 + 0.9) / 2)
+    assert numbers["accuracy_at_most_100_captions"] == pytest.approx((0.1 + 0.3) / 2)
     artists["caption_count"] = ["120", "300", "900", "150"]  # ranks 1 3 4 2 against 1 3 2 4: d² = 0+0+4+4
     _, numbers = classification.exposure(accuracy, artists)
     assert numbers["spearman_caption_count"] == pytest.approx(1 - 6 * 8 / (4 * 15))

@@ -60,7 +60,7 @@ def cfg_dict():
             "generation": {
                 "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
                 "images_per_name": 2, "height": 64, "width": 64, "steps": 2, "batch_size": 3,
-                "device": "cpu", "dtype": "float32", "channels_last": False,
+                "device": "cpu", "dtype": "float32", "cpu_threads": 1, "channels_last": False,
             },
             "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
             "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
@@ -182,7 +182,7 @@ def test_image_from_other_settings_is_not_taken_as_done(cfg_dict, pipeline, tmp_
 
 
 @pytest.mark.parametrize(("key", "value"), [("steps", 3), ("guidance_scale", 5.0), ("scheduler", "ddim"), ("height", 72),
-                                            ("negative_prompt", "blurry"), ("batch_size", 2)])  # fmt: skip
+                                            ("negative_prompt", "blurry"), ("batch_size", 2), ("cpu_threads", 2)])  # fmt: skip
 def test_changed_setting_is_refused_naming_it(cfg_dict, pipeline, tmp_path, key, value):
     root = tmp_path / "run"
     cfg = schema.load(cfg_dict())

@@ -19,7 +19,7 @@ LAYERS = {
                   "significance", "embeddings", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
-    "top": ["record", "summary", "sweep", "report", "runner"],
+    "top": ["record", "summary", "sweep", "report", "score", "explore", "runner", "course", "toyworld"],
 }  # fmt: skip
 ENTRY_POINTS = {"generation.__main__"}
 """Command-line entry points: they compose stages (read one stage's products, run another), like a notebook."""

@@ -7,7 +7,8 @@ import pytest
 
 from helpers.paths import PROJECT_ROOT
 
-TARGETS = ["help", "setup", "reproduce", "smoke", "stage", "test", "lab", "lint", "bench", "clean", "clean-run"]
+TARGETS = ["help", "setup", "reproduce", "demo", "smoke", "course", "explore", "stage", "test", "lab", "lint", "bench", "clean",
+           "clean-run"]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -50,11 +50,20 @@ __all__ = [
 
 PREDICTION_COLUMNS = ("group", "name", "image", "predicted", "correct", "score", "in_top_k")
 CEILING_COLUMNS = ("artist", "n_real", "n_correct", "accuracy")
+PAPER_RULE = 100
+"""The paper's selection rule: artists named in more than this many captions."""
 _GROUPS = ("artists", "random_names")
 
 
+def measured_names(emb: Embeddings, group: str) -> list[str]:
+    """The names of ``group`` that have images, in label order: the labels they are classified among (a name
+    without images — possible only for images made elsewhere — is neither a target nor a candidate)."""
+    have = set(emb.rows("imitation", group)["name"])
+    return [n for n in emb.label_rows(group)["name"] if n in have]
+
+
 def classify_group(emb: Embeddings, group: str, *, top_k: int = 5) -> pd.DataFrame:
-    """Predictions for one group's images among that group's labels.
+    """Predictions for one group's images among the labels of that group's names that have images.
 
     Columns: ``group, name, image, predicted, correct, score, in_top_k`` where ``score`` is the cosine
     similarity of the predicted label and ``in_top_k`` says whether the true name is among the ``top_k``
@@ -63,6 +72,7 @@ def classify_group(emb: Embeddings, group: str, *, top_k: int = 5) -> pd.DataFra
     images, labels = emb.rows("imitation", group), emb.label_rows(group)
     if images.empty:
         raise AuditError(f"no {group} images in the embeddings", fix="rerun 02_generation and 03_encoding")
+    labels = labels[labels["name"].isin(set(images["name"]))]
     label_names = labels["name"].tolist()
     position = {n: i for i, n in enumerate(label_names)}
     unknown = sorted(set(images["name"]) - set(position))
@@ -145,12 +155,19 @@ def _ceiling_numbers(accuracy: pd.DataFrame, table: pd.DataFrame) -> dict:
 def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Per-artist accuracy beside stage 01's caption count (``artist, caption_count, accuracy``) and
     Spearman's ρ between them. Without verified counts (no caption metadata), or when either column is
-    constant or fewer than 3 artists are measured, ρ and p are ``None`` and ``note`` says why."""
+    constant or fewer than 3 artists are measured, ρ and p are ``None`` and ``note`` says why. Beside ρ, the
+    mean accuracy of the artists named in more than :data:`PAPER_RULE` captions and of the others (``None``
+    for a group without artists)."""
     acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
     counts = pd.to_numeric(artists.set_index("artist")["caption_count"], errors="coerce")
     table = pd.DataFrame({"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(),
                           "accuracy": acc.to_numpy()})  # fmt: skip
-    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": ""}
+    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": "",
+               f"accuracy_over_{PAPER_RULE}_captions": None, f"accuracy_at_most_{PAPER_RULE}_captions": None}  # fmt: skip
+    if not table["caption_count"].isna().any():
+        for key, rows in ((f"accuracy_over_{PAPER_RULE}_captions", table["caption_count"] > PAPER_RULE),
+                          (f"accuracy_at_most_{PAPER_RULE}_captions", table["caption_count"] <= PAPER_RULE)):  # fmt: skip
+            numbers[key] = float(table.loc[rows, "accuracy"].mean()) if rows.any() else None
     if table["caption_count"].isna().any():
         numbers["note"] = "caption counts not verified (no caption metadata): no correlation computed"
     elif len(table) < 3 or table["caption_count"].nunique() < 2 or table["accuracy"].nunique() < 2:
@@ -159,6 +176,13 @@ def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFram
         rho, p = significance.spearman(table["caption_count"].to_numpy(float), table["accuracy"].to_numpy(float))
         numbers.update(spearman_caption_count=float(rho), spearman_caption_count_p=float(p), counts_verified=True)
     return table, numbers
+
+
+def _missing_group(n_names: int, top_k: int) -> dict:
+    reason = (f"baseline missing: {'no name' if n_names == 0 else 'one name'} of the random-names group has images "
+              "(the folder generator's shortfall.csv lists them); nothing to classify among")  # fmt: skip
+    keys = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_pooled", f"top{top_k}_accuracy", "chance", "permutation_p")
+    return {"n_names": n_names, "n_images": 0, **dict.fromkeys(keys), "missing": reason}
 
 
 @dataclass(frozen=True)
@@ -194,7 +218,10 @@ def _classify(params: Params, emb: Embeddings, artists: pd.DataFrame) -> ConfigC
     settings = params.classification
     preds, tables, numbers = [], [], {}
     for group in _GROUPS:
-        names = emb.label_rows(group)["name"].tolist()
+        names = measured_names(emb, group)
+        if group != "artists" and len(names) < 2:  # images made elsewhere without a usable baseline
+            numbers[group] = _missing_group(len(names), settings.top_k)
+            continue
         pred = classify_group(emb, group, top_k=settings.top_k)
         true, predicted = _indices(pred, names)
         table = stats.accuracy_table(true, predicted, names, group=group, interval=settings.interval,
@@ -231,7 +258,7 @@ def _figures(params: Params, config: Configuration, result: ConfigClassification
     art, rnd = result.headline["artists"], result.headline["random_names"]
     artists = result.accuracy[result.accuracy["group"] == "artists"]
     figures = {
-        "accuracy_per_artist": plots.accuracy_bars(artists, chance=art["chance"], random_names=rnd["accuracy"],
+        "accuracy_per_artist": plots.accuracy_bars(artists, chance=art["chance"], random_names=rnd["accuracy"],  # None: missing
                                                    title=f"{params.run}: top-1 accuracy per artist", weights=weights),
         "confusion": plots.confusion_heatmap(result.confusion, result.artist_names,
                                              title=f"{params.run}: confusion matrix", weights=weights),

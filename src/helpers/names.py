@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from .errors import AuditError
 from .files import sha256_bytes
 
-__all__ = ["clean_name", "name_key", "slug", "validate_names", "random_names"]
+__all__ = ["clean_name", "name_key", "slug", "validate_names", "random_names", "name_folder"]
 
 _MAX_SLUG_TEXT = 48
 
@@ -52,6 +53,17 @@ def slug(name: str) -> str:
     readable = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:_MAX_SLUG_TEXT].strip("-")
     digest = sha256_bytes(name.encode("utf-8"))[:16]
     return f"{readable}-{digest}" if readable else digest
+
+
+def name_folder(root: Path, name: str, what: str = "image") -> Path | None:
+    """The subfolder of ``root`` holding ``name``'s files: named as the name, or as :func:`slug` of it (the
+    layout the downloader writes). ``None`` when there is none; an error when both exist."""
+    by_name = root / name if "/" not in name and name not in (".", "..") else None
+    found = [p for p in (by_name, root / slug(name)) if p is not None and p.is_dir()]
+    if len(found) == 2:
+        raise AuditError(f"{name!r} has two {what} folders: '{found[0].name}' and '{found[1].name}'",
+                         where=str(root), fix="merge them into one")  # fmt: skip
+    return found[0] if found else None
 
 
 def validate_names(names: Iterable[object], *, where: str, what: str = "artist") -> list[str]:

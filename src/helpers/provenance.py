@@ -16,6 +16,7 @@ __all__ = [
     "STANDIN_NOTE",
     "SYNTHETIC_NOTE",
     "UNVERIFIED_NOTE",
+    "EXTERNAL_NOTE",
     "weights",
     "caveats",
     "print_caveats",
@@ -29,6 +30,10 @@ TOY_WORLD_NOTE = (
 STANDIN_NOTE = "STAND-IN REAL WORKS: the 'real' works are made by the generator itself, not by the artists."
 SYNTHETIC_NOTE = "SYNTHETIC METADATA: caption counts come from a generated parquet with planted counts, not LAION."
 UNVERIFIED_NOTE = "UNVERIFIED SELECTION: artists were not checked against caption metadata counts."
+EXTERNAL_NOTE = (
+    "EXTERNAL IMAGES: some images were made elsewhere (a folder generator); their prompts, seeds and settings "
+    "are what the folder says, unknown to and not controlled by this run."
+)
 
 
 def weights(params: Params, config: Configuration | None = None) -> Weights:
@@ -47,6 +52,9 @@ def caveats(params: Params, config: Configuration | None = None) -> list[str]:
         out.append(RANDOM_WEIGHTS_NOTE)
     elif kind == "toy":
         out.append(TOY_WORLD_NOTE)
+    generators = [config.generator] if config else params.generation.generators
+    if any(g.external for g in generators):
+        out.append(EXTERNAL_NOTE)
     if params.validation.standin:
         out.append(STANDIN_NOTE)
     if params.selection.synthetic:

@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import AuditError, exit_on_error
 from .paths import COMPARISON, NOTEBOOKS_DIR, PROJECT_ROOT, STAGES, STEPS, resolve_path
 
-__all__ = ["notebook_paths", "preflight", "execute_stage", "reproduce", "main"]
+__all__ = ["notebook_paths", "preflight", "execute_notebook", "execute_stage", "explore", "reproduce", "main"]
 
 
 def notebook_paths() -> dict[str, Path]:
@@ -40,47 +40,64 @@ def notebook_paths() -> dict[str, Path]:
     return found
 
 
-def execute_stage(params, params_file: Path, stage: str) -> Path:
-    """Execute one stage notebook; return the executed copy. A failure leaves that copy (with the error)
-    in the run folder, marks the stage failed in run.json and raises :class:`AuditError`."""
+def execute_notebook(source: Path, out: Path, parameters: dict, *, label: str) -> Path:
+    """Execute the jupytext notebook ``source`` with papermill into ``out`` (and an HTML copy beside it), from
+    the project root; a failing cell raises papermill's error after the executed copy is written."""
     import jupytext
     import papermill
-    from papermill.exceptions import PapermillExecutionError
 
-    from . import record
-
-    source = notebook_paths()[stage]
-    out = params.paths.notebook(stage)
     out.parent.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:
-        given = Path(tmp) / f"{stage}.ipynb"
+        given = Path(tmp) / f"{source.stem}.ipynb"
         jupytext.write(nb, given, fmt="ipynb")
-        print(f"[{stage}] running → {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}", flush=True)
+        print(f"[{label}] running → {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}", flush=True)
         try:
-            papermill.execute_notebook(
-                str(given),
-                str(out),
-                parameters={"params_file": str(params_file)},
-                kernel_name="python3",
-                cwd=str(PROJECT_ROOT),
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-            )
-        except PapermillExecutionError as exc:
-            status = record.read_run(params.paths).get("stages", {}).get(stage, {}).get("status")
-            if status != "failed":
-                record.mark(params, stage, "failed", error=f"{exc.ename}: {exc.evalue}")
-            first = (str(exc.evalue).splitlines() or [""])[0]
-            raise AuditError(
-                f"stage {stage} failed: {exc.ename}: {first}",
-                where=str(out),
-                fix="read the error in the executed notebook, correct the cause and run again (finished images and embeddings are reused)",
-            ) from None
+            papermill.execute_notebook(str(given), str(out), parameters=parameters, kernel_name="python3",
+                                       cwd=str(PROJECT_ROOT), progress_bar=False, request_save_on_cell_execute=False)  # fmt: skip
         finally:
             _export_html(out)
     return out
+
+
+def execute_stage(params, params_file: Path, stage: str) -> Path:
+    """Execute one stage notebook; return the executed copy. A failure leaves that copy (with the error)
+    in the run folder, marks the stage failed in run.json and raises :class:`AuditError`."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import record
+
+    out = params.paths.notebook(stage)
+    try:
+        return execute_notebook(notebook_paths()[stage], out, {"params_file": str(params_file)}, label=stage)
+    except PapermillExecutionError as exc:
+        status = record.read_run(params.paths).get("stages", {}).get(stage, {}).get("status")
+        if status != "failed":
+            record.mark(params, stage, "failed", error=f"{exc.ename}: {exc.evalue}")
+        first = (str(exc.evalue).splitlines() or [""])[0]
+        raise AuditError(
+            f"stage {stage} failed: {exc.ename}: {first}",
+            where=str(out),
+            fix="read the error in the executed notebook, correct the cause and run again (finished images and embeddings are reused)",
+        ) from None
+
+
+def explore(params_file: str | Path, artist: str | None = None, config: str | None = None) -> Path:
+    """Execute ``notebooks/explore.py`` on a finished run into ``outputs/<run>/notebooks/explore.ipynb``."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import schema
+
+    params = schema.load(params_file)
+    out = params.paths.notebook("explore")
+    try:
+        return execute_notebook(NOTEBOOKS_DIR / "explore.py", out, {"params_file": str(resolve_path(params_file)),
+                                "artist": artist, "config": config}, label="explore")  # fmt: skip
+    except PapermillExecutionError as exc:
+        first = (str(exc.evalue).splitlines() or [""])[0]
+        raise AuditError(f"the explorer failed: {exc.ename}: {first}", where=str(out),
+                         fix="run the five stages first (make reproduce), and name an artist of the run") from None
 
 
 def _export_html(notebook: Path) -> None:
@@ -151,8 +168,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stage", action="append", choices=STEPS, help="run only this stage (repeatable)")
     ap.add_argument("--force", action="store_true", help="run every stage, also those that are up to date")
     ap.add_argument("--no-preflight", action="store_true", help="skip the model availability check")
+    ap.add_argument("--explore", metavar="ARTIST", nargs="?", const="", help="run notebooks/explore.py on the "
+                    "finished run instead (for ARTIST; without one, the most accurately imitated)")  # fmt: skip
+    ap.add_argument("--config", help="with --explore: the configuration of a sweep")
     ns = ap.parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    if ns.explore is not None:
+        explore(ns.params, ns.explore or None, ns.config)
+        return
     reproduce(ns.params, ns.stage, check=not ns.no_preflight, force=ns.force)
 
 

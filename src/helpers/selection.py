@@ -29,7 +29,7 @@ from .errors import AuditError, exit_on_error
 from .files import read_table, sha256_bytes, sha256_file, write_table
 from .imagefiles import check_image
 from .metadata import count_mentions
-from .names import clean_name, name_key, random_names, slug, validate_names
+from .names import clean_name, name_folder, name_key, random_names, slug, validate_names
 from .paths import RunPaths, resolve_path
 from .schema import Params
 from .synthetic import make_synthetic_metadata
@@ -208,18 +208,6 @@ def select(
 # -- real works -------------------------------------------------------------------------------------------
 
 
-def _artist_folder(root: Path, artist: str) -> Path | None:
-    by_name = root / artist if "/" not in artist and artist not in (".", "..") else None
-    found = [p for p in (by_name, root / slug(artist)) if p is not None and p.is_dir()]
-    if len(found) == 2:
-        raise AuditError(
-            f"artist {artist!r} has two real-works folders: '{found[0].name}' and '{found[1].name}'",
-            where=str(root),
-            fix="merge them into one",
-        )
-    return found[0] if found else None
-
-
 def scan_real_works(
     root: Path, artists: list[str], *, min_works: int = 1, max_works: int = 20, seed: int = 0, skip_bad_files: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -242,7 +230,7 @@ def scan_real_works(
         )
     works, excluded, skipped = [], [], []
     for artist in artists:
-        folder = _artist_folder(root, artist)
+        folder = name_folder(root, artist, "real-works")
         good: list[Path] = []
         for path in sorted(folder.iterdir()) if folder else []:
             if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):

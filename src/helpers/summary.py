@@ -83,6 +83,7 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         top: art[top],
         "permutation_p": art["permutation_p"],
         "accuracy_random_names": rnd["accuracy"],
+        **({"baseline_missing": rnd["missing"]} if rnd.get("missing") else {}),
         "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
         "accuracy_random_names_ci_high": rnd["accuracy_ci_high"],
         "chance": art["chance"],
@@ -92,6 +93,8 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
         "spearman_caption_count": exposure["spearman_caption_count"],
         "spearman_caption_count_p": exposure["spearman_caption_count_p"],
+        "accuracy_over_100_captions": exposure["accuracy_over_100_captions"],
+        "accuracy_at_most_100_captions": exposure["accuracy_at_most_100_captions"],
         **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
         **validation.read_headline(paths),
         "max_works": config.max_works,
@@ -100,7 +103,8 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         "label_template": config.label_template,
         "generator": _model(record, "generator", config.generator.name),
         "encoder": _model(record, "encoder", config.encoder.name),
-        "seed": config.seed,
+        "seed": None if config.generator.external else config.seed,
+        **({"external_images": {"path": config.generator.path, "seeds": "unknown"}} if config.generator.external else {}),
         "paper": PAPER,
     })  # fmt: skip
 

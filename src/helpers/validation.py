@@ -58,10 +58,13 @@ class ValidationResult:
         return next(iter(self.configs.values()))
 
 
-def _excluded(known: pd.DataFrame, artists: list[str], validated: set[str]) -> pd.DataFrame:
-    """Stage 01's exclusions, plus every other artist without real works."""
-    extra = [a for a in artists if a not in validated and a not in set(known["artist"])]
-    return pd.concat([known, pd.DataFrame({"artist": extra, "n_found": 0, "reason": "no real works"})], ignore_index=True)
+def _excluded(known: pd.DataFrame, artists: list[str], imitated: list[str], validated: set[str]) -> pd.DataFrame:
+    """Stage 01's exclusions, every artist without imitations (images made elsewhere can lack some), and every
+    other artist without real works."""
+    listed = set(known["artist"])
+    rows = [(a, 0, "no imitations") for a in artists if a not in imitated and a not in listed]
+    rows += [(a, 0, "no real works") for a in imitated if a not in validated and a not in listed]
+    return pd.concat([known, pd.DataFrame(rows, columns=["artist", "n_found", "reason"])], ignore_index=True)
 
 
 def _fraction(table: pd.DataFrame) -> float:
@@ -86,7 +89,10 @@ def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, exclu
 def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> ConfigValidation:
     settings = params.validation
     artists = emb.label_rows("artists")["name"].tolist()
-    real, imitations = emb.rows("real"), emb.rows("imitation", "artists")
+    imitations = emb.rows("imitation", "artists")
+    imitated = [a for a in artists if a in set(imitations["name"])]
+    real = emb.rows("real")
+    real = real[real["name"].isin(imitated)]
     if real.empty:
         raise AuditError(
             "no real works were encoded, so nothing can be validated",
@@ -95,13 +101,13 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> 
         )
     args = (
         emb.image_vectors[real.index], real["name"].to_numpy(),
-        emb.image_vectors[imitations.index], imitations["name"].to_numpy(), artists,
+        emb.image_vectors[imitations.index], imitations["name"].to_numpy(), imitated,
     )  # fmt: skip
     test = {"aggregate": settings.aggregate, "correction": settings.correction, "alpha": settings.alpha}
     table = significance.validation_table(*args, **test)
     centered = significance.validation_table(*args, **test, centered=True)
     long = significance.own_other_similarities(*args, aggregate=settings.aggregate)
-    excluded = _excluded(known_excluded, artists, set(table["artist"]))
+    excluded = _excluded(known_excluded, artists, imitated, set(table["artist"]))
     return ConfigValidation(table, centered, long, excluded, _headline(params, table, centered, excluded))
 
 

@@ -7,7 +7,7 @@ write the same bytes.
 """
 
 from .jobs import NAMESPACES, Job, image_seed, plan
-from .loop import CPU_THREADS, fingerprint, generate, settings
+from .loop import cpu_threads, fingerprint, generate, settings
 from .stage import (
     MANIFEST_COLUMNS,
     GenerationResult,
@@ -36,6 +36,6 @@ __all__ = [
     "read_manifests",
     "read_standins",
     "NAMESPACES",
-    "CPU_THREADS",
+    "cpu_threads",
     "MANIFEST_COLUMNS",
 ]

@@ -15,7 +15,11 @@ from ..files import sha256_bytes
 from ..names import slug
 from ..schema import render_prompt
 
-__all__ = ["NAMESPACES", "image_seed", "Job", "plan"]
+__all__ = ["NAMESPACES", "image_seed", "Job", "plan", "MANIFEST_COLUMNS", "STANDIN_COLUMNS"]
+
+MANIFEST_COLUMNS = ("name", "group", "template", "prompt", "index", "seed", "path", "sha256")
+"""The columns of a manifest of imitations (``images/manifest.csv``); a folder generator adds its own."""
+STANDIN_COLUMNS = ("artist", "path", "sha256", "source", "rank")
 
 NAMESPACES = {"imitation": 0, "standin": 1}
 """Seed namespaces: the namespace sets bit 62 of the seed, so the two sets of seeds never meet."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,18 +26,23 @@ from ..paths import ImagePaths
 from ..schema import Configuration, GenerationParams
 from .jobs import Job
 
-__all__ = ["settings", "fingerprint", "generate", "image_text", "CPU_THREADS"]
-
-CPU_THREADS = 1
-"""Intra-op threads for generation on a CPU. CPU float results depend on the thread count, so it is fixed
-(and recorded in the fingerprint): one process or several, the bytes are the same. Use processes
-(``accelerate launch --cpu --num_processes N``) to use more cores."""
+__all__ = ["settings", "fingerprint", "generate", "image_text", "cpu_threads"]
 
 _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
-def settings(gen: GenerationParams, config: Configuration, device: str | None = None, dtype: str | None = None) -> dict[str, Any]:
-    """Everything that changes pixels, resolved (``auto`` device and dtype made concrete)."""
+def cpu_threads(gen: GenerationParams, world_size: int = 1) -> int:
+    """The intra-op threads each of ``world_size`` processes generates with on a CPU: ``generation.cpu_threads``,
+    or for ``all`` this machine's cores shared out among the processes (at least one)."""
+    if gen.cpu_threads != "all":
+        return gen.cpu_threads
+    return max(1, (os.cpu_count() or 1) // world_size)
+
+
+def settings(gen: GenerationParams, config: Configuration, device: str | None = None, dtype: str | None = None,
+             world_size: int = 1) -> dict[str, Any]:  # fmt: skip
+    """Everything that changes pixels, resolved (``auto`` device and dtype made concrete; on a CPU, the
+    thread count)."""
     dev, dt = resolve_device(device or gen.device, dtype or gen.dtype)
     cuda = dev.type == "cuda"
     call = gen.call_settings(config.generator)
@@ -58,7 +64,7 @@ def settings(gen: GenerationParams, config: Configuration, device: str | None = 
         "compile": gen.compile and cuda,
         "vae_slicing": gen.vae_slicing,
         "vae_tiling": gen.vae_tiling,
-        "cpu_threads": CPU_THREADS if dev.type == "cpu" else None,
+        "cpu_threads": cpu_threads(gen, world_size) if dev.type == "cpu" else None,
     }
 
 
@@ -190,7 +196,7 @@ def _generate(gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader
     import torch
     from tqdm.auto import tqdm
 
-    current = settings(gen, config, loader.device, loader.dtype)
+    current = settings(gen, config, loader.device, loader.dtype, world_size)
     fp = fingerprint(current)
     check_settings(images, current, write=rank == 0)
     bs = gen.batch_size

@@ -2,8 +2,10 @@
 stage 02's products and reads them back for later stages.
 
 Products: per generation setting, ``images/<group>/<slug>/<index>.png`` with ``images/manifest.csv`` and
-``images/generation.json`` (in a sweep, under ``images/<setting>/``); under ``validation.standin``,
-``real_standin/<slug>/<index>.png`` with ``real_standin/manifest.csv``; ``figures/generated_examples.png``.
+``images/generation.json`` (in a sweep, under ``images/<setting>/``); for a folder of images made elsewhere
+(:mod:`helpers.generation.folder`) the copies, with ``shortfall.csv``, ``unknown_folders.csv`` and
+``skipped.csv`` beside the manifest; under ``validation.standin``, ``real_standin/<slug>/<index>.png`` with
+``real_standin/manifest.csv``; ``figures/generated_examples.png``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ..errors import AuditError
 from ..files import read_table, sha256_file, write_table
 from ..paths import ImagePaths, RunPaths
 from ..schema import Configuration, Params
-from .jobs import Job, plan
+from .folder import FolderImport, folder_settings, import_folder
+from .jobs import MANIFEST_COLUMNS, STANDIN_COLUMNS, Job, plan
 from .loop import _generate, _Loader, check_settings, image_text, settings
 
 __all__ = [
@@ -35,8 +38,6 @@ __all__ = [
     "STANDIN_COLUMNS",
 ]
 
-MANIFEST_COLUMNS = ("name", "group", "template", "prompt", "index", "seed", "path", "sha256")
-STANDIN_COLUMNS = ("artist", "path", "sha256", "source", "rank")
 
 
 def _checked_texts(jobs: Sequence[Job], root: Path, what: str) -> list[dict[str, str]]:
@@ -87,6 +88,15 @@ class GenerationResult:
     manifests: dict[str | None, pd.DataFrame]
     standins: pd.DataFrame
     figures: dict[str, plots.SavedFigure]
+    folders: dict[str | None, FolderImport]
+
+    def folder_notes(self) -> pd.DataFrame:
+        """For images made elsewhere: every name short of images, every unknown folder, every skipped file."""
+        frames = [table.assign(setting=key or "images/", kind=kind)
+                  for key, found in self.folders.items()
+                  for kind, table in (("shortfall", found.shortfall), ("unknown folder", found.unknown),
+                                      ("skipped file", found.skipped)) if len(table)]  # fmt: skip
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["setting", "kind"])
 
     def counts(self) -> pd.DataFrame:
         """Images per generation setting and group (stand-in real works as the group ``standin``)."""
@@ -129,13 +139,19 @@ def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = T
     paths, gen = params.paths, params.generation
     device = str(state.device) if gen.device == "auto" else gen.device
     work: list[tuple[Configuration, list[Job], ImagePaths]] = []
+    folders: dict[str | None, FolderImport] = {}
     for key, config in _settings_of(params).items():
+        if config.generator.external:
+            if state.is_main_process:  # copying is quick: one process does it
+                check_settings(paths.images(key), folder_settings(config.generator, gen.images_per_name), write=True)
+                folders[key] = import_folder(config.generator, names, paths.images(key), paths.root, gen.images_per_name)
+            continue
         work.append((config, imitation_jobs(params, config, names), paths.images(key)))
     if params.validation.standin:
         work.append((params.configurations[0], standin_jobs(params, names["artists"]), paths.standins))
     if state.is_main_process:
         for config, _, images in work:
-            check_settings(images, settings(gen, config, device), write=True)
+            check_settings(images, settings(gen, config, device, world_size=state.num_processes), write=True)
     state.wait_for_everyone()
     for config, jobs, images in work:
         _generate(gen, config, jobs, paths.root, images, _Loader(gen, config, device), state.process_index,
@@ -152,7 +168,7 @@ def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = T
     figures = {}
     if state.is_main_process:
         figures = _figures(params, manifests)
-    return GenerationResult(manifests, read_standins(paths), figures)
+    return GenerationResult(manifests, read_standins(paths), figures, folders)
 
 
 def _figures(params: Params, manifests: dict[str | None, pd.DataFrame]) -> dict[str, plots.SavedFigure]:

@@ -29,9 +29,9 @@ def generator_identity(spec: GeneratorSpec) -> dict[str, Any]:
     """What identifies the generator's weights, for fingerprints: never needs the weights themselves."""
     if spec.source == "tiny":
         return {"source": "tiny", "model": spec.model, "folder": tiny_dir("generator", spec.model).name}
-    if spec.source == "local":
-        folder = resolve_path(spec.model)
-        return {"source": "local", "model": str(folder), "files": folder_identity(folder)}
+    if spec.source in ("local", "folder"):
+        folder = resolve_path(spec.path if spec.external else spec.model)
+        return {"source": spec.source, "model": str(folder), "files": folder_identity(folder)}
     return {"source": "hub", "model": spec.model, "revision": spec.revision}
 
 
@@ -157,6 +157,8 @@ def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
         return
     if spec.source == "local":
         _check_local(resolve_path(spec.model), spec, gen)
+        return
+    if spec.external:  # images made elsewhere: the folder is read by stage 02 (helpers.generation.folder)
         return
     from diffusers import DiffusionPipeline
     from huggingface_hub import HfApi

@@ -63,6 +63,9 @@ def _generator(spec: GeneratorSpec, scheduler: str) -> dict[str, Any]:
         out["path"], out["config"] = str(_folder(spec)), tiny_configs().get(spec.model)
     elif spec.source == "local":
         out["path"] = str(_folder(spec))
+    elif spec.external:
+        out.update(model=None, scheduler=None, path=str(resolve_path(spec.path)), seeds="unknown",
+                   note="images made elsewhere by an external model: prompts, seeds and settings as the folder says")  # fmt: skip
     else:
         out["commit"], out["path"] = _cached_snapshot(spec.model, spec.revision)
     return out

@@ -15,16 +15,19 @@ real works' ceiling and against caption exposure, configurations side by side).
 
 from __future__ import annotations
 
-from ._base import RANDOM_BANNER, TOY_BANNER, SavedFigure, save
+from ._base import RANDOM_BANNER, TOY_BANNER, InlineFigure, SavedFigure, inline, save
 from .accuracy import accuracy_bars, confusion_heatmap, sample_size_curve
 from .comparisons import accuracy_vs_captions, accuracy_vs_ceiling, forest
-from .inputs import image_grid, selection_counts
+from .inputs import captioned_grid, image_grid, selection_counts
 from .similarity import embedding_map, own_other_distributions, sorted_pvalues
 
 __all__ = [
     "RANDOM_BANNER",
     "TOY_BANNER",
     "SavedFigure",
+    "InlineFigure",
+    "inline",
+    "captioned_grid",
     "accuracy_bars",
     "confusion_heatmap",
     "own_other_distributions",

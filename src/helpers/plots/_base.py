@@ -33,6 +33,28 @@ class SavedFigure:
         return f"SavedFigure({str(self.path)!r})"
 
 
+class InlineFigure:
+    """A figure shown as a PNG image when it is a notebook cell's last value, without a file (exploration)."""
+
+    def __init__(self, fig: Figure):
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=110, format="png")
+        self.png = buf.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def __repr__(self) -> str:
+        return f"InlineFigure({len(self.png)} bytes of PNG)"
+
+
+def inline(fig: Figure) -> InlineFigure:
+    """``fig`` as an image for a notebook, written nowhere."""
+    return InlineFigure(fig)
+
+
 def save(fig: Figure, path: str | Path) -> SavedFigure:
     """Write ``fig`` as a PNG at 120 dpi to ``path`` (parent folders created) and close it; the result shows
     the PNG in a notebook."""

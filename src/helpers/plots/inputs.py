@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..errors import AuditError
 from ._base import _LEGEND_OUTSIDE, _MAX_TICK_LABELS, _columns, _figure
 
 
@@ -39,6 +40,35 @@ def selection_counts(
     handles = ax.get_legend_handles_labels()[0]
     handles += [Patch(color="#1b9e77", label="selected"), Patch(color="#bbbbbb", label="excluded")]
     ax.legend(handles=handles, **_LEGEND_OUTSIDE)
+    return fig
+
+
+def captioned_grid(
+    items: list[tuple[str | Path, str, bool | None]],
+    *,
+    columns: int = 5,
+    title: str,
+    weights: str,
+    note: str | None = None,
+) -> Figure:
+    """Images with a caption under each: ``items`` are ``(path, caption, ok)``; ``ok`` colours the caption
+    green (True), red (False) or grey (None)."""
+    from PIL import Image
+
+    if not items:
+        raise AuditError("no images to show", where="captioned_grid", fix="pass at least one image")
+    rows = -(-len(items) // columns)
+    fig, single = _figure(2.0 * columns, 2.2 * rows, title=title, weights=weights, note=note)
+    single.remove()
+    axes = fig.subplots(rows, columns, squeeze=False)
+    colours = {True: "#1b7a3a", False: "#b00020", None: "#444444"}
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(items):
+            path, caption, ok = items[k]
+            with Image.open(path) as img:
+                ax.imshow(np.asarray(img.convert("RGB")))
+            ax.set_title(caption, fontsize=7, color=colours[ok])
     return fig
 
 

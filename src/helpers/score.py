@@ -1,0 +1,139 @@
+"""Score any image against a finished run's artists, in one call.
+
+    python -m helpers.score IMAGE_OR_FOLDER... --run outputs/<run> [--config NAME] [--top-k 5] [--out scores.csv]
+
+For each image, with the run's own encoder and label template: the ``top_k`` artists whose label prompts are
+most similar to it (``label_similarity``, a cosine), and for each of those artists *a* where the image falls
+among the run's imitations: s_a(x) = the aggregate (``validation.aggregate``) of the cosine similarities of
+a's real works to the image — the validation score — as a percentile of a's own imitations' scores
+(``own_percentile``) and of the other artists' imitations' scores (``other_percentile``). A percentile
+counts the scores below s_a(x) plus half of those equal to it (within 1e-6), over all of them.
+
+This measures resemblance in CLIP space, nothing more: it is not proof of copying.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .encoding import EmbeddingCache, encode_images, read_embeddings
+from .errors import AuditError, exit_on_error
+from .files import read_table, write_table
+from .imagefiles import check_image
+from .models import load_encoder
+from .paths import RunPaths
+from .schema import Configuration, Params
+
+__all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
+
+CAVEAT = "These scores measure resemblance in CLIP space, not proof of copying."
+SCORE_COLUMNS = ("image", "rank", "artist", "label_similarity", "s_real", "own_percentile", "other_percentile", "n_real")
+_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+_AGGREGATE = {"mean": np.mean, "max": np.max, "median": np.median}
+
+
+def _images(items: Sequence[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in _SUFFIXES and not p.name.startswith("."))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise AuditError(f"{path} does not exist", where="score", fix="pass image files or folders of them")
+    if not found:
+        raise AuditError(f"no image among {[str(i) for i in items]}", where="score", fix="pass .png, .jpg, .jpeg or .webp files")
+    for path in found:
+        problem = check_image(path, folder=path.parent, suffixes=_SUFFIXES)
+        if problem:
+            raise AuditError(f"image {path} {problem}", where="score", fix="remove or replace the file")
+    return found
+
+
+def _run(run: str | Path, config: str | None) -> tuple[Params, RunPaths, Configuration]:
+    paths = RunPaths(Path(run))
+    if not paths.params_copy.is_file():
+        raise AuditError(f"{paths.root} is not a run folder (no params.yaml)", where="--run",
+                         fix="pass outputs/<run> of a run that finished 05_validation")  # fmt: skip
+    params = schema.load(paths.params_copy, check_files=False)
+    configs = {c.name: c for c in params.configurations}
+    if config not in configs:
+        if config is None and len(configs) > 1:
+            raise AuditError(f"run {params.run} has {len(configs)} configurations", where="--config",
+                             fix=f"name one: {', '.join(str(n) for n in configs)}")  # fmt: skip
+        if config is not None:
+            raise AuditError(f"run {params.run} has no configuration {config!r}", where="--config",
+                             fix=f"use one of: {', '.join(str(n) for n in configs)}")  # fmt: skip
+    return params, paths, configs[config]
+
+
+def _percentile(values: np.ndarray, x: float) -> float:
+    """Percent of ``values`` below ``x``, half of those equal counted (within 1e-6: float32 rounding)."""
+    if not len(values):
+        return float("nan")
+    equal = np.isclose(values, x, rtol=0, atol=1e-6)
+    return float(100 * ((values < x) & ~equal).sum() / len(values) + 50 * equal.sum() / len(values))
+
+
+def score(images: Sequence[str | Path], run: str | Path, *, config: str | None = None, top_k: int = 5) -> pd.DataFrame:
+    """The scores of ``images`` (files or folders) against the finished run folder ``run`` (see the module
+    docstring): one row per image and rank, columns :data:`SCORE_COLUMNS`."""
+    params, paths, chosen = _run(run, config)
+    results = paths.config(chosen.name)
+    emb = read_embeddings(results)
+    scores = read_table(results.table("own_other.csv"), needs="05_validation", columns=("artist", "kind", "similarity"))
+    scores["similarity"] = scores["similarity"].astype(float)
+    files = _images(images)
+    settings = params.encoding
+    encoder = load_encoder(chosen.encoder, device=settings.device, dtype=settings.dtype)
+    if encoder.key != emb.encoder.get("key"):
+        raise AuditError(f"the encoder loads as {encoder.key}, but the run embedded with {emb.encoder.get('key')}",
+                         where=str(results.embeddings), fix="score with the weights and precision the run used")  # fmt: skip
+    vectors = encode_images(encoder, files, batch_size=settings.batch_size, num_workers=0,
+                            cache=EmbeddingCache(encoder.key), progress=False)  # fmt: skip
+    labels = emb.label_rows("artists")
+    similarity = vectors @ emb.label_vectors[labels.index].T
+    real = emb.rows("real")
+    combine = _AGGREGATE[params.validation.aggregate]
+    k = min(top_k, len(labels))
+    rows = []
+    for i, path in enumerate(files):
+        for rank, j in enumerate(np.argsort(-similarity[i], kind="stable")[:k], start=1):
+            artist = labels["name"].iloc[j]
+            mine = real[real["name"] == artist]
+            s = float(combine(emb.image_vectors[mine.index] @ vectors[i])) if len(mine) else float("nan")
+            own = scores[(scores["artist"] == artist) & (scores["kind"] == "own")]["similarity"].to_numpy()
+            other = scores[(scores["artist"] == artist) & (scores["kind"] == "other")]["similarity"].to_numpy()
+            rows.append((str(path), rank, artist, float(similarity[i, j]), s, _percentile(own, s), _percentile(other, s), len(mine)))
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+
+
+@exit_on_error
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m helpers.score", description=__doc__.split("\n\n")[0])
+    ap.add_argument("images", nargs="+", help="image files or folders of them")
+    ap.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/demo")
+    ap.add_argument("--config", help="the configuration of a sweep to score against")
+    ap.add_argument("--top-k", type=int, default=5, help="artists per image (default 5)")
+    ap.add_argument("--out", help="also write the table as CSV")
+    ns = ap.parse_args(argv)
+    table = score(ns.images, ns.run, config=ns.config, top_k=ns.top_k)
+    shown = table.assign(label_similarity=table["label_similarity"].round(3), s_real=table["s_real"].round(3),
+                         own_percentile=table["own_percentile"].round(1), other_percentile=table["other_percentile"].round(1))  # fmt: skip
+    print(shown.to_string(index=False))
+    print(f"note: {CAVEAT}")
+    if ns.out:
+        write_table(table, Path(ns.out))
+        print(f"written: {ns.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,107 @@
+"""The toy world, where the answer is known: the demo measures imitation where it happens, the baseline at
+chance, real works that validate; with every artist, exposure helps; the explorer and the course run on it.
+
+The models are the shipped ones (models/toy-world/, checked against their manifest), the corpus is rebuilt
+from its seed, and generation uses one CPU thread, so every number below is the same on every run of this
+code on a given kind of CPU. The margins are those documented in the README's "The toy world".
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import schema
+from helpers.paths import PARAMS_DIR, PROJECT_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld")]
+
+# The documented margins (README, "The toy world"): what the demo must show.
+MIN_ACCURACY = 0.80
+BASELINE_WITHIN = 0.10
+MIN_SIGNIFICANT = 0.80
+MIN_GAP_EXPOSURE = 0.20  # mean accuracy of artists with > 100 captions minus those with <= 100 (demo-all)
+
+
+def _run(args, outputs, timeout=1200):
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
+                          timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """The corpus built, then the demo and the all-artists demo run into a fresh outputs folder."""
+    outputs = tmp_path_factory.mktemp("outputs")
+    out = _run(["helpers.toyworld", "corpus"], outputs)
+    assert out.returncode == 0, out.stderr[-2000:]
+    for profile in ("demo.yaml", "demo-all.yaml"):
+        out = _run(["helpers.runner", "--params", str(PARAMS_DIR / profile)], outputs)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return outputs
+
+
+def _summary(toy, run):
+    return json.loads((toy / run / "summary.json").read_text())
+
+
+def test_the_shipped_weights_and_the_corpus_are_the_manifests():
+    out = _run(["helpers.toyworld", "verify"], PROJECT_ROOT / "outputs")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_demo_measures_imitation_where_it_happens(toy):
+    numbers = _summary(toy, "demo")
+    assert numbers["weights"] == "toy" and any("TOY WORLD" in c for c in numbers["caveats"])
+    assert numbers["accuracy"] >= MIN_ACCURACY, numbers["accuracy"]
+    assert abs(numbers["accuracy_random_names"] - numbers["chance_random_names"]) <= BASELINE_WITHIN
+    assert numbers["fraction_significant"] >= MIN_SIGNIFICANT
+    assert numbers["selection_verified"] and numbers["n_artists"] < len(pd.read_csv(PARAMS_DIR / "toy_artists.csv"))
+    page = (toy / "demo" / "report.html").read_text()
+    assert "TOY WORLD" in page and f"{100 * numbers['accuracy']:.1f}%" in page
+
+
+def test_the_selection_rule_excludes_the_rarely_captioned(toy):
+    table = pd.read_csv(toy / "demo" / "tables" / "selection.csv")
+    min_images = schema.load(PARAMS_DIR / "demo.yaml").selection.min_images
+    assert set(table.loc[table["selected"], "caption_count"].gt(min_images)) == {True}
+    assert (~table["selected"]).sum() > 0 and table.loc[~table["selected"], "caption_count"].le(min_images).all()
+
+
+def test_with_every_artist_exposure_helps(toy):
+    numbers = _summary(toy, "demo-all")
+    assert numbers["spearman_caption_count"] > 0 and numbers["spearman_caption_count_p"] < 0.05
+    accuracy = pd.read_csv(toy / "demo-all" / "tables" / "accuracy.csv")
+    accuracy = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
+    counts = pd.read_csv(toy / "demo-all" / "artists.csv").set_index("artist")["caption_count"]
+    often, rarely = accuracy[counts.loc[accuracy.index] > 100].mean(), accuracy[counts.loc[accuracy.index] <= 100].mean()
+    assert (often, rarely) == pytest.approx((numbers["accuracy_over_100_captions"], numbers["accuracy_at_most_100_captions"]))
+    assert often - rarely >= MIN_GAP_EXPOSURE, (often, rarely)
+
+
+def test_the_notebooks_show_the_toy_worlds_figures(toy):
+    for stage in ("04_classification", "05_validation"):
+        text = (toy / "demo" / "notebooks" / f"{stage}.ipynb").read_text()
+        assert "image/png" in text and "<Figure size" not in text
+
+
+def test_the_explorer_shows_an_artist(toy):
+    out = _run(["helpers.runner", "--params", str(PARAMS_DIR / "demo.yaml"), "--explore"], toy)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    cells = json.loads((toy / "demo" / "notebooks" / "explore.ipynb").read_text())["cells"]
+    images = [o for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= 3  # the imitations, the real works, own versus other
+
+
+def test_the_course_passes_its_checks_with_the_solutions(toy):
+    from helpers import course
+
+    code = "from helpers import course; import sys; course.run(sys.argv[1], with_runs=False)"
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(toy), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code, str(toy / "course")], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, env=env, timeout=900)  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert sorted(p.stem for p in (toy / "course").glob("*.ipynb")) == [p.stem for p in course.course_notebooks()]
