@@ -1,15 +1,19 @@
 """Benchmark of the caption scanner behind :func:`helpers.metadata.count_mentions` (not a test).
 
-Makes (once, cached under ``outputs/.cache/bench/``) a LAION-like parquet set of synthetic captions drawn
-from a random vocabulary, with Zipf-distributed mentions of synthetic artist names, about 6% non-ASCII
-captions, and prints:
+Makes (once, cached under ``outputs/.cache/bench/``) LAION-like parquet sets of synthetic captions drawn
+from a random vocabulary, with Zipf-distributed mentions of synthetic artist names, in two variants:
+*default* (about 6% non-ASCII captions) and *intl* (mostly non-ASCII: accented words, curly quotes and
+apostrophes, CJK words; accented names). For each variant, in one run and on the same files, it times
+DuckDB reading the caption column alone (``sum(strlen(caption))``, all cores: the *read limit*) and the
+scanner with 1 worker and with every core, repeats interleaved, minimum kept, and prints
 
-* captions/s of the scanner over every caption with all the names;
-* captions/s of a naive per-name pandas ``str.contains`` loop (word-boundary regex, case-insensitive) and
-  of the scanner, both on the same subset of rows, and their ratio (goal: >= 50x);
-* the scanner's time with 100 names and with all the names (goal: at most 2x slower).
+* the scanner's time as a multiple of the read time (goal: <= 2.5x with every core), and the speed-up from
+  1 worker to every core (goal: in proportion to the cores);
+* for the default variant also: the scanner's time with 100 names and with all the names (goal: at most
+  2x slower), and a naive per-name pandas ``str.contains`` loop against the scanner on the same subset of
+  rows (goal: >= 50x).
 
-Usage: ``.venv/bin/python bench/selection.py [--rows 5000000] [--names 5000] [--naive-rows 2000]``.
+Usage: ``.venv/bin/python bench/selection.py [--rows 5000000] [--names 5000] [--variants default,intl]``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import platform
 import re
 import resource
 import time
+from pathlib import Path
 
+import duckdb
+import hyperscan
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,15 +35,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helpers.metadata import count_mentions
+from helpers.metadata.scan import default_workers
 from helpers.paths import CACHE_DIR
 
-_VERSION = 2  # bump when the generator changes, so the cache is rebuilt
+_VERSION = {"default": 2, "intl": 1}  # bump when the generator changes, so the cache is rebuilt
 _FILES = 8
 _SYLLABLES = (
     "ka ri to na mi su lo ve an el or in da ne sha ko ru tel mar gen bo li ta vi yo ze qu fa pe dor".split()
 )
 _ACCENTED = "é ü ø å ñ ł ç ö".split()
 _CJK = "風景 城 森林 山 海 夢 花 猫".split()
+_INTL_ACCENTED = "é è ê à á â ä ö ü ñ ç ø å í ó ú ß ł".split()
+_INTL_CJK = list("風景城森林山海夢花猫絵画人物写真美術館の的和少女")
 
 
 def _words(rng: np.random.Generator, n: int, parts: tuple[int, int]) -> list[str]:
@@ -47,15 +57,28 @@ def _words(rng: np.random.Generator, n: int, parts: tuple[int, int]) -> list[str
     return sorted(out)
 
 
-def _make(folder, n_rows: int, n_names: int, seed: int) -> tuple[list[str], list[str]]:
+def _accent(rng: np.random.Generator, words: list[str], share: float, letters: list[str]) -> None:
+    """One letter of ``share`` of the words replaced by an accented one, in place."""
+    for i in rng.choice(len(words), size=int(len(words) * share), replace=False):
+        w = words[i]
+        j = int(rng.integers(len(w)))
+        words[i] = w[:j] + str(rng.choice(letters)) + w[j + 1 :]
+
+
+def _make(folder, n_rows: int, n_names: int, seed: int, intl: bool) -> list[str]:
     rng = np.random.default_rng(seed)
     vocab = _words(rng, 30_000, (2, 5))
-    for i in rng.choice(len(vocab), size=len(vocab) // 200, replace=False):  # 0.5% of words accented
-        w = vocab[i]
-        j = int(rng.integers(len(w)))
-        vocab[i] = w[:j] + str(rng.choice(_ACCENTED)) + w[j + 1 :]
-    vocab += _CJK
+    if intl:  # 10% of words accented, curly-quoted and apostrophe forms, CJK words: ~90% non-ASCII captions
+        _accent(rng, vocab, 0.10, _INTL_ACCENTED)
+        quoted = rng.choice(vocab, 2_000, replace=False)
+        vocab += [f"\u201c{w}\u201d" for w in quoted[:1_000]] + [f"{w}\u2019s" for w in quoted[1_000:]]
+        vocab += ["".join(rng.choice(_INTL_CJK, size=int(rng.integers(1, 4)))) for _ in range(800)]
+    else:
+        _accent(rng, vocab, 0.005, _ACCENTED)
+        vocab += _CJK
     first, last = _words(rng, 2_000, (2, 4)), _words(rng, 20_000, (2, 5))
+    if intl:
+        _accent(rng, last, 0.10, _INTL_ACCENTED)
     names = list(
         dict.fromkeys(
             f"{a.title()} {b.title()}"
@@ -94,11 +117,12 @@ def _make(folder, n_rows: int, n_names: int, seed: int) -> tuple[list[str], list
     return names
 
 
-def _dataset(n_rows: int, n_names: int, seed: int):
-    folder = CACHE_DIR / "bench" / f"selection-v{_VERSION}-{n_rows}-{n_names}-{seed}"
+def _dataset(variant: str, n_rows: int, n_names: int, seed: int):
+    prefix = "selection" if variant == "default" else f"selection-{variant}"
+    folder = CACHE_DIR / "bench" / f"{prefix}-v{_VERSION[variant]}-{n_rows}-{n_names}-{seed}"
     if not (folder / "names.txt").is_file():
         t = time.perf_counter()
-        _make(folder, n_rows, n_names, seed)
+        _make(folder, n_rows, n_names, seed, intl=variant == "intl")
         print(f"generated {n_rows:,} captions in {time.perf_counter() - t:.1f} s -> {folder}")
     names = (folder / "names.txt").read_text(encoding="utf-8").split("\n")
     return folder, names
@@ -116,6 +140,49 @@ def _naive(captions: pd.Series, names: list[str]) -> np.ndarray:
     )
 
 
+def _read_limit(files: str) -> float:
+    """DuckDB (every core) reading the caption column and nothing else."""
+    with duckdb.connect() as con:
+        t = time.perf_counter()
+        con.sql("SELECT sum(strlen(TEXT)) FROM read_parquet($f)", params={"f": files}).fetchall()
+        return time.perf_counter() - t
+
+
+def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float]:
+    folder, names = _dataset(variant, args.rows, args.names, args.seed)
+    files = str(folder / "part-*.parquet")
+    n_bytes = n_ascii = 0
+    for path in sorted(folder.glob("part-*.parquet")):  # batch by batch: the peak memory stays the scanner's
+        for batch in pq.ParquetFile(path).iter_batches(columns=["TEXT"]):
+            n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py()
+            n_ascii += pc.sum(pc.string_is_ascii(batch.column(0)).cast("int64")).as_py()
+    non_ascii, mb = 1 - n_ascii / args.rows, n_bytes / 1e6
+    print(f"\n[{variant}] {args.rows:,} captions ({mb:,.0f} MB of UTF-8, {non_ascii:.0%} not plain ASCII) "
+          f"in {_FILES} parquet files, {len(names):,} names")  # fmt: skip
+    workers = sorted({1, all_cores})
+    times: dict[str, list[float]] = {"read": [], **{f"w{w}": [] for w in workers}}
+    counts = {}
+    for rep in range(args.repeats):  # interleaved, so load from other processes hits every side alike
+        times["read"].append(_read_limit(files))
+        for w in workers:
+            out, t = _timed(lambda w=w: count_mentions(files, names, workers=w, progress=False))
+            assert out.attrs["captions_scanned"] == args.rows, out.attrs["captions_scanned"]
+            counts[w] = out["caption_count"].to_numpy()
+            times[f"w{w}"].append(t)
+        print(f"  repeat {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+    assert all((c == counts[1]).all() for c in counts.values()), "counts differ between worker counts"
+    best = {k: min(v) for k, v in times.items()}
+    print(f"  DuckDB reading the caption column (read limit): {best['read']:.2f} s")
+    for w in workers:
+        t = best[f"w{w}"]
+        print(f"  scanner, {w} worker{'s' if w > 1 else ''}: {t:.2f} s, {args.rows / t:,.0f} captions/s, "
+              f"{t / best['read']:.2f}x the read time")  # fmt: skip
+    if all_cores > 1:
+        print(f"  1 -> {all_cores} workers: {best['w1'] / best[f'w{all_cores}']:.2f}x faster")
+    print(f"  mentions: {int(counts[1].sum()):,}; names with > 100 captions: {int((counts[1] > 100).sum())}")
+    return folder, names, best[f"w{all_cores}"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=5_000_000)
@@ -123,47 +190,44 @@ def main() -> None:
     p.add_argument("--few-names", type=int, default=100)
     p.add_argument("--naive-rows", type=int, default=2_000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--variants", default="default,intl")
     args = p.parse_args()
-    folder, names = _dataset(args.rows, args.names, args.seed)
-    files = str(folder / "part-*.parquet")
+    all_cores = default_workers()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, {all_cores} cores, {platform.system()}, Python "
+        f"{platform.python_version()}, DuckDB {duckdb.__version__}, hyperscan {hyperscan.__version__}; "
+        f"load average at start {os.getloadavg()[0]:.2f}"
     )
-    print(f"data: {args.rows:,} captions in {_FILES} parquet files, {len(names):,} names")
-
-    many, t_many = _timed(lambda: count_mentions(files, names, threads=args.threads, progress=False))
-    scanned = many.attrs["captions_scanned"]
-    assert scanned == args.rows, scanned
-    few, t_few = _timed(
-        lambda: count_mentions(files, names[: args.few_names], threads=args.threads, progress=False)
-    )
-    assert (few["caption_count"].to_numpy() == many["caption_count"].to_numpy()[: args.few_names]).all()
-    print(f"scanner, {len(names):,} names: {t_many:.2f} s, {scanned / t_many:,.0f} captions/s")
-    print(f"scanner, {args.few_names} names: {t_few:.2f} s, {scanned / t_few:,.0f} captions/s")
+    for variant in args.variants.split(","):
+        folder, names, t_many = _variant(variant, args, all_cores)
+        if variant == "default":
+            _default_extras(folder, names, t_many, args)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process after both scans: {peak:,.0f} MiB")
-    print(f"names x{len(names) // args.few_names}: time x{t_many / t_few:.2f} (goal <= 2)")
-    top = many.sort_values("caption_count", ascending=False)
-    print(
-        f"mentions: {int(many['caption_count'].sum()):,}; names with > 100 captions: {int((many['caption_count'] > 100).sum())}; "
-        f"top: {top['artist'].iloc[0]} ({top['caption_count'].iloc[0]})"
-    )
+    print(f"\npeak memory of this process: {peak:,.0f} MiB; load average at the end {os.getloadavg()[0]:.2f}")
 
+
+def _default_extras(folder, names: list[str], t_many: float, args) -> None:
+    files = str(folder / "part-*.parquet")
+    few, t_few = _timed(lambda: count_mentions(files, names[: args.few_names], progress=False))
+    many = count_mentions(files, names, progress=False)
+    assert (few["caption_count"].to_numpy() == many["caption_count"].to_numpy()[: args.few_names]).all()
+    print(f"  scanner, {args.few_names} names: {t_few:.2f} s; names x{len(names) // args.few_names}: "
+          f"time x{t_many / t_few:.2f} (goal <= 2)")  # fmt: skip
     subset = pq.read_table(folder / "part-00.parquet", columns=["TEXT"]).slice(0, args.naive_rows)
     subset_file = folder / "subsets" / f"{args.naive_rows}.parquet"
     subset_file.parent.mkdir(exist_ok=True)
     pq.write_table(subset, subset_file)
-    sub, t_sub = _timed(lambda: count_mentions(subset_file, names, threads=args.threads, progress=False))
+    sub, t_sub = _timed(lambda: count_mentions(subset_file, names, progress=False))
     naive, t_naive = _timed(lambda: _naive(subset.column("TEXT").to_pandas(), names))
     agree = int((naive == sub["caption_count"].to_numpy()).sum())
-    print(f"subset of {args.naive_rows:,} captions, {len(names):,} names:")
-    print(f"  naive pandas str.contains loop: {t_naive:.2f} s, {args.naive_rows / t_naive:,.0f} captions/s")
-    print(f"  scanner (end to end, same rows): {t_sub:.3f} s, {args.naive_rows / t_sub:,.0f} captions/s")
+    print(f"  subset of {args.naive_rows:,} captions, {len(names):,} names:")
+    print(f"    naive pandas str.contains loop: {t_naive:.2f} s, {args.naive_rows / t_naive:,.0f} captions/s")
+    print(f"    scanner (end to end, same rows): {t_sub:.3f} s, {args.naive_rows / t_sub:,.0f} captions/s")
     print(
-        f"  speed-up: x{t_naive / t_sub:,.0f} (goal >= 50); counts agree for {agree:,}/{len(names):,} names"
+        f"    speed-up: x{t_naive / t_sub:,.0f} (goal >= 50); counts agree for {agree:,}/{len(names):,} names"
     )
-    print(f"  full-run scanner rate vs naive: x{(scanned / t_many) / (args.naive_rows / t_naive):,.0f}")
+    print(f"    full-run scanner rate vs naive: x{(args.rows / t_many) / (args.naive_rows / t_naive):,.0f}")
 
 
 if __name__ == "__main__":

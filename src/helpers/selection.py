@@ -402,7 +402,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--caption-column", default="TEXT")
     p.add_argument("--score-column")
     p.add_argument("--min-score", type=float)
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--workers", type=int, help="row groups scanned at once (default: every core)")
+    p.add_argument("--threads", type=int, help="DuckDB threads per worker (default 1)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
@@ -421,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             score_column=args.score_column,
             min_score=args.min_score,
             threads=args.threads,
+            workers=args.workers,
             progress=not args.no_progress,
         )
     table = select(candidates, counts, min_images=args.min_images)
