@@ -282,9 +282,11 @@ def test_training_is_deterministic_from_its_seed(tmp_path):
 
     def weights(out, seed=0, corpus_dir=DEFAULT_DIR):
         record = train_world(seed=seed, threads=1, out=tmp_path / out, corpus_dir=corpus_dir, plan=plan, log=lambda _: None)
-        return {name: f["sha256"] for name, f in record["files"].items() if name.endswith(".safetensors")}
+        return {name: f["sha256"] for name, f in record["files"].items()}
 
     first, again = weights("a"), weights("b")
-    assert len(first) == 5 and first == again
+    assert sum(name.endswith(".safetensors") for name in first) == 5 and first == again
+    assert set(first) == set(read_manifest()["files"]), "the trained folder's files differ from the shipped ones"
     other = weights("c", seed=1, corpus_dir=tmp_path / "corpus-1")
-    assert all(other[name] != digest for name, digest in first.items()), "seed 1 trained the same weights as seed 0"
+    trained = [name for name in first if name.endswith(".safetensors")]
+    assert all(other[name] != first[name] for name in trained), "seed 1 trained the same weights as seed 0"

@@ -83,8 +83,9 @@ def clip_tokenizer(folder: Path):
     (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
     # Loading from a folder, not CLIPTokenizer(vocab_file=..., merges_file=...): in transformers 5 the latter
-    # silently builds a broken tokenizer.
-    return CLIPTokenizer.from_pretrained(str(folder), model_max_length=77, pad_token="<|endoftext|>")
+    # silently builds a broken tokenizer. local_files_only is explicit because the saved tokenizer_config.json
+    # records it: left to HF_HUB_OFFLINE, the same training wrote different bytes online and offline.
+    return CLIPTokenizer.from_pretrained(str(folder), model_max_length=77, pad_token="<|endoftext|>", local_files_only=True)
 
 
 def _build_generator(cfg: dict[str, Any], out: Path) -> None:
