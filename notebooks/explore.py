@@ -83,7 +83,7 @@ display(view.confused_with)
 
 # %% [markdown]
 # ## Another artist
-# In JupyterLab (with ipywidgets), pick an artist: the same views appear below.
+# In JupyterLab (with ipywidgets), pick another artist: the same views appear below.
 
 # %%
-explore.chooser(params, config)
+explore.chooser(params, config, current=view.artist)

@@ -89,11 +89,37 @@ def test_the_notebooks_show_the_toy_worlds_figures(toy):
 
 
 def test_the_explorer_shows_an_artist(toy):
-    out = _run(["helpers.runner", "--params", str(PARAMS_DIR / "demo.yaml"), "--explore"], toy)
+    # a few seconds when it works; the timeout turns a hang of papermill on an idle kernel into a failure
+    out = _run(["helpers.runner", "--params", str(PARAMS_DIR / "demo.yaml"), "--explore"], toy, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     cells = json.loads((toy / "demo" / "notebooks" / "explore.ipynb").read_text())["cells"]
     images = [o for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 3  # the imitations, the real works, own versus other
+
+
+CHOOSER = """
+import sys
+from helpers import explore, schema
+params = schema.load(sys.argv[1])
+drawn, show = [], explore.show
+explore.show = lambda params, view: (drawn.append(view.artist), show(params, view))[1]
+box = explore.chooser(params, current=sys.argv[2])
+dropdown, output = box.children
+assert dropdown.value == sys.argv[2] and output.outputs == () and drawn == [], (dropdown.value, output.outputs, drawn)
+other = next(name for name in dropdown.options if name != sys.argv[2])
+dropdown.value = other
+assert drawn == [other], drawn
+print("ok", other)
+"""
+
+
+def test_the_artist_dropdown_draws_only_when_the_choice_changes(toy):
+    """Nothing is drawn into the widget while its cell runs (that hung papermill); a new choice draws it."""
+    first = pd.read_csv(toy / "demo" / "artists.csv")["artist"].iloc[0]
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(toy), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", CHOOSER, str(PARAMS_DIR / "demo.yaml"), first], capture_output=True,
+                         text=True, cwd=PROJECT_ROOT, env=env, timeout=300)  # fmt: skip
+    assert out.returncode == 0 and out.stdout.rstrip().splitlines()[-1].startswith("ok "), out.stderr[-2000:]
 
 
 def test_the_course_passes_its_checks_with_the_solutions(toy):

@@ -115,9 +115,11 @@ def show(params: Params, view: ArtistView) -> dict[str, object]:
     return out
 
 
-def chooser(params: Params, config: str | None = None):
-    """A dropdown of the run's artists (JupyterLab, with ipywidgets) that shows :func:`show`'s views of the
-    chosen one below it."""
+def chooser(params: Params, config: str | None = None, *, current: str | None = None):
+    """A dropdown of the run's artists (JupyterLab, with ipywidgets): choosing one shows :func:`show`'s views
+    of that artist below it. It starts at ``current`` (the artist the notebook already shows) with nothing
+    below: writing into an ``Output`` widget while its cell executes made papermill wait forever on an idle
+    kernel (4 of 6 headless runs here), so the views are drawn only when the choice changes."""
     import ipywidgets
     from IPython.display import display
 
@@ -132,7 +134,6 @@ def chooser(params: Params, config: str | None = None):
                 display(item)
             display(view.nearest_labels.head(5), view.confused_with)
 
-    dropdown = ipywidgets.Dropdown(options=names, description="artist")
+    dropdown = ipywidgets.Dropdown(options=names, value=current if current in names else names[0], description="artist")
     dropdown.observe(render, names="value")
-    render({"new": dropdown.value})
     return ipywidgets.VBox([dropdown, output])
