@@ -215,12 +215,18 @@ def _corrupt(path):
     path.write_bytes(bytes(data))
 
 
-def test_a_failing_worker_raises_an_audit_error(tmp_path):
+def _loish_files(tmp_path, files: int, rows: int, row_group_size: int):
+    """``files`` parquet files ``part-<i>.parquet`` of ``rows`` captions naming Loish, in row groups."""
     folder = tmp_path / "meta"
     folder.mkdir()
-    for i in range(4):
-        rows = [f"caption {j} by loish" for j in range(4_000)]
-        pq.write_table(pa.table({"TEXT": rows}), folder / f"part-{i}.parquet", row_group_size=1_000)
+    for i in range(files):
+        captions = [f"caption {j} by loish" for j in range(rows)]
+        pq.write_table(pa.table({"TEXT": captions}), folder / f"part-{i}.parquet", row_group_size=row_group_size)
+    return folder
+
+
+def test_a_failing_worker_raises_an_audit_error(tmp_path):
+    folder = _loish_files(tmp_path, files=4, rows=4_000, row_group_size=1_000)
     _corrupt(folder / "part-2.parquet")
     for workers in (1, 2):
         with pytest.raises(
@@ -232,12 +238,7 @@ def test_a_failing_worker_raises_an_audit_error(tmp_path):
 
 
 def test_an_unexpected_error_in_a_worker_names_the_rows(tmp_path, monkeypatch):
-    folder = tmp_path / "meta"
-    folder.mkdir()
-    for i in range(3):
-        pq.write_table(
-            pa.table({"TEXT": ["by loish"] * 3_000}), folder / f"p{i}.parquet", row_group_size=1_000
-        )
+    folder = _loish_files(tmp_path, files=3, rows=3_000, row_group_size=1_000)
     calls = []
 
     def broken(self, captions):
@@ -255,11 +256,7 @@ def test_an_unexpected_error_in_a_worker_names_the_rows(tmp_path, monkeypatch):
 
 
 def test_cli_reports_a_corrupt_file_in_one_line(tmp_path):
-    folder = tmp_path / "meta"
-    folder.mkdir()
-    for i in range(2):
-        rows = [f"caption {j} by loish" for j in range(2_000)]
-        pq.write_table(pa.table({"TEXT": rows}), folder / f"part-{i}.parquet", row_group_size=500)
+    folder = _loish_files(tmp_path, files=2, rows=2_000, row_group_size=500)
     _corrupt(folder / "part-1.parquet")
     artists = tmp_path / "artists.csv"
     pd.DataFrame({"artist": ["Loish"], "alive": True, "online_presence": True}).to_csv(artists, index=False)
