@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -10,6 +13,7 @@ from matplotlib.figure import Figure
 
 from helpers import plots, significance, stats
 from helpers.errors import AuditError
+from helpers.paths import PROJECT_ROOT
 
 NAMES = ["Ada Artist", "Ben Brush", "Cy Canvas", "Di Drawer"]
 
@@ -339,3 +343,17 @@ def test_comparison_figures_refuse_bad_input(tables):
                                    title="t", weights="random")  # fmt: skip
     with pytest.raises(AuditError, match="table is empty"):
         plots.forest(tables["configs"].iloc[:0], title="t", weights="random")
+
+
+def test_every_public_name_resolves_and_stages_import_without_matplotlib():
+    """``helpers.plots`` loads its submodules on first use: every name it lists resolves, and importing a
+    stage or a CLI (a generation process, the selection and scoring CLIs) does not pay for matplotlib."""
+    assert all(getattr(plots, name) is not None for name in plots.__all__)
+    code = (
+        "import sys\n"
+        "import helpers.selection, helpers.generation, helpers.encoding, helpers.classification, helpers.validation, helpers.score\n"
+        "print(sorted(m for m in ('matplotlib', 'seaborn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]", out.stdout

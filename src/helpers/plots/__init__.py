@@ -11,33 +11,49 @@ One module per concern, all re-exported here (``from helpers import plots; plots
 ``_base`` (the header, the table check, saving), ``accuracy`` (classification), ``similarity``
 (validation, embeddings), ``inputs`` (selection, generated images), ``comparisons`` (accuracy against the
 real works' ceiling and against caption exposure, configurations side by side).
+
+The submodules load on first use (:func:`__getattr__`): matplotlib and seaborn cost about two seconds to
+import, which every stage module, the selection and scoring CLIs and each generation process would
+otherwise pay just to import a stage that draws nothing until its run ends.
 """
 
 from __future__ import annotations
 
-from ._base import RANDOM_BANNER, TOY_BANNER, InlineFigure, SavedFigure, inline, save
-from .accuracy import accuracy_bars, confusion_heatmap, sample_size_curve
-from .comparisons import accuracy_vs_captions, accuracy_vs_ceiling, forest
-from .inputs import captioned_grid, image_grid, selection_counts
-from .similarity import embedding_map, own_other_distributions, sorted_pvalues
+import importlib
+from typing import Any
 
-__all__ = [
-    "RANDOM_BANNER",
-    "TOY_BANNER",
-    "SavedFigure",
-    "InlineFigure",
-    "inline",
-    "captioned_grid",
-    "accuracy_bars",
-    "confusion_heatmap",
-    "own_other_distributions",
-    "sorted_pvalues",
-    "sample_size_curve",
-    "embedding_map",
-    "selection_counts",
-    "image_grid",
-    "accuracy_vs_ceiling",
-    "accuracy_vs_captions",
-    "forest",
-    "save",
-]
+_EXPORTS = {
+    "RANDOM_BANNER": "_base",
+    "TOY_BANNER": "_base",
+    "SavedFigure": "_base",
+    "InlineFigure": "_base",
+    "inline": "_base",
+    "save": "_base",
+    "accuracy_bars": "accuracy",
+    "confusion_heatmap": "accuracy",
+    "sample_size_curve": "accuracy",
+    "accuracy_vs_captions": "comparisons",
+    "accuracy_vs_ceiling": "comparisons",
+    "forest": "comparisons",
+    "captioned_grid": "inputs",
+    "image_grid": "inputs",
+    "selection_counts": "inputs",
+    "embedding_map": "similarity",
+    "own_other_distributions": "similarity",
+    "sorted_pvalues": "similarity",
+}
+"""Each public name and the submodule that defines it."""
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
