@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from helpers.cores import usable_cores
 from helpers.metadata import count_mentions
-from helpers.metadata.scan import default_workers
 from helpers.paths import CACHE_DIR
 
 _VERSION = {"default": 2, "intl": 1}  # bump when the generator changes, so the cache is rebuilt
@@ -193,7 +193,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--variants", default="default,intl")
     args = p.parse_args()
-    all_cores = default_workers()
+    all_cores = usable_cores()
     print(
         f"machine: {platform.machine()}, {all_cores} cores, {platform.system()}, Python "
         f"{platform.python_version()}, DuckDB {duckdb.__version__}, hyperscan {hyperscan.__version__}; "

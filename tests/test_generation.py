@@ -181,6 +181,17 @@ def test_image_from_other_settings_is_not_taken_as_done(cfg_dict, pipeline, tmp_
     assert generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == len(jobs)
 
 
+@pytest.mark.parametrize(("allowed", "world_size", "threads"), [({0}, 1, 1), ({0, 1, 2, 3}, 1, 4), ({0, 1, 2, 3}, 2, 2),
+                                                               ({5, 6, 7}, 4, 1)])  # fmt: skip
+def test_all_cores_means_the_cores_this_process_may_use(cfg_dict, monkeypatch, allowed, world_size, threads):
+    """``cpu_threads: all`` counts the cores the process may run on (its affinity: a container or taskset can
+    allow fewer than the machine has), shared out among the processes, at least one each."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(allowed), raising=False)
+    gen = schema.load(cfg_dict(cpu_threads="all")).generation
+    assert generation.cpu_threads(gen, world_size) == threads
+    assert generation.cpu_threads(schema.load(cfg_dict()).generation, world_size) == 1  # a fixed count stays as given
+
+
 @pytest.mark.parametrize(("key", "value"), [("steps", 3), ("guidance_scale", 5.0), ("scheduler", "ddim"), ("height", 72),
                                             ("negative_prompt", "blurry"), ("batch_size", 2), ("cpu_threads", 2)])  # fmt: skip
 def test_changed_setting_is_refused_naming_it(cfg_dict, pipeline, tmp_path, key, value):

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..cores import usable_cores
 from ..errors import AuditError
 from ..files import atomic_write_bytes, fsync_dir, json_digest, package_versions, write_json
 from ..models import generator_identity, load_pipeline, resolve_device
@@ -36,7 +36,7 @@ def cpu_threads(gen: GenerationParams, world_size: int = 1) -> int:
     or for ``all`` this machine's cores shared out among the processes (at least one)."""
     if gen.cpu_threads != "all":
         return gen.cpu_threads
-    return max(1, (os.cpu_count() or 1) // world_size)
+    return max(1, usable_cores() // world_size)
 
 
 def settings(gen: GenerationParams, config: Configuration, device: str | None = None, dtype: str | None = None,

@@ -13,12 +13,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ..captions import Matcher
+from ..cores import usable_cores
 from ..errors import AuditError
 from ..files import sha256_bytes
 from ..names import validate_names
 from .parquet import check_files, metadata_files
 from .reading import Reader, Unit, count_rows, units
-from .scan import Stopped, default_workers, run_units
+from .scan import Stopped, run_units
 
 __all__ = ["count_mentions", "sample_real_work_urls"]
 
@@ -39,7 +40,7 @@ class _Scan:
         checked = check_files(files, [caption_column, *extra], [score_column])
         self.matcher = Matcher(names)
         self.total = count_rows(files, score_column, min_score, sum(f.num_rows for f in checked))
-        self.workers = default_workers() if workers is None else int(workers)
+        self.workers = usable_cores() if workers is None else int(workers)
         # a few units per worker balance the load; fewer, larger ones save DuckDB's start of each query
         self.units = units(checked, -(-sum(f.num_rows for f in checked) // (4 * self.workers)))
         self.threads = 1 if threads is None else int(threads)

@@ -5,7 +5,6 @@ the others and is raised as an :class:`AuditError` naming the file and rows."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
@@ -14,17 +13,9 @@ from typing import TypeVar
 from ..errors import AuditError
 from .reading import Reader, Unit
 
-__all__ = ["default_workers", "run_units", "Stopped"]
+__all__ = ["run_units", "Stopped"]
 
 R = TypeVar("R")
-
-
-def default_workers() -> int:
-    """Every core this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 class Stopped(Exception):
