@@ -76,3 +76,17 @@ def test_hashes_and_digests_have_known_values(tmp_path):
 def test_package_versions_names_missing_packages():
     versions = files.package_versions(("pandas", "no-such-package-xyz"))
     assert versions["pandas"] == pd.__version__ and versions["no-such-package-xyz"] is None
+
+
+def test_stage_readers_keep_names_as_text(tmp_path):
+    """A person called "NA" or "1984" stays that text when a stage's table is read back (own_other.csv, read by
+    the explorer and by helpers.score through validation.read_own_other)."""
+    from helpers import validation
+    from helpers.paths import ConfigPaths
+
+    paths = ConfigPaths(tmp_path)
+    table = pd.DataFrame({"artist": ["NA", "1984", "1984"], "kind": ["own", "own", "other"], "similarity": [0.5, 0.25, -0.125]})
+    files.write_table(table, paths.table("own_other.csv"))
+    back = validation.read_own_other(paths)
+    assert back["artist"].tolist() == ["NA", "1984", "1984"]
+    assert back["similarity"].tolist() == [0.5, 0.25, -0.125]

@@ -76,7 +76,7 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
     table = validation.read_validation(paths).set_index("artist")
     long = pd.DataFrame(columns=["artist", "kind", "similarity"])
     if artist in table.index:
-        long = pd.read_csv(paths.table("own_other.csv"), keep_default_na=False)
+        long = validation.read_own_other(paths)
         long = long[long["artist"] == artist]
     wrong = imitations[~imitations["correct"]]["predicted"].value_counts()
     confused = pd.DataFrame({"artist": wrong.index, "images": wrong.to_numpy(),

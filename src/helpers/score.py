@@ -25,11 +25,12 @@ import pandas as pd
 from . import schema
 from .encoding import EmbeddingCache, encode_images, read_embeddings
 from .errors import AuditError, exit_on_error
-from .files import read_table, write_table
+from .files import write_table
 from .imagefiles import check_image
 from .models import load_encoder
 from .paths import RunPaths
 from .schema import Configuration, Params
+from .validation import read_own_other
 
 __all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
 
@@ -89,8 +90,7 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
     params, paths, chosen = _run(run, config)
     results = paths.config(chosen.name)
     emb = read_embeddings(results)
-    scores = read_table(results.table("own_other.csv"), needs="05_validation", columns=("artist", "kind", "similarity"))
-    scores["similarity"] = scores["similarity"].astype(float)
+    scores = read_own_other(results)
     files = _images(images)
     settings = params.encoding
     encoder = load_encoder(chosen.encoder, device=settings.device, dtype=settings.dtype)

@@ -30,7 +30,7 @@ from .files import read_json, read_table, write_json, write_table
 from .paths import ConfigPaths
 from .schema import Configuration, Params
 
-__all__ = ["ConfigValidation", "ValidationResult", "run_stage", "read_validation", "read_headline"]
+__all__ = ["ConfigValidation", "ValidationResult", "run_stage", "read_validation", "read_own_other", "read_headline"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,14 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
 
 
 # -- reading stage 05's products ------------------------------------------------------------------------------
+
+
+def read_own_other(paths: ConfigPaths) -> pd.DataFrame:
+    """Every validation score s_a(i) (``artist, kind, similarity``; ``kind`` ``own`` or ``other``), the
+    similarity as a number and the artist as text whatever it looks like."""
+    table = read_table(paths.table("own_other.csv"), needs="05_validation", columns=("artist", "kind", "similarity"))
+    table["similarity"] = table["similarity"].astype(float)
+    return table
 
 
 def read_validation(paths: ConfigPaths, *, centered: bool = False) -> pd.DataFrame:
