@@ -14,8 +14,8 @@ import math
 
 import pandas as pd
 
-from . import classification, provenance, selection, summary, validation
-from .files import read_table, write_text
+from . import classification, provenance, selection, summary, sweep, validation
+from .files import write_text
 from .paths import STEPS, ConfigPaths
 from .record import read_run
 from .schema import Configuration, Params
@@ -173,31 +173,29 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
 
 def _sweep(params: Params) -> str:
     paths = params.paths
-    if not paths.table("comparison.csv").is_file():
+    tables = sweep.read_tables(paths)
+    if tables is None:
         return "<p>The comparison of the configurations has not run yet (06_comparison).</p>"
-    table = read_table(paths.table("comparison.csv")).astype({"accuracy": float, "accuracy_ci_low": float,
-                                                               "accuracy_ci_high": float})  # fmt: skip
+    table, paired, spread = tables
     table = table.sort_values("accuracy", ascending=False)
     rows = [[_e(r.config), _e(r.generator), _e(r.encoder), f"t: {_e(r.template)}<br>l: {_e(r.label_template)}", _e(r.seed),
-             interval(r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high), percent(float(r.accuracy_random_names)),
-             percent(float(r.chance)), percent(float(r.fraction_significant), 0) if r.fraction_significant else "—"]
+             interval(r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high), percent(r.accuracy_random_names),
+             percent(r.chance), percent(r.fraction_significant, 0)]
             for r in table.itertuples()]  # fmt: skip
     parts = ["<h2>Configurations compared</h2>",
              _table(["config", "generator", "encoder", "template / label template", "seed", "accuracy [interval]",
                      "random names", "chance", "significant"], rows, numeric={5, 6, 7, 8})]  # fmt: skip
     if paths.figure("forest").is_file():
         parts.append(_figure(paths.figure("forest"), FIGURE_CAPTIONS["forest"]))
-    paired = read_table(paths.table("paired_differences.csv"))
     if len(paired):
-        rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), f"{100 * float(r.difference):+.1f} pts "
-                 f"[{100 * float(r.ci_low):+.1f}, {100 * float(r.ci_high):+.1f}]", p_value(r.p_value), _e(r.method)]
+        rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), f"{100 * r.difference:+.1f} pts "
+                 f"[{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]", p_value(r.p_value), _e(r.method)]
                 for r in paired.itertuples()]  # fmt: skip
         parts += ["<h3>Paired differences (configurations that differ in one thing)</h3>",
                   _table(["a", "b", "differs in", "accuracy a − b [interval]", "p", "test"], rows, numeric={3, 4})]
-    spread = read_table(paths.table("seed_spread.csv"))
     if len(spread):
-        rows = [[_e(r.configs), _e(r.n_seeds), percent(float(r.mean)), f"{100 * float(r.sd):.1f} pts",
-                 f"{percent(float(r.min))} – {percent(float(r.max))}", f"±{100 * float(r.mean_ci_half_width):.1f} pts"]
+        rows = [[_e(r.configs), _e(int(r.n_seeds)), percent(r.mean), f"{100 * r.sd:.1f} pts",
+                 f"{percent(r.min)} – {percent(r.max)}", f"±{100 * r.mean_ci_half_width:.1f} pts"]
                 for r in spread.itertuples()]  # fmt: skip
         parts += ["<h3>Seed to seed</h3>", _table(["configurations", "seeds", "mean accuracy", "sd over seeds",
                                                    "range", "interval over artists (mean half-width)"], rows, numeric={1, 2, 3, 5})]  # fmt: skip

@@ -23,10 +23,12 @@ import pandas as pd
 
 from . import classification, plots, provenance, significance, stats, summary
 from .errors import AuditError
-from .files import write_table
+from .files import read_table, write_table
+from .paths import RunPaths
 from .schema import Configuration, Params
 
-__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "SweepResult", "run", "comparison_table", "paired_differences"]
+__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "SweepResult", "run", "comparison_table", "paired_differences",
+           "read_tables"]
 
 COMPARISON_COLUMNS = (
     "config", "generator", "encoder", "template", "label_template", "seed", "n_artists", "accuracy",
@@ -36,6 +38,9 @@ COMPARISON_COLUMNS = (
 PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "method", "difference", "ci_low", "ci_high", "p_value")
 SPREAD_COLUMNS = ("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
 _AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works")
+_TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
+         "differs_in", "method", "configs"}
+"""The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
 def comparison_table(params: Params) -> pd.DataFrame:
@@ -134,3 +139,19 @@ def run(params: Params) -> SweepResult:
     fig = plots.forest(forest, paper=summary.PAPER["accuracy"], title=f"{params.run}: accuracy per configuration",
                        weights=provenance.weights(params))  # fmt: skip
     return SweepResult(table, paired, spread, {"forest": plots.save(fig, paths.figure("forest"))})
+
+
+def read_tables(paths: RunPaths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """``(comparison, paired, seed_spread)`` as ``06_comparison`` wrote them, numbers as numbers (a missing
+    number is NaN), or ``None`` before that step has run."""
+    if not paths.table("comparison.csv").is_file():
+        return None
+    tables = []
+    for name, columns in (("comparison.csv", COMPARISON_COLUMNS), ("paired_differences.csv", PAIRED_COLUMNS),
+                          ("seed_spread.csv", SPREAD_COLUMNS)):  # fmt: skip
+        table = read_table(paths.table(name), needs="06_comparison", columns=columns)
+        for column in columns:
+            if column not in _TEXT:
+                table[column] = pd.to_numeric(table[column].replace("", None), errors="raise").astype(float)
+        tables.append(table)
+    return tables[0], tables[1], tables[2]
