@@ -117,3 +117,51 @@ def mcnemar(b: int, c: int) -> float:
         return 1.0
     tail = Fraction(sum(math.comb(n, k) for k in range(min(b, c) + 1)), 2**n)
     return float(min(Fraction(1), 2 * tail))
+
+
+def artist_level_p(m, diagonal) -> np.ndarray:
+    """The artist-level test's p-value of each row's matched pair, cell by cell from its definition: for every
+    cell, the additive model ``m[r, c] ≈ row_r + col_c`` is fitted by least squares (``np.linalg.lstsq`` on
+    an explicit design) to the *mismatched* cells other than itself; ``u`` is the cell's prediction error
+    divided by ``√(1 + x'(X'X)⁻¹x)``; ``z = u / √(w_row · w_col)`` with ``w`` the mean of ``u²`` over the row's and
+    the column's mismatched cells other than itself; the matched cell's
+    ``p = (1 + #{mismatched: z ≥ z_matched}) / (1 + #mismatched)``."""
+    m = np.asarray(m, dtype=float)
+    rows, cols = m.shape
+    mismatched = [(r, c) for r in range(rows) for c in range(cols) if c != diagonal[r]]
+
+    def design(cells):
+        x = np.zeros((len(cells), rows + cols))
+        for i, (r, c) in enumerate(cells):
+            x[i, r] = x[i, rows + c] = 1.0
+        return x
+
+    u = {}
+    for cell in [(r, c) for r in range(rows) for c in range(cols)]:
+        fit = [x for x in mismatched if x != cell]
+        x = design(fit)
+        coef = np.linalg.lstsq(x, np.array([m[c] for c in fit]), rcond=None)[0]
+        here = design([cell])[0]
+        factor = 1 + here @ np.linalg.pinv(x.T @ x) @ here
+        u[cell] = (m[cell] - here @ coef) / math.sqrt(factor)
+    z = {}
+    for r, c in u:
+        w_row = np.mean([u[x] ** 2 for x in mismatched if x[0] == r and x != (r, c)])
+        w_col = np.mean([u[x] ** 2 for x in mismatched if x[1] == c and x != (r, c)])
+        z[r, c] = u[r, c] / math.sqrt(w_row * w_col)
+    reference = [z[x] for x in mismatched]
+    return np.array([(1 + sum(v >= z[r, diagonal[r]] for v in reference)) / (1 + len(reference)) for r in range(rows)])
+
+
+def signed_rank_exact(d) -> float:
+    """Two-sided exact p-value of Wilcoxon's signed-rank test for differences without zeros or ties: the
+    statistic is the sum of the ranks of |d| whose d is positive; under the null every one of the 2^n sign
+    patterns is equally likely; ``p = min(1, 2 · min(P(T ≥ t), P(T ≤ t)))``."""
+    d = np.asarray(d, dtype=float)
+    ranks = np.argsort(np.argsort(np.abs(d))) + 1
+    t = ranks[d > 0].sum()
+    n = d.size
+    totals = [sum(r for r, bit in zip(ranks, range(n), strict=True) if mask >> bit & 1) for mask in range(2**n)]
+    upper = sum(v >= t for v in totals) / 2**n
+    lower = sum(v <= t for v in totals) / 2**n
+    return min(1.0, 2 * min(upper, lower))

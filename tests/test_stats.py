@@ -398,22 +398,28 @@ def test_bootstrap_refuses(values, kwargs, message):
 
 
 def test_permutation_hand_cases():
-    # true (0,0,1,1) all predicted right: of the 4!/(2!2!) = 6 equally likely arrangements of the
-    # true labels only the observed one reaches mean accuracy 1, so p → 1/6 as n_perm grows
+    # names are the units: true (0,0,1,1) all predicted right; of the 2! = 2 assignments of the two image
+    # groups to the two names only the observed one reaches accuracy 1, so p = 1/2 exactly (enumerated)
     true = np.array([0, 0, 1, 1])
-    p = stats.permutation_test_vs_chance(true, true, 2, n_perm=20000, seed=1)
-    assert p == pytest.approx(1 / 6, abs=0.01)
-    # everything predicted 0: every arrangement gives accuracy (1 + 0)/2 = observed, so p = 1 exactly
+    assert stats.permutation_test_vs_chance(true, true, 2, n_perm=20000, seed=1) == 0.5
+    # everything predicted 0: every assignment gives accuracy (1 + 0)/2 = observed, so p = 1 exactly
     assert stats.permutation_test_vs_chance(true, np.zeros(4, dtype=int), 2, n_perm=500) == 1.0
+    # three names: name 0 right, names 1 and 2 mistaken for each other, T = 1/3. Over the 3! assignments
+    # σ, T_σ = mean_a C[a, σ(a)] is 1/3 (identity), 1 (σ = 0,2,1), 0 (1,0,2), 1/3 (1,2,0), 1/3 (2,0,1), 0 (2,1,0):
+    # four of six reach 1/3, p = 4/6
+    true, pred = np.repeat([0, 1, 2], 2), np.repeat([0, 2, 1], 2)
+    assert stats.permutation_test_vs_chance(true, pred, 3, n_perm=100) == pytest.approx(4 / 6, abs=1e-15)
 
 
 def test_permutation_planted_signal_and_null():
     rng = np.random.default_rng(10)
     true = np.repeat(np.arange(6), 15)
-    assert stats.permutation_test_vs_chance(true, true, 6, n_perm=999) == pytest.approx(1 / 1000)
+    assert stats.permutation_test_vs_chance(true, true, 6, n_perm=999) == pytest.approx(1 / 720)  # 6! enumerated
+    true = np.repeat(np.arange(9), 15)  # 9! > n_perm: sampled permutations, p = (1 + hits) / (1 + n_perm)
+    assert stats.permutation_test_vs_chance(true, true, 9, n_perm=999) == pytest.approx(1 / 1000)
     # null: predictions independent of the truth; p-values must not be systematically small
     hits = sum(
-        stats.permutation_test_vs_chance(true, rng.integers(0, 6, size=true.size), 6, n_perm=99, seed=s)
+        stats.permutation_test_vs_chance(true, rng.integers(0, 9, size=true.size), 9, n_perm=99, seed=s)
         <= 0.05
         for s in range(200)
     )

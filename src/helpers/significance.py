@@ -10,6 +10,7 @@ each public function, by :mod:`helpers.arrays`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,12 @@ from .errors import AuditError
 from .schema import Aggregate, Correction
 
 __all__ = [
+    "Scores",
+    "scores",
+    "score_matrix",
+    "paper_test",
+    "long_form",
+    "aggregate_function",
     "mann_whitney_greater",
     "adjust_pvalues",
     "validation_table",
@@ -28,6 +35,7 @@ __all__ = [
     "spearman",
     "mcnemar_exact",
     "paired_bootstrap",
+    "signed_rank",
     "VALIDATION_COLUMNS",
 ]
 
@@ -46,6 +54,11 @@ VALIDATION_COLUMNS = (
 )
 _AGGREGATES = {"mean": np.mean, "max": np.max, "median": np.median}
 _CORRECTIONS = {"bonferroni": "bonferroni", "holm": "holm", "fdr_bh": "fdr_bh"}  # statsmodels' names
+
+
+def aggregate_function(aggregate: Aggregate):
+    """The numpy function that turns an artist's several real works' similarities into one score."""
+    return arrays.choice(_AGGREGATES, aggregate, "aggregate", "validation scores")
 
 
 def mann_whitney_greater(own: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
@@ -87,6 +100,133 @@ def adjust_pvalues(
     return np.asarray(adjusted, dtype=np.float64), np.asarray(reject, dtype=bool)
 
 
+@dataclass(frozen=True)
+class Scores:
+    """Every validation score ``s_a(i)``: one row per artist ``a`` with real works, one column per imitation ``i``.
+
+    ``values[k, i] = s_{artists[k]}(i)``; ``names`` are all the artists whose imitations are columns, and
+    ``imitation_of[i]`` is the index in ``names`` of the artist imitation ``i`` imitates; ``row_of[k]`` is
+    the index in ``names`` of ``artists[k]``; ``n_real[k]`` counts that artist's real works. The paper's
+    test (:func:`paper_test`), the artist-level test (:mod:`helpers.artist_level`) and the negative
+    controls (:mod:`helpers.controls`) all start from these scores.
+    """
+
+    artists: list
+    n_real: np.ndarray
+    values: np.ndarray
+    names: list
+    imitation_of: np.ndarray
+    row_of: np.ndarray
+
+    def with_works_of(self, source: np.ndarray) -> Scores:
+        """The scores had row ``k``'s artist been given the real works of ``artists[source[k]]`` (a
+        derangement of the works, for a negative control)."""
+        return replace(self, n_real=self.n_real[source], values=self.values[source])
+
+    def own_other(self) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
+        """``(artist, n_real, own, other)`` per row: ``own`` the scores of the artist's own imitations,
+        ``other`` those of every other artist's."""
+        return [(artist, int(self.n_real[k]), self.values[k, self.imitation_of == self.row_of[k]],
+                 self.values[k, self.imitation_of != self.row_of[k]]) for k, artist in enumerate(self.artists)]  # fmt: skip
+
+
+def score_matrix(
+    real_emb: np.ndarray, real_artist: Sequence, imitation_emb: np.ndarray, artists: Sequence, *,
+    aggregate: Aggregate = "mean", where: str = "validation scores",
+) -> tuple[list, np.ndarray, np.ndarray]:
+    """``(validated, n_real, values)``: the artists of ``artists`` that have real works (in that order), how
+    many each has, and ``values[k, i] = aggregate_{r ∈ R_k} cos(r, i)`` for every row ``i`` of
+    ``imitation_emb``."""
+    names = arrays.distinct(artists, where, what="artist", minimum=1)
+    combine = aggregate_function(aggregate)
+    real = arrays.matrix(real_emb, "real_emb", where)
+    imitations = arrays.matrix(imitation_emb, "imitation_emb", where)
+    arrays.same_dim(real, imitations, "real_emb", "imitation_emb", where)
+    real_of = arrays.positions(real_artist, names, real.shape[0], "real_artist", where)
+    unit_real = arrays.unit_rows(real, what="real_emb", where=where)
+    unit_imitations = arrays.unit_rows(imitations, what="imitation_emb", where=where)
+    validated, counts, values = [], [], []
+    for a, artist in enumerate(names):
+        mine = np.flatnonzero(real_of == a)
+        if mine.size:
+            validated.append(artist)
+            counts.append(mine.size)
+            values.append(combine(arrays.cosine(unit_real[mine], unit_imitations), axis=0))
+    if not validated:
+        raise AuditError("no artist has real works", where=where, fix="pass the real works' embeddings")
+    return validated, np.asarray(counts), np.vstack(values)
+
+
+def scores(
+    real_emb: np.ndarray,
+    real_artist: Sequence,
+    imitation_emb: np.ndarray,
+    imitation_artist: Sequence,
+    artists: Sequence,
+    *,
+    aggregate: Aggregate = "mean",
+    centered: bool = False,
+) -> Scores:
+    """The validation scores :class:`Scores`: for artist ``a`` with real works ``R_a`` and each imitation
+    ``i`` (of any artist), ``s_a(i) = aggregate_{r ∈ R_a} cos(r, i)`` (:func:`score_matrix`). With
+    ``centered`` (a correction for hubs, imitations close to every artist's real works) each score is
+    replaced by ``s'_a(i) = s_a(i) − (1/|V|) Σ_{b ∈ V} s_b(i)``, ``V`` the artists with real works. Rows
+    follow ``artists`` order, skipping artists without real works; ``real_artist``/``imitation_artist`` give
+    each embedding's artist as an entry of ``artists``.
+    """
+    where = "validation scores"
+    names = arrays.distinct(artists, where, what="artist", minimum=1)
+    imitation_of = arrays.positions(imitation_artist, names, np.asarray(imitation_emb).shape[0], "imitation_artist", where)
+    n_imitations = np.bincount(imitation_of, minlength=len(names))
+    if np.count_nonzero(n_imitations) < 2:
+        raise AuditError(
+            "imitations come from fewer than two artists, so no artist has 'other' imitations to compare with",
+            where=where,
+            fix="generate imitations for at least two artists",
+        )
+    validated, counts, s = score_matrix(real_emb, real_artist, imitation_emb, names, aggregate=aggregate, where=where)
+    rows = np.array([names.index(a) for a in validated])
+    lacking = [(a, n) for a, n, r in zip(validated, counts, rows, strict=True) if n_imitations[r] == 0]
+    if lacking:
+        raise AuditError(
+            f"artist {lacking[0][0]!r} has {lacking[0][1]} real work(s) but no imitations",
+            where=where,
+            fix="generate imitations for this artist or drop its real works",
+        )
+    if centered:
+        s = s - s.mean(axis=0)
+    return Scores(validated, counts, s, names, imitation_of, rows)
+
+
+def long_form(s: Scores) -> pd.DataFrame:
+    """Every score of ``s`` in long form: ``artist, kind, similarity`` (``kind`` ``own`` or ``other``), one
+    block per artist with real works, own rows first, imitations in input order."""
+    frames = [pd.DataFrame({"artist": artist, "kind": np.repeat(np.array(["own", "other"]), [own.size, other.size]),
+                            "similarity": np.concatenate([own, other])})
+              for artist, _, own, other in s.own_other()]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)[["artist", "kind", "similarity"]]
+
+
+def paper_test(
+    s: Scores, *, correction: Correction = "bonferroni", alpha: float = 0.05
+) -> pd.DataFrame:
+    """The paper's test (imitations as independent): per artist, :func:`mann_whitney_greater` of the scores
+    of its own imitations against every other artist's, then :func:`adjust_pvalues` across artists.
+    Columns :data:`VALIDATION_COLUMNS`. Its p-values treat the imitations of one prompt as independent
+    observations; they are not (they share the prompt), which is why the artist-level test exists."""
+    where = "paper's test"
+    arrays.choice(_CORRECTIONS, correction, "correction", where)
+    alpha = arrays.probability(alpha, "alpha", where)
+    rows = []
+    for artist, n_real, own, other in s.own_other():
+        u, p, auc = mann_whitney_greater(own, other)
+        rows.append((artist, n_real, own.size, other.size, u, p, auc, float(own.mean()), float(other.mean())))
+    columns = ["artist", "n_real", "n_own", "n_other", "statistic", "p_value", "auc", "mean_own", "mean_other"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_adjusted"], table["significant"] = adjust_pvalues(table["p_value"].to_numpy(), correction, alpha)
+    return table[list(VALIDATION_COLUMNS)]
+
+
 def validation_table(
     real_emb: np.ndarray,
     real_artist: Sequence,
@@ -99,7 +239,8 @@ def validation_table(
     alpha: float = 0.05,
     centered: bool = False,
 ) -> pd.DataFrame:
-    """Are an artist's real works closer to its own imitations than to other artists' imitations?
+    """The paper's test from embeddings: are an artist's real works closer to its own imitations than to
+    other artists' imitations?
 
     For artist ``a`` with real works ``R_a`` and each imitation ``i`` (of any artist),
     ``s_a(i) = aggregate_{r ∈ R_a} cos(r, i)``; ``own`` = ``s_a(i)`` over ``a``'s imitations, ``other``
@@ -111,33 +252,10 @@ def validation_table(
     that has real works, in ``artists`` order (artists without real works are absent).
     ``real_artist``/``imitation_artist`` give each row's artist as an entry of ``artists``.
     Columns: ``artist, n_real, n_own, n_other, statistic, p_value, p_adjusted, significant, auc,
-    mean_own, mean_other``.
+    mean_own, mean_other``. (:func:`scores` then :func:`paper_test`.)
     """
-    where = "validation_table"
-    arrays.choice(_CORRECTIONS, correction, "correction", where)
-    alpha = arrays.probability(alpha, "alpha", where)
-    rows = []
-    for artist, n_real, own, other in _own_other(
-        real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, centered, where
-    ):
-        u, p, auc = mann_whitney_greater(own, other)
-        rows.append((artist, n_real, own.size, other.size, u, p, auc, float(own.mean()), float(other.mean())))
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "artist",
-            "n_real",
-            "n_own",
-            "n_other",
-            "statistic",
-            "p_value",
-            "auc",
-            "mean_own",
-            "mean_other",
-        ],
-    )
-    table["p_adjusted"], table["significant"] = adjust_pvalues(table["p_value"].to_numpy(), correction, alpha)
-    return table[list(VALIDATION_COLUMNS)]
+    s = scores(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate=aggregate, centered=centered)
+    return paper_test(s, correction=correction, alpha=alpha)
 
 
 def own_other_similarities(
@@ -156,67 +274,8 @@ def own_other_similarities(
     artist with real works, own rows first, imitations in input order. With ``centered`` the
     similarities are the centred ``s'_a(i)`` of :func:`validation_table`.
     """
-    frames = [
-        pd.DataFrame(
-            {
-                "artist": artist,
-                "kind": np.repeat(np.array(["own", "other"]), [own.size, other.size]),
-                "similarity": np.concatenate([own, other]),
-            }
-        )
-        for artist, _, own, other in _own_other(
-            real_emb,
-            real_artist,
-            imitation_emb,
-            imitation_artist,
-            artists,
-            aggregate,
-            centered,
-            "own_other_similarities",
-        )
-    ]
-    return pd.concat(frames, ignore_index=True)[["artist", "kind", "similarity"]]
-
-
-def _own_other(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate, centered, where):
-    """``(artist, n_real, own, other)`` per artist with real works, in ``artists`` order; with ``centered``,
-    each imitation's scores less their mean over those artists."""
-    names = arrays.distinct(artists, where, what="artist", minimum=1)
-    combine = arrays.choice(_AGGREGATES, aggregate, "aggregate", where)
-    real = arrays.matrix(real_emb, "real_emb", where)
-    imitations = arrays.matrix(imitation_emb, "imitation_emb", where)
-    arrays.same_dim(real, imitations, "real_emb", "imitation_emb", where)
-    real_of = arrays.positions(real_artist, names, real.shape[0], "real_artist", where)
-    imitation_of = arrays.positions(imitation_artist, names, imitations.shape[0], "imitation_artist", where)
-    unit_real = arrays.unit_rows(real, what="real_emb", where=where)
-    unit_imitations = arrays.unit_rows(imitations, what="imitation_emb", where=where)
-    n_imitations = np.bincount(imitation_of, minlength=len(names))
-    if np.count_nonzero(n_imitations) < 2:
-        raise AuditError(
-            "imitations come from fewer than two artists, so no artist has 'other' imitations to compare with",
-            where=where,
-            fix="generate imitations for at least two artists",
-        )
-    validated, scores = [], []
-    for a, artist in enumerate(names):
-        rows = np.flatnonzero(real_of == a)
-        if rows.size == 0:
-            continue
-        if n_imitations[a] == 0:
-            raise AuditError(
-                f"artist {artist!r} has {rows.size} real work(s) but no imitations",
-                where=where,
-                fix="generate imitations for this artist or drop its real works",
-            )
-        validated.append((a, artist, int(rows.size)))
-        scores.append(combine(arrays.cosine(unit_real[rows], unit_imitations), axis=0))
-    if not validated:
-        raise AuditError("no artist has real works", where=where, fix="pass the real works' embeddings")
-    s = np.vstack(scores)  # s[k, i] = s_a(i) for the k-th artist a with real works
-    if centered:
-        s = s - s.mean(axis=0)
-    return [(artist, n_real, s[k, imitation_of == a], s[k, imitation_of != a])
-            for k, (a, artist, n_real) in enumerate(validated)]  # fmt: skip
+    return long_form(scores(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate=aggregate,
+                            centered=centered))
 
 
 # ------------------------------------------------------------------------- association and paired comparisons
@@ -288,3 +347,17 @@ def paired_bootstrap(
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     tails = min(1 + int((means <= 0).sum()), 1 + int((means >= 0).sum()))
     return float(d.mean()), float(low), float(high), min(1.0, 2.0 * tails / (n_boot + 1))
+
+
+def signed_rank(a, b) -> float:
+    """Wilcoxon's signed-rank test of paired values ``a`` against ``b`` (e.g. one configuration's per-artist
+    accuracies against another's, paired by artist): the two-sided p-value. Pairs with ``a_k = b_k`` are
+    dropped (``zero_method="wilcox"``); scipy chooses the exact distribution for few pairs without ties, the
+    normal approximation with tie correction otherwise. ``p = 1`` when no pair differs."""
+    where = "signed_rank"
+    x, y = arrays.vector(a, "a", where), arrays.vector(b, "b", where)
+    arrays.same_length(x, y, "a", "b", where)
+    d = x - y
+    if not np.any(d != 0):
+        return 1.0
+    return float(_sps.wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)

@@ -12,7 +12,9 @@ Pure functions over numpy arrays and pandas frames (no file I/O, no torch). Conv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from itertools import permutations
 
 import numpy as np
 import pandas as pd
@@ -310,11 +312,16 @@ def bootstrap_mean_ci(
 def permutation_test_vs_chance(
     true_idx: np.ndarray, pred_idx: np.ndarray, n_labels: int, *, n_perm: int = 10000, seed: int = 0
 ) -> float:
-    """One-sided p-value that the mean-over-labels accuracy beats what shuffled labels give.
+    """One-sided p-value that the mean-over-names accuracy beats chance, with the **names** as the units.
 
-    The statistic is the mean, over labels with at least one image, of per-label accuracy. Each of
-    ``n_perm`` permutations shuffles ``true_idx`` across images (``default_rng(seed).permuted``),
-    keeping ``pred_idx`` and each label's image count; ``p = (1 + #{T_perm ≥ T_obs}) / (1 + n_perm)``.
+    The images of one name share its prompt and the style the model learnt for it, so they are not
+    exchangeable across names one by one; what the null hypothesis (the predictions have nothing to do with
+    the prompted name) makes exchangeable is *which name each group of images belongs to*. With ``C[a, b]``
+    the share of name ``a``'s images predicted as ``b`` and ``A`` the ``K`` names with images, the statistic
+    is ``T = (1/K) Σ_{a ∈ A} C[a, a]`` and a permutation ``σ`` of ``A`` gives
+    ``T_σ = (1/K) Σ_{a ∈ A} C[a, σ(a)]``. When ``K! ≤ n_perm`` every permutation is enumerated and
+    ``p = #{σ : T_σ ≥ T} / K!`` exactly; otherwise ``n_perm`` random permutations (``default_rng(seed)``) give
+    ``p = (1 + #{T_σ ≥ T}) / (1 + n_perm)``.
     """
     where = "permutation_test_vs_chance"
     n_labels = arrays.label_count(n_labels, where)
@@ -322,19 +329,21 @@ def permutation_test_vs_chance(
     if true.size == 0:
         raise AuditError("no images", where=where, fix="pass at least one image")
     n_perm = arrays.positive_int(n_perm, "n_perm", where)
-    counts = np.bincount(true, minlength=n_labels)
-    present = counts > 0
-    weight = np.zeros(n_labels)
-    weight[present] = 1.0 / (counts[present] * present.sum())
-    # T(t) = Σ_i [t_i = pred_i] · weight[t_i] = Σ_i [t_i = pred_i] · weight[pred_i]
-    per_image = weight[pred]
-    observed = float((true == pred).astype(np.float64) @ per_image)
+    present = np.flatnonzero(np.bincount(true, minlength=n_labels))
+    counts = np.bincount(true * n_labels + pred, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+    share = (counts / np.maximum(counts.sum(axis=1, keepdims=True), 1))[np.ix_(present, present)]
+    k = present.size
+    observed = float(np.trace(share) / k)
+    rows = np.arange(k)
+    if math.factorial(k) <= n_perm:
+        perms = np.array(list(permutations(range(k))))
+        return float((share[rows, perms].mean(axis=1) >= observed - _TIE_TOL).mean())
     rng = np.random.default_rng(seed)
-    block = max(1, _DRAW_BLOCK // 4 // true.size)
+    block = max(1, _DRAW_BLOCK // k)
     at_least = 0
     for start in range(0, n_perm, block):
-        shuffled = rng.permuted(np.tile(true, (min(block, n_perm - start), 1)), axis=1)
-        at_least += int(((shuffled == pred).astype(np.float64) @ per_image >= observed - _TIE_TOL).sum())
+        perms = rng.permuted(np.tile(rows, (min(block, n_perm - start), 1)), axis=1)
+        at_least += int((share[rows, perms].mean(axis=1) >= observed - _TIE_TOL).sum())
     return (1 + at_least) / (1 + n_perm)
 
 
