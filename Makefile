@@ -68,6 +68,7 @@ bench: setup ## run the CPU benchmarks under bench/ (prints ratios; see bench/RE
 	$(PY) bench/generation_loop.py
 	$(PY) bench/encoding.py
 	$(PY) bench/classification.py
+	$(PY) bench/calibration.py --worlds 100
 
 clean: ## remove caches and every run folder under outputs/ (keeps .venv)
 	rm -rf outputs/* .pytest_cache .ruff_cache
