@@ -213,7 +213,9 @@ def test_a_folder_is_one_more_generator_in_a_sweep(original):
     with record.stage(params, "06_comparison"):
         result = sweep.run(params)
     assert result.comparison["accuracy"].tolist() == [numbers["accuracy"]] * 2
-    (pair,) = result.paired.itertuples()
-    assert (pair.config_a, pair.config_b, pair.differs_in) == ("tiny-sd", "external", "generator")
-    assert pair.method == "paired bootstrap over artists"
-    assert (pair.difference, pair.ci_low, pair.ci_high, pair.p_value) == (0.0, 0.0, 0.0, 1.0)
+    # the folder holds the very images tiny-sd made: every per-artist measure a generator can change is equal
+    assert set(result.paired["metric"]) >= {"accuracy", "validation_auc"}
+    for pair in result.paired.itertuples():
+        assert (pair.config_a, pair.config_b, pair.differs_in) == ("tiny-sd", "external", "generator")
+        assert pair.method.startswith("paired bootstrap interval")
+        assert (pair.difference, pair.ci_low, pair.ci_high, pair.p_value) == (0.0, 0.0, 0.0, 1.0)

@@ -56,21 +56,25 @@ def test_output_contract(smoke_run):
     cols = {
         "tables/predictions.csv": {"group", "name", "image", "predicted", "correct"},
         "tables/accuracy.csv": {"group", "name", "n_images", "accuracy", "ci_low", "ci_high"},
-        "tables/validation.csv": {"artist", "n_real", "n_own", "n_other", "statistic", "p_value", "p_adjusted", "significant"},
+        "tables/validation.csv": {"artist", "n_real", "n_own", "n_other", "statistic_paper_test", "p_paper_test",
+                                  "p_adjusted_paper_test", "significant_paper_test", "p_artist_level",
+                                  "p_adjusted_artist_level", "significant_artist_level", "effect_artist_level"},
+        "tables/negative_controls.csv": {"control", "test", "false_positive_rate", "familywise_error"},
         "images/manifest.csv": {"name", "group", "prompt", "seed", "path"},
     }
     for rel, need in cols.items():
         assert need <= set(read(root / rel).columns), rel
     summary = json.loads((root / "summary.json").read_text())
     for key in ["run", "weights", "n_artists", "images_per_artist", "accuracy", "accuracy_random_names", "chance",
-                "fraction_significant", "alpha", "correction", "n_validated"]:  # fmt: skip
+                "fraction_significant", "alpha", "correction", "n_validated", "fraction_significant_artist_level",
+                "false_positive_rate_paper_test", "false_positive_rate_artist_level", "negative_control", "tests"]:  # fmt: skip
         assert key in summary, key
     assert summary["weights"] == "random" and any("RANDOM WEIGHTS" in c for c in summary["caveats"])
     assert any("STAND-IN" in c for c in summary["caveats"])
     figures = sorted(p.name for p in (root / "figures").glob("*.png"))
     assert set(figures) == {"selection_counts.png", "generated_examples.png", "embedding_map.png", "accuracy_per_artist.png",
                             "confusion.png", "sample_size.png", "accuracy_vs_ceiling.png", "accuracy_vs_captions.png",
-                            "own_vs_other.png", "pvalues.png"}  # fmt: skip
+                            "own_vs_other.png", "pvalues.png", "calibration.png"}  # fmt: skip
     assert "RANDOM WEIGHTS" in (root / "report.html").read_text()
 
 
@@ -80,7 +84,7 @@ def test_executed_notebooks_show_their_figures_as_images(smoke_run):
     import base64
 
     root, _ = smoke_run
-    expected = {"01_selection": 1, "02_generation": 1, "03_encoding": 1, "04_classification": 5, "05_validation": 2}
+    expected = {"01_selection": 1, "02_generation": 1, "03_encoding": 1, "04_classification": 5, "05_validation": 3}
     saved = {base64.b64encode(p.read_bytes()).decode() for p in (root / "figures").glob("*.png")}
     for stage in STAGES:
         text = (root / "notebooks" / f"{stage}.ipynb").read_text()
@@ -127,7 +131,7 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     assert summary["accuracy_random_names"] == pytest.approx(acc["random_names"], abs=1e-12)
     assert summary["chance"] == pytest.approx(1 / summary["n_artists"])
 
-    # validation: one-sided Mann-Whitney per artist on mean similarity to the artist's real works
+    # validation, the paper's test: one-sided Mann-Whitney per artist on mean similarity to the artist's real works
     real = images[images["kind"] == "real"]
     imit = images[(images["kind"] == "imitation") & (images["group"] == "artists")]
     validation = read(root / "tables" / "validation.csv").set_index("artist")
@@ -137,17 +141,37 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
         s = (iv[imit.index] @ r.T).mean(axis=1)
         own = imit["name"].to_numpy() == artist
         raw[artist] = reference.mann_whitney_greater(s[own], s[~own])[1]
-        assert float(validation.loc[artist, "p_value"]) == pytest.approx(raw[artist], abs=1e-12)
+        assert float(validation.loc[artist, "p_paper_test"]) == pytest.approx(raw[artist], abs=1e-12)
     m = len(raw)
     adjusted = {a: min(1.0, p * m) for a, p in raw.items()}
     for artist, p in adjusted.items():
-        assert float(validation.loc[artist, "p_adjusted"]) == pytest.approx(p, abs=1e-12)
+        assert float(validation.loc[artist, "p_adjusted_paper_test"]) == pytest.approx(p, abs=1e-12)
     frac = np.mean([p < summary["alpha"] for p in adjusted.values()])
     assert summary["fraction_significant"] == pytest.approx(frac)
     assert summary["n_validated"] == m
 
-    # centred validation: each imitation's scores minus their mean over the artists with real works
+    # validation, the artist-level test: the matched pair against every mismatched pair, cell by cell
     artists = list(validation.index)
+    imitated = list(dict.fromkeys(imit["name"]))
+    pair = np.array([[(iv[imit[imit["name"] == b].index] @ iv[real[real["name"] == a].index].T).mean() for b in imitated]
+                     for a in artists])  # fmt: skip
+    p_level = reference.artist_level_p(pair, [imitated.index(a) for a in artists])
+    np.testing.assert_allclose(validation["p_artist_level"].astype(float), p_level, atol=1e-12)
+    level_adjusted = reference.adjust(p_level, "fdr_bh")
+    np.testing.assert_allclose(validation["p_adjusted_artist_level"].astype(float), level_adjusted, atol=1e-12)
+    assert summary["fraction_significant_artist_level"] == pytest.approx(np.mean(level_adjusted <= summary["alpha"]))
+
+    # the negative control: artist j given artist j+1's works (shift 1), the paper's test recomputed
+    controls = read(root / "tables" / "negative_control_pvalues.csv")
+    shift = controls[(controls["control"] == "deranged_works") & (controls["replicate"] == "1")
+                     & (controls["test"] == "paper_test")].set_index("artist")  # fmt: skip
+    for j, artist in enumerate(artists):
+        works = iv[real[real["name"] == artists[(j + 1) % m]].index]
+        s = (iv[imit.index] @ works.T).mean(axis=1)
+        own = imit["name"].to_numpy() == artist
+        assert float(shift.loc[artist, "p_value"]) == pytest.approx(reference.mann_whitney_greater(s[own], s[~own])[1], abs=1e-12)
+
+    # centred validation: each imitation's scores minus their mean over the artists with real works
     scores = np.stack([(iv[imit.index] @ iv[real[real["name"] == a].index].T).mean(axis=1) for a in artists])
     centred = scores - scores.mean(axis=0)
     table = read(root / "tables" / "validation_centered.csv").set_index("artist")
@@ -155,7 +179,7 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     for k, artist in enumerate(artists):
         own = imit["name"].to_numpy() == artist
         p_centred.append(reference.mann_whitney_greater(centred[k][own], centred[k][~own])[1])
-        assert float(table.loc[artist, "p_value"]) == pytest.approx(p_centred[-1], abs=1e-12)
+        assert float(table.loc[artist, "p_paper_test"]) == pytest.approx(p_centred[-1], abs=1e-12)
     centred_frac = np.mean(reference.adjust(p_centred, "bonferroni") <= summary["alpha"])
     assert summary["fraction_significant_centered"] == pytest.approx(centred_frac)
 

@@ -56,7 +56,17 @@ def tables(tmp_path_factory):
             {"artist": NAMES, "caption_count": [120, 450, 3_000, 80_000], "accuracy": [0.1, 0.3, 0.2, 0.8]}
         ),
         "configs": _configs(),
+        "controls": _controls(args),
     }
+
+
+def _controls(args):
+    from helpers import controls
+
+    s = significance.scores(*args)
+    settings = controls.ControlSettings("bonferroni", "fdr_bh", 0.05)
+    pvalues = controls.run_controls(s, None, settings)
+    return pvalues, controls.summarise(pvalues, settings)
 
 
 def _configs(n: int = 5) -> pd.DataFrame:
@@ -113,6 +123,9 @@ def _draw(kind: str, tables, **kw) -> Figure:
         return plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=False, **kw)
     if kind == "forest":
         return plots.forest(tables["configs"], paper=0.81, **kw)
+    if kind == "calibration":
+        pvalues, summary = tables["controls"]
+        return plots.calibration(pvalues, summary, {"paper_test": 0.75, "artist_level": 0.5}, alpha=0.05, **kw)
     raise AssertionError(kind)
 
 
@@ -129,6 +142,7 @@ KINDS = [
     "accuracy_vs_captions",
     "accuracy_vs_captions_unverified",
     "forest",
+    "calibration",
 ]
 
 
@@ -357,3 +371,18 @@ def test_every_public_name_resolves_and_stages_import_without_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_calibration_draws_each_control_and_the_observed_shares(tables):
+    pvalues, summary = tables["controls"]
+    fig = plots.calibration(pvalues, summary, {"paper_test": 0.75, "artist_level": 0.5}, alpha=0.05, title="t",
+                            weights="toy")  # fmt: skip
+    left, right = fig.axes[:2]
+    drawn = {line.get_label() for line in left.get_lines()}
+    assert {"paper's test (imitations as independent), deranged works", "artist-level test, deranged works"} <= drawn
+    labels = [t.get_text() for t in right.get_yticklabels()]
+    assert labels[0] == "paper's test: true pairing" and "artist-level: deranged works" in labels
+    widths = sorted(round(bar.get_width(), 6) for bar in right.patches)
+    assert 0.75 in widths and 0.5 in widths  # the true pairings' shares
+    with pytest.raises(AuditError, match="lacks columns"):
+        plots.calibration(pvalues.drop(columns="p_value"), summary, {}, alpha=0.05, title="t", weights="toy")

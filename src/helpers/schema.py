@@ -286,7 +286,18 @@ class ValidationParams(_Section):
     aggregate: Aggregate = "mean"
     """How the similarities of an artist's several real works to one imitation become one number."""
     correction: Correction = "bonferroni"
+    """The paper's test (imitations as independent): Bonferroni across artists, as the paper."""
     alpha: Probability = 0.05
+    artist_level_correction: Correction = "fdr_bh"
+    """The artist-level test (artists as units): Benjamini–Hochberg across artists by default — its smallest
+    p-value is 1/(1 + K(K − 1)), so with fewer than about 20 artists no artist could pass Bonferroni or Holm."""
+    bootstrap: PositiveInt = 2000
+    """Bootstrap replicates of each artist's effect interval (its real works and imitations redrawn)."""
+    confidence: Probability = 0.95
+    """Confidence of the intervals of validation: effects, the fraction significant, false-positive rates."""
+    derangements: PositiveInt | None = None
+    """The negative control's derangements of the real works: ``null`` uses every cyclic shift of the
+    validated artists (K − 1 of them); a number uses a seeded sample of that many shifts."""
 
     @model_validator(mode="after")
     def _source(self):

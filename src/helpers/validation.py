@@ -1,20 +1,26 @@
 """Stage 05, validation: are an artist's real works closer to that artist's imitations than to other
 artists'? This module writes stage 05's products and reads them back.
 
-For artist *a* and every imitation *i*, s(i) aggregates the cosine similarities of *a*'s real works to *i*
-(mean by default). A one-sided Mann–Whitney U test asks whether s is larger on *a*'s own imitations than
-on the other artists'; p-values are corrected across artists (Bonferroni, as the paper). The computation
-is :func:`helpers.significance.validation_table`; the real works were found and checked by stage 01 and
-embedded by stage 03.
+For artist *a* and every imitation *i*, s_a(i) aggregates the cosine similarities of *a*'s real works to *i*
+(mean by default). Two tests ask whether *a*'s own imitations score higher than other artists':
 
-Beside the paper's statistic, the same test on the **centred** score s'_a(i) = s_a(i) − mean_b s_b(i) (b over
-the artists with real works): how much closer imitation i is to artist a's works than to the average
-artist's. An imitation that resembles every artist's work (hubness) lifts s_a(i) without any resemblance
-to a in particular; centring removes that. The paper's statistic stays the headline.
+* **the paper's test (imitations as independent)** — a one-sided Mann–Whitney U test of s_a over *a*'s
+  imitations against every other artist's, Bonferroni across artists (:func:`helpers.significance.paper_test`).
+  It counts the ten imitations of one prompt as ten independent observations; kept exactly, for
+  reproduction, but not calibrated;
+* **the artist-level test (artists as units)** — the primary claim: the pairing of *a*'s works with *a*'s
+  imitations against every mismatched pairing of one artist's works with another artist's imitations,
+  Benjamini–Hochberg across artists (:mod:`helpers.artist_level`), with an effect size and its interval.
 
-Products, per configuration: ``tables/validation.csv``, ``tables/validation_centered.csv``,
-``tables/own_other.csv``, ``tables/validation_excluded.csv``, ``tables/validation.json`` (the headline
-numbers) and the figures ``own_vs_other`` and ``pvalues``.
+Every run measures both tests' false-positive rates on **negative controls** (:mod:`helpers.controls`):
+deranged real works (each artist given another artist's works) and the random-name imitations standing in
+for the artists'. Beside them, the paper's test on the **centred** score s'_a(i) = s_a(i) − mean_b s_b(i)
+(b over the artists with real works), which removes hubness (imitations close to every artist's works).
+
+Products, per configuration: ``tables/validation.csv`` (both tests per artist), ``validation_centered.csv``,
+``own_other.csv``, ``validation_excluded.csv``, ``negative_controls.csv`` (each test's false-positive rate
+under each control), ``negative_control_pvalues.csv`` (every null p-value behind it), ``validation.json``
+(the headline numbers) and the figures ``own_vs_other``, ``pvalues`` and ``calibration``.
 """
 
 from __future__ import annotations
@@ -23,25 +29,56 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import plots, provenance, significance
+from . import artist_level, controls, plots, provenance, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import read_json, read_table, write_json, write_table
 from .paths import ConfigPaths
 from .schema import Configuration, Params
 
-__all__ = ["ConfigValidation", "ValidationResult", "run_stage", "read_validation", "read_own_other", "read_headline"]
+__all__ = [
+    "VALIDATION_COLUMNS",
+    "CENTERED_COLUMNS",
+    "TEST_NAMES",
+    "ConfigValidation",
+    "ValidationResult",
+    "run_stage",
+    "read_validation",
+    "read_own_other",
+    "read_controls",
+    "read_control_pvalues",
+    "read_headline",
+]
+
+_PAPER = {"statistic": "statistic_paper_test", "p_value": "p_paper_test", "p_adjusted": "p_adjusted_paper_test",
+          "significant": "significant_paper_test"}  # fmt: skip
+"""The paper's test's columns, named as that test in stage 05's tables."""
+CENTERED_COLUMNS = ("artist", "n_real", "n_own", "n_other", "mean_own", "mean_other", "auc", *_PAPER.values())
+VALIDATION_COLUMNS = (*CENTERED_COLUMNS, "statistic_artist_level", "p_artist_level", "p_adjusted_artist_level",
+                      "significant_artist_level", "effect_artist_level", "effect_ci_low", "effect_ci_high",
+                      "identified")  # fmt: skip
+TEST_NAMES = {
+    "paper_test": "paper's test (imitations as independent): one-sided Mann–Whitney of the artist's own imitations' "
+    "scores against every other artist's, the imitations counted as independent observations",
+    "artist_level": "artist-level test (artists as units): the matched pairing of the artist's works with its "
+    "imitations against every mismatched pairing of one artist's works with another's imitations",
+}
+_INTS = ("n_real", "n_own", "n_other", "replicates", "tests", "false_positives", "replicates_with_any")
+_FLAGS = ("significant_paper_test", "significant_artist_level", "identified")
 
 
 @dataclass(frozen=True)
 class ConfigValidation:
-    """One configuration's validation: a row per validated artist (paper's statistic and centred), every s(i)
-    behind it (long form), the artists not validated with the reason, and the headline numbers."""
+    """One configuration's validation: a row per validated artist (both tests), the paper's test on the
+    centred score, every s(i) behind them (long form), the artists not validated with the reason, the
+    negative controls (summary and every null p-value) and the headline numbers."""
 
     table: pd.DataFrame
     centered: pd.DataFrame
     long: pd.DataFrame
     excluded: pd.DataFrame
+    controls: pd.DataFrame
+    control_pvalues: pd.DataFrame
     headline: dict
 
 
@@ -67,18 +104,56 @@ def _excluded(known: pd.DataFrame, artists: list[str], imitated: list[str], vali
     return pd.concat([known, pd.DataFrame(rows, columns=["artist", "n_found", "reason"])], ignore_index=True)
 
 
-def _fraction(table: pd.DataFrame) -> float:
-    return float(table["significant"].astype(bool).mean()) if len(table) else float("nan")
+def _fraction(flags: pd.Series) -> float | None:
+    values = flags.dropna()
+    return float(values.astype(bool).mean()) if len(values) else None
 
 
-def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, excluded: pd.DataFrame) -> dict:
+def _control_numbers(summary: pd.DataFrame, n_shifts: int, n_stand_ins: int, n_validated: int) -> dict:
+    """The false-positive rates of both tests under both controls, and what the controls were."""
+    numbers: dict = {}
+    for control, suffix in (("deranged_works", ""), ("random_names", "_random_names")):
+        for test in controls.TESTS:
+            row = summary[(summary["control"] == control) & (summary["test"] == test)]
+            found = row.iloc[0] if len(row) else None
+            numbers[f"false_positive_rate_{test}{suffix}"] = None if found is None else float(found["false_positive_rate"])
+            for key, column in (("ci_low", "fpr_ci_low"), ("ci_high", "fpr_ci_high")):
+                numbers[f"false_positive_rate_{test}{suffix}_{key}"] = None if found is None else float(found[column])
+            numbers[f"familywise_error_{test}{suffix}"] = None if found is None else float(found["familywise_error"])
+    shifts = (f"deranged real works: {n_shifts} cyclic shift(s) of the {n_validated} validated artists (each artist "
+              "given another artist's works)") if n_shifts else "deranged real works: not run (fewer than 2 artists)"  # fmt: skip
+    stand = (f"random-name imitations standing in for the artists' imitations: {n_stand_ins} cyclic assignment(s)"
+             if n_stand_ins else "random-name imitations: not run (fewer than 2 random names with images)")  # fmt: skip
+    numbers["negative_control"] = f"{shifts}; {stand}"
+    return numbers
+
+
+def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, excluded: pd.DataFrame,
+              summary: pd.DataFrame, pvalues: pd.DataFrame, n_choices: int) -> dict:  # fmt: skip
     settings = params.validation
+    level = _fraction(table["significant_artist_level"])
+    low = high = None
+    if level is not None:
+        low, high = stats.proportion_interval(int(table["significant_artist_level"].astype(bool).sum()), len(table),
+                                              settings.confidence)  # fmt: skip
+    rate, chance, p = artist_level.identification_test(table["identified"].to_numpy(bool), n_choices)
+    replicates = pvalues.groupby("control")["replicate"].nunique()
     return {
-        "fraction_significant": _fraction(table),
-        "fraction_significant_centered": _fraction(centered),
+        "fraction_significant": _fraction(table["significant_paper_test"]),
+        "fraction_significant_centered": _fraction(centered["significant_paper_test"]),
+        "fraction_significant_artist_level": level,
+        "fraction_significant_artist_level_ci_low": low,
+        "fraction_significant_artist_level_ci_high": high,
+        "identification_rate": rate,
+        "identification_chance": chance,
+        "identification_p": p,
+        **_control_numbers(summary, int(replicates.get("deranged_works", 0)), int(replicates.get("random_names", 0)),
+                           len(table)),  # fmt: skip
         "alpha": settings.alpha,
         "correction": settings.correction,
+        "artist_level_correction": settings.artist_level_correction,
         "aggregate": settings.aggregate,
+        "tests": TEST_NAMES,
         "n_validated": int(len(table)),
         "n_excluded_validation": int(len(excluded)),
         "excluded_validation": excluded["artist"].tolist(),
@@ -103,30 +178,53 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> 
         emb.image_vectors[real.index], real["name"].to_numpy(),
         emb.image_vectors[imitations.index], imitations["name"].to_numpy(), imitated,
     )  # fmt: skip
-    test = {"aggregate": settings.aggregate, "correction": settings.correction, "alpha": settings.alpha}
-    table = significance.validation_table(*args, **test)
-    centered = significance.validation_table(*args, **test, centered=True)
-    long = significance.own_other_similarities(*args, aggregate=settings.aggregate)
+    raw = significance.scores(*args, aggregate=settings.aggregate)
+    paper = {"correction": settings.correction, "alpha": settings.alpha}
+    table = significance.paper_test(raw, **paper).rename(columns=_PAPER)
+    table = table.merge(artist_level.artist_level_test(raw, correction=settings.artist_level_correction,
+                                                       alpha=settings.alpha), on="artist")  # fmt: skip
+    effects = artist_level.effect_intervals(*args, aggregate=settings.aggregate, n_boot=settings.bootstrap,
+                                            confidence=settings.confidence, seed=params.seed)  # fmt: skip
+    table = table.merge(effects, on="artist")[list(VALIDATION_COLUMNS)]
+    centred = significance.scores(*args, aggregate=settings.aggregate, centered=True)
+    centered = significance.paper_test(centred, **paper).rename(columns=_PAPER)[list(CENTERED_COLUMNS)]
     excluded = _excluded(known_excluded, artists, imitated, set(table["artist"]))
-    return ConfigValidation(table, centered, long, excluded, _headline(params, table, centered, excluded))
+    names = emb.rows("imitation", "random_names")
+    stand_in = controls.random_name_scores(args[0], args[1], emb.image_vectors[names.index], names["name"].to_numpy(),
+                                           imitated, aggregate=settings.aggregate)  # fmt: skip
+    control = controls.ControlSettings(settings.correction, settings.artist_level_correction, settings.alpha,
+                                       settings.derangements, params.seed)  # fmt: skip
+    pvalues = controls.run_controls(raw, stand_in, control)
+    summary = controls.summarise(pvalues, control, settings.confidence)
+    headline = _headline(params, table, centered, excluded, summary, pvalues, len(imitated))
+    return ConfigValidation(table, centered, significance.long_form(raw), excluded, summary, pvalues, headline)
 
 
 def _figures(params: Params, config: Configuration, result: ConfigValidation) -> dict[str, plots.SavedFigure]:
     paths, weights = params.paths.config(config.name), provenance.weights(params, config)
     note = provenance.STANDIN_NOTE if params.validation.standin else None
+    paper = result.table.rename(columns={v: k for k, v in _PAPER.items()})
     figures = {
         "own_vs_other": plots.own_other_distributions(result.long, title=f"{params.run}: real works vs imitations",
                                                       weights=weights, note=note),
-        "pvalues": plots.sorted_pvalues(result.table, alpha=params.validation.alpha,
-                                        correction=params.validation.correction,
-                                        title=f"{params.run}: validation p-values", weights=weights, note=note),
+        "pvalues": plots.sorted_pvalues(paper, alpha=params.validation.alpha, correction=params.validation.correction,
+                                        title=f"{params.run}: p-values of the paper's test (imitations as independent)",
+                                        weights=weights, note=note),
     }  # fmt: skip
+    if len(result.control_pvalues):
+        numbers = result.headline
+        figures["calibration"] = plots.calibration(
+            result.control_pvalues, result.controls, alpha=params.validation.alpha,
+            observed={"paper_test": numbers["fraction_significant"],
+                      "artist_level": numbers["fraction_significant_artist_level"]},
+            title=f"{params.run}: are the validation tests calibrated? (negative controls)", weights=weights, note=note)  # fmt: skip
     return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
 
 
 def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded: pd.DataFrame) -> ValidationResult:
     """Validate every artist with real works in every configuration, from stage 03's ``embeddings`` and stage
-    01's ``excluded`` artists (too few real works); write the tables, ``validation.json`` and the figures."""
+    01's ``excluded`` artists (too few real works), run the negative controls; write the tables,
+    ``validation.json`` and the figures."""
     configs, figures = {}, {}
     for config in params.configurations:
         result = _validate(params, embeddings[config.name], excluded)
@@ -135,6 +233,8 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
         write_table(result.centered, paths.table("validation_centered.csv"))
         write_table(result.long, paths.table("own_other.csv"))
         write_table(result.excluded, paths.table("validation_excluded.csv"))
+        write_table(result.controls, paths.table("negative_controls.csv"))
+        write_table(result.control_pvalues, paths.table("negative_control_pvalues.csv"))
         write_json(paths.table("validation.json"), result.headline)
         saved = _figures(params, config, result)
         figures = figures or saved
@@ -145,24 +245,47 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
 # -- reading stage 05's products ------------------------------------------------------------------------------
 
 
+def _typed(table: pd.DataFrame, text: tuple[str, ...] = ("artist",)) -> pd.DataFrame:
+    """Stage 05's text columns as text, counts as integers, flags as booleans (empty: missing), the rest as
+    numbers (empty: NaN)."""
+    for column in table.columns:
+        if column in text:
+            continue
+        if column in _INTS:
+            table[column] = table[column].astype(int)
+        elif column in _FLAGS or column == "significant":
+            table[column] = table[column].map({"True": True, "False": False, "": pd.NA}).astype("boolean")
+        else:
+            table[column] = pd.to_numeric(table[column].mask(table[column] == ""), errors="raise").astype(float)
+    return table
+
+
 def read_own_other(paths: ConfigPaths) -> pd.DataFrame:
     """Every validation score s_a(i) (``artist, kind, similarity``; ``kind`` ``own`` or ``other``), the
     similarity as a number and the artist as text whatever it looks like."""
     table = read_table(paths.table("own_other.csv"), needs="05_validation", columns=("artist", "kind", "similarity"))
-    table["similarity"] = table["similarity"].astype(float)
-    return table
+    return _typed(table, ("artist", "kind"))
 
 
 def read_validation(paths: ConfigPaths, *, centered: bool = False) -> pd.DataFrame:
-    """A row per validated artist (:data:`helpers.significance.VALIDATION_COLUMNS`), numbers as numbers;
-    ``centered`` reads the centred statistic's table."""
-    name = "validation_centered.csv" if centered else "validation.csv"
-    table = read_table(paths.table(name), needs="05_validation", columns=significance.VALIDATION_COLUMNS)
-    for col in ("n_real", "n_own", "n_other"):
-        table[col] = table[col].astype(int)
-    for col in ("statistic", "p_value", "p_adjusted", "auc", "mean_own", "mean_other"):
-        table[col] = table[col].astype(float)
-    table["significant"] = table["significant"] == "True"
+    """A row per validated artist (:data:`VALIDATION_COLUMNS`: both tests), numbers as numbers and flags as
+    booleans; ``centered`` reads the paper's test on the centred score (:data:`CENTERED_COLUMNS`)."""
+    name, columns = ("validation_centered.csv", CENTERED_COLUMNS) if centered else ("validation.csv", VALIDATION_COLUMNS)
+    return _typed(read_table(paths.table(name), needs="05_validation", columns=columns))
+
+
+def read_controls(paths: ConfigPaths) -> pd.DataFrame:
+    """Each test's false-positive rate under each negative control (:data:`helpers.controls.CONTROL_COLUMNS`)."""
+    table = read_table(paths.table("negative_controls.csv"), needs="05_validation", columns=controls.CONTROL_COLUMNS)
+    return _typed(table, ("control", "test", "correction", "description"))
+
+
+def read_control_pvalues(paths: ConfigPaths) -> pd.DataFrame:
+    """Every null p-value of the negative controls (:data:`helpers.controls.PVALUE_COLUMNS`)."""
+    table = read_table(paths.table("negative_control_pvalues.csv"), needs="05_validation",
+                       columns=controls.PVALUE_COLUMNS)  # fmt: skip
+    table = _typed(table, ("control", "test", "artist"))
+    table["replicate"] = table["replicate"].astype(int)
     return table
 
 

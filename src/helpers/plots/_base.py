@@ -70,8 +70,9 @@ def save(fig: Figure, path: str | Path) -> SavedFigure:
     return SavedFigure(path)
 
 
-def _figure(width: float, height: float, *, title: str, weights: str, note: str | None):
-    """A figure whose top holds the header lines (banner, title, note) and whose rest holds one axes."""
+def _figure(width: float, height: float, *, title: str, weights: str, note: str | None, ncols: int = 1):
+    """A figure whose top holds the header lines (banner, title, note) and whose rest holds one axes (or a
+    row of ``ncols`` axes)."""
     if weights not in _WEIGHTS:
         raise AuditError(
             f"weights must be one of {list(_WEIGHTS)}, got {weights!r}",
@@ -100,7 +101,7 @@ def _figure(width: float, height: float, *, title: str, weights: str, note: str 
     if banner:
         fig.patch.set_edgecolor(banner[1])
         fig.patch.set_linewidth(6)
-    return fig, fig.add_subplot()
+    return fig, (fig.add_subplot() if ncols == 1 else fig.subplots(1, ncols))
 
 
 def _columns(table: pd.DataFrame, needed, where: str, source: str) -> pd.DataFrame:
