@@ -19,10 +19,14 @@
 # encoders, label templates and numbers of real works, and this notebook sets the configurations side
 # by side. `make reproduce` runs it after the five stages whenever a run has more than one configuration.
 #
-# Differences are tested only between configurations that differ in one thing. When two configurations
-# classify the *same images* (they differ in the encoder or the label template), the test is exact
-# McNemar on per-image correctness; otherwise the pairing is over artists (a paired bootstrap). Seeds
-# show how much of a difference the luck of generation alone makes.
+# Differences are tested only between configurations that differ in one thing, and only in what that
+# thing can change (the number of real works changes validation and the ceiling, not a single prediction;
+# the label template changes classification and the ceiling, not validation). **The artists are the units**:
+# each measure is paired artist by artist — Wilcoxon's signed-rank test over the per-artist differences,
+# with a paired-bootstrap interval — and Holm's correction runs across every comparison of the sweep. When
+# two configurations classify the *same images* (they differ in the encoder or the label template), the exact
+# McNemar test over images is shown beside it, named as image-level: it counts images as independent, which
+# they are not. Seeds show how much of a difference the luck of generation alone makes.
 
 # %% tags=["parameters"]
 params_file = "params/sweep-demo.yaml"
@@ -61,8 +65,9 @@ result.figures["forest"]
 
 # %% [markdown]
 # ## Paired differences
-# Configurations that differ in exactly one axis: the difference of their mean accuracies (a − b), its
-# interval, and the p-value of the paired test named in `method`.
+# Configurations that differ in exactly one axis: for each measure that axis can change, the mean over
+# artists of the per-artist difference (a − b), its interval, the artist-level p-value, the same after Holm's
+# correction over the whole sweep, and, for the same images classified two ways, the image-level McNemar p.
 
 # %%
 display(result.paired)

@@ -307,3 +307,19 @@ def test_spread_refuses():
         stats.spread([])
     with pytest.raises(AuditError, match="NaN or inf"):
         stats.spread([0.1, np.nan])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_signed_rank_equals_the_exact_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=9)
+    b = a - rng.normal(0.3, 1.0, size=9)  # differences without zeros or ties
+    assert significance.signed_rank(a, b) == pytest.approx(reference.signed_rank_exact(a - b), abs=1e-12)
+
+
+def test_signed_rank_of_identical_configurations_is_one_and_zero_pairs_drop():
+    a = np.array([0.5, 0.7, 0.9, 0.2])
+    assert significance.signed_rank(a, a.copy()) == 1.0
+    b = a.copy()
+    b[:2] -= [0.1, 0.3]  # two artists differ, two do not: the equal pairs are dropped
+    assert significance.signed_rank(a, b) == pytest.approx(reference.signed_rank_exact([0.1, 0.3]), abs=1e-12)

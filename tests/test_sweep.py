@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep")]
 
 
 def _sweep_params():
-    data = _tiny_dict("sweep", **{"artists__limit": 3, "generation__images_per_name": 3, "generation__seeds": [0, 1],
+    data = _tiny_dict("sweep", **{"artists__limit": 4, "generation__images_per_name": 3, "generation__seeds": [0, 1],
                                  "generation__batch_size": 6, "classification__bootstrap": 500,
                                  "classification__permutations": 200, "classification__subsample_repeats": 10})  # fmt: skip
     first = data["encoding"]["encoders"][0]
@@ -73,7 +73,7 @@ def test_images_are_made_once_per_generation_setting_and_shared(sweep):
     assert sorted(p.name for p in (paths.root / "images").iterdir()) == ["s0", "s1"]
     for key in ("s0", "s1"):
         manifest = read(paths.images(key).manifest)
-        assert len(manifest) == 2 * 3 * 3 and all(p.startswith(f"images/{key}/") for p in manifest["path"])
+        assert len(manifest) == 2 * 4 * 3 and all(p.startswith(f"images/{key}/") for p in manifest["path"])
     by_key = {}
     for config in params.configurations:
         images = read(paths.config(config.name).embedding_file("images.csv"))
@@ -100,32 +100,72 @@ def test_comparison_rows_equal_each_configurations_summary(sweep):
         assert (row["encoder"], row["seed"]) == (summary["encoder"]["name"], summary["seed"])
 
 
-def test_pairs_differ_in_one_axis_and_their_tests_recompute(sweep):
+def _per_artist(config, metric):
+    if metric == "accuracy":
+        table = read(config.table("accuracy.csv"))
+        return table[table["group"] == "artists"].set_index("name")["accuracy"].astype(float)
+    if metric == "ceiling_accuracy":
+        return read(config.table("ceiling.csv")).set_index("artist")["accuracy"].astype(float)
+    column = {"validation_auc": "auc", "significant_artist_level": "significant_artist_level"}[metric]
+    values = read(config.table("validation.csv")).set_index("artist")[column]
+    return values.map({"True": 1.0, "False": 0.0}) if metric == "significant_artist_level" else values.astype(float)
+
+
+def test_pairs_differ_in_one_axis_and_compare_artists(sweep):
+    """Each pair is compared artist by artist in what its axis can change; the tests recompute from the
+    per-artist tables, Holm runs across every row, and McNemar over images sits beside, named image-level."""
+    from helpers import significance
+
     params, paths, _, _ = sweep
     paired = read(paths.table("paired_differences.csv"))
-    assert len(paired) == 4  # two encoder pairs (same images) and two seed pairs (other images)
+    expected = {"encoder": {"accuracy", "validation_auc", "significant_artist_level", "ceiling_accuracy"},
+                "seed": {"accuracy", "validation_auc", "significant_artist_level"}}  # a seed leaves the ceiling as it is
+    for (a, b, axis), rows in paired.groupby(["config_a", "config_b", "differs_in"]):
+        assert set(rows["metric"]) == expected[axis], (a, b, axis)
+    assert len(paired) == 2 * 4 + 2 * 3
     for row in paired.itertuples():
         a, b = (paths.config(n) for n in (row.config_a, row.config_b))
-        acc = {k: read(p.table("accuracy.csv")) for k, p in (("a", a), ("b", b))}
-        mean = {k: t[t["group"] == "artists"]["accuracy"].astype(float).mean() for k, t in acc.items()}
-        assert float(row.difference) == pytest.approx(mean["a"] - mean["b"], abs=1e-12)
+        x, y = _per_artist(a, row.metric), _per_artist(b, row.metric)
+        y = y.loc[x.index]
+        assert int(row.n_artists) == len(x) == 4
+        assert float(row.difference) == pytest.approx((x - y).mean(), abs=1e-12)
         assert float(row.ci_low) <= float(row.difference) <= float(row.ci_high)
-        if row.differs_in == "encoder":
-            assert row.method == "exact McNemar over images"
+        if row.metric == "significant_artist_level":
+            assert row.method.endswith("exact McNemar over artists")
+            b_only, c_only = int(((x == 1) & (y == 0)).sum()), int(((x == 0) & (y == 1)).sum())
+            assert float(row.p_value) == pytest.approx(reference.mcnemar(b_only, c_only), abs=1e-12)
+        else:
+            assert row.method.endswith("Wilcoxon signed-rank over artists")
+            assert float(row.p_value) == pytest.approx(significance.signed_rank(x.to_numpy(), y.to_numpy()), abs=1e-12)
+        if row.metric == "accuracy" and row.differs_in == "encoder":  # the same images, classified two ways
             pa, pb = (read(p.table("predictions.csv")) for p in (a, b))
             pa, pb = (p[p["group"] == "artists"].set_index("image")["correct"] == "True" for p in (pa, pb))
             right_a, right_b = pa.to_numpy(), pb.loc[pa.index].to_numpy()
-            b, c = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
-            assert float(row.p_value) == pytest.approx(reference.mcnemar(b, c), abs=1e-12)
+            b_only, c_only = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
+            assert float(row.p_image_level) == pytest.approx(reference.mcnemar(b_only, c_only), abs=1e-12)
         else:
-            assert row.differs_in == "seed" and row.method == "paired bootstrap over artists"
-            assert 0 < float(row.p_value) <= 1
+            assert row.p_image_level == ""  # other images: no image-level pairing
+    np.testing.assert_allclose(paired["p_holm"].astype(float), reference.adjust(paired["p_value"].astype(float), "holm"),
+                               atol=1e-12)  # fmt: skip
     spread = read(paths.table("seed_spread.csv"))
     assert len(spread) == 2 and set(spread["n_seeds"]) == {"2"}
     table = pd.read_csv(paths.table("comparison.csv"))
     for row in spread.itertuples():
         values = table.set_index("config").loc[row.configs.split(" | "), "accuracy"].to_numpy()
         assert float(row.sd) == pytest.approx(np.std(values, ddof=1), abs=1e-12)
+
+
+def test_configurations_that_differ_only_in_real_works_are_one_member_of_a_seed_group():
+    """seed_spread counts each group of seeds once: two configurations that differ only in max_works classify
+    the same images, so they add one accuracy to the spread, not two."""
+    from helpers import sweep as comparison
+
+    rows = [{"config": f"s{s}_w{w}", "generator": "g", "template": "t", "encoder": "e", "label_template": "l",
+             "seed": s, "max_works": w, "accuracy": acc, "accuracy_ci_low": acc - 0.1, "accuracy_ci_high": acc + 0.1}
+            for s, acc in ((0, 0.5), (1, 0.7)) for w in (1, 20)]  # fmt: skip
+    spread = comparison.seed_spread(pd.DataFrame(rows))
+    assert len(spread) == 1 and spread.loc[0, "n_seeds"] == 2
+    assert spread.loc[0, "sd"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
 
 
 def test_a_rerun_with_nothing_changed_computes_nothing(sweep):

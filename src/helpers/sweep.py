@@ -1,17 +1,22 @@
 """The configurations of a sweep, compared: one row of numbers each, paired differences between neighbours,
 and the spread of the mean accuracy over generation seeds. The ``06_comparison`` step.
 
-Each configuration's numbers come from its ``summary.json`` (:mod:`helpers.report`); the pairing reads its
-per-image predictions and per-artist accuracies (stage 04's readers). Products, in the run folder:
+Each configuration's numbers come from its ``summary.json`` (:mod:`helpers.summary`); the pairing reads its
+per-artist tables (stage 04's and stage 05's readers). Products, in the run folder:
 ``tables/comparison.csv``, ``tables/paired_differences.csv``, ``tables/seed_spread.csv``,
 ``figures/forest.png``.
 
 **Pairs.** Two configurations are compared when they differ in exactly one axis (a generator, template,
-seed, encoder, label template or number of real works), so each difference has one cause. When both
-classify the same images (the axis is the encoder or the label template), the test is exact McNemar on the
-per-image correctness of the artists' imitations; otherwise the images differ and the pairing is over
-artists: a paired bootstrap of the per-artist accuracies. Either way the difference is that of the mean
-accuracies over artists, with a paired-bootstrap interval over artists.
+seed, encoder, label template or number of real works), so each difference has one cause, and only in the
+measures that axis can change: accuracy (not by the number of real works, which leaves every prediction as
+it is), the artists' validation — the per-artist AUC and the artist-level significance — (not by the label
+template, which validation does not read) and the ceiling (only by the encoder, the label template and the
+real works). **The artists are the units**: the difference is the mean over artists of the per-artist
+difference, with a paired-bootstrap interval over artists; its p-value is Wilcoxon's signed-rank test over
+the per-artist differences (exact McNemar over artists for the significance flags). When both
+configurations classify the very same images, the exact McNemar test over images is reported beside it,
+named as image-level (it treats the images as independent). Holm's correction runs across every row of the
+sweep (``p_holm``).
 """
 
 from __future__ import annotations
@@ -21,25 +26,34 @@ from itertools import combinations
 
 import pandas as pd
 
-from . import classification, plots, provenance, significance, stats, summary
+from . import classification, plots, provenance, significance, stats, summary, validation
 from .errors import AuditError
 from .files import read_table, write_table
 from .paths import RunPaths
 from .schema import Configuration, Params
 
-__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "SweepResult", "run", "comparison_table", "paired_differences",
+__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "METRICS", "SweepResult", "run", "comparison_table", "paired_differences",
            "read_tables"]
 
 COMPARISON_COLUMNS = (
     "config", "generator", "encoder", "template", "label_template", "seed", "n_artists", "accuracy",
     "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "fraction_significant",
     "n_validated", "max_works", "ceiling_accuracy", "fraction_significant_centered", "weights",
+    "fraction_significant_artist_level", "false_positive_rate_artist_level", "false_positive_rate_paper_test",
 )  # fmt: skip
-PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "method", "difference", "ci_low", "ci_high", "p_value")
+PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "metric", "method", "n_artists", "difference", "ci_low",
+                  "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
 SPREAD_COLUMNS = ("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
 _AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works")
+METRICS = {
+    "accuracy": ("generator", "template", "seed", "encoder", "label_template"),
+    "validation_auc": ("generator", "template", "seed", "encoder", "max_works"),
+    "significant_artist_level": ("generator", "template", "seed", "encoder", "max_works"),
+    "ceiling_accuracy": ("encoder", "label_template", "max_works"),
+}
+"""Each per-artist measure the comparison pairs, and the axes that can change it."""
 _TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
-         "differs_in", "method", "configs"}
+         "differs_in", "metric", "method", "configs"}
 """The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
@@ -60,9 +74,17 @@ def _differs(a: Configuration, b: Configuration) -> list[str]:
     return [axis for axis in _AXES if a.axes[axis] != b.axes[axis]]
 
 
-def _artist_accuracy(params: Params, config: Configuration) -> pd.Series:
-    table = classification.read_accuracy(params.paths.config(config.name))
-    return table[table["group"] == "artists"].set_index("name")["accuracy"]
+def _per_artist(params: Params, config: Configuration, metric: str) -> pd.Series:
+    """One configuration's value of ``metric`` for each artist (indexed by artist)."""
+    paths = params.paths.config(config.name)
+    if metric == "accuracy":
+        table = classification.read_accuracy(paths)
+        return table[table["group"] == "artists"].set_index("name")["accuracy"]
+    if metric == "ceiling_accuracy":
+        return classification.read_ceiling(paths).set_index("artist")["accuracy"]
+    column = {"validation_auc": "auc", "significant_artist_level": "significant_artist_level"}[metric]
+    values = validation.read_validation(paths).set_index("artist")[column]
+    return values.astype(float) if metric == "validation_auc" else values
 
 
 def _image_correct(params: Params, config: Configuration) -> pd.Series:
@@ -71,37 +93,58 @@ def _image_correct(params: Params, config: Configuration) -> pd.Series:
     return pd.Series((pred["correct"] == "True").to_numpy(), index=pred["image"].to_numpy())
 
 
-def paired_differences(params: Params) -> pd.DataFrame:
-    """Every pair of configurations that differ in exactly one axis, compared (see the module docstring)."""
+def _compare(params: Params, a: Configuration, b: Configuration, metric: str) -> tuple | None:
+    """``(method, n_artists, difference, low, high, p)`` of ``metric`` between ``a`` and ``b`` over their
+    artists, or ``None`` when the metric is missing in either (no ceiling, an artist-level test not computed)."""
     settings = params.classification
+    values_a, values_b = _per_artist(params, a, metric), _per_artist(params, b, metric)
+    if set(values_a.index) != set(values_b.index):
+        raise AuditError(f"configurations {a.name} and {b.name} measured different artists ({metric})",
+                         fix="rerun the run from 01_selection")  # fmt: skip
+    values_b = values_b.loc[values_a.index]
+    if len(values_a) < 2 or values_a.isna().any() or values_b.isna().any():
+        return None
+    x, y = values_a.to_numpy(float), values_b.to_numpy(float)
+    difference, low, high, _ = significance.paired_bootstrap(x, y, n_boot=settings.bootstrap,
+                                                             confidence=settings.confidence, seed=params.seed)  # fmt: skip
+    if metric == "significant_artist_level":
+        _, _, p = significance.mcnemar_exact(x.astype(bool), y.astype(bool))
+        return "paired bootstrap interval; exact McNemar over artists", len(x), difference, low, high, p
+    return ("paired bootstrap interval; Wilcoxon signed-rank over artists", len(x), difference, low, high,
+            significance.signed_rank(x, y))  # fmt: skip
+
+
+def paired_differences(params: Params) -> pd.DataFrame:
+    """Every pair of configurations that differ in exactly one axis, compared artist by artist in each measure
+    that axis can change (see the module docstring); Holm across all rows."""
     rows = []
     for a, b in combinations(params.configurations, 2):
         differs = _differs(a, b)
         if len(differs) != 1:
             continue
-        acc_a, acc_b = _artist_accuracy(params, a), _artist_accuracy(params, b)
-        if set(acc_a.index) != set(acc_b.index):
-            raise AuditError(f"configurations {a.name} and {b.name} measured different artists",
-                             fix="rerun the run from 01_selection")  # fmt: skip
-        acc_b = acc_b.loc[acc_a.index]
-        difference, low, high, p = significance.paired_bootstrap(
-            acc_a.to_numpy(), acc_b.to_numpy(), n_boot=settings.bootstrap, confidence=settings.confidence, seed=params.seed
-        )  # fmt: skip
-        method = "paired bootstrap over artists"
-        if a.generation_key == b.generation_key:  # the same images, classified two ways
-            right_a, right_b = _image_correct(params, a), _image_correct(params, b)
-            _, _, p = significance.mcnemar_exact(right_a.to_numpy(), right_b.loc[right_a.index].to_numpy())
-            method = "exact McNemar over images"
-        rows.append((a.name, b.name, differs[0], method, difference, low, high, p))
-    return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
+        for metric, axes in METRICS.items():
+            if differs[0] not in axes or (found := _compare(params, a, b, metric)) is None:
+                continue
+            image_level = float("nan")
+            if metric == "accuracy" and a.generation_key == b.generation_key:  # the same images, classified two ways
+                right_a, right_b = _image_correct(params, a), _image_correct(params, b)
+                _, _, image_level = significance.mcnemar_exact(right_a.to_numpy(), right_b.loc[right_a.index].to_numpy())
+            rows.append((a.name, b.name, differs[0], metric, *found, float("nan"), image_level))
+    table = pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
+    if len(table):
+        table["p_holm"], _ = significance.adjust_pvalues(table["p_value"].to_numpy(), "holm")
+    return table
 
 
 def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
     """For each group of configurations that differ only in the generation seed: the spread of their mean
-    accuracy over seeds, beside the average half-width of their bootstrap intervals over artists."""
-    others = [c for c in ("generator", "template", "encoder", "label_template", "max_works") if c in table]
+    accuracy over seeds, beside the average half-width of their bootstrap intervals over artists. Each group
+    is counted once: configurations that differ only in the number of real works classify the same images,
+    so they are one member of it."""
+    others = [c for c in ("generator", "template", "encoder", "label_template") if c in table]
     rows = []
     for _, group in table.groupby(others, sort=False):
+        group = group.drop_duplicates("seed")  # configurations differing only in max_works share their accuracy
         if group["seed"].nunique() < 2:
             continue
         spread = stats.spread(group["accuracy"].to_numpy(float))
