@@ -72,12 +72,12 @@ p = ...  # your code
 assert U is not ... and p is not ..., "write Exercise 2 in the cell above"
 x, y = scores[own], scores[~own]
 assert np.isclose(U, significance.mann_whitney_greater(x, y)[0]), "count own-beats-other pairs (½ for ties)"
-assert np.isclose(p, table.set_index("artist").loc[artist, "p_value"]), "the run's p-value: alternative='greater', own first"
+assert np.isclose(p, table.set_index("artist").loc[artist, "p_paper_test"]), "the run's p-value: alternative='greater', own first"
 print(f"Exercise 2: right. U = {U:.0f} of {len(x) * len(y)} pairs (AUC {U / (len(x) * len(y)):.2f}), p = {p:.2g}.")
 
 # %% [markdown]
 # ## Exercise 3 — Bonferroni across artists
-# `adjusted`: every validated artist's p-value (the `p_value` column of `table`) times the number of tests
+# `adjusted`: every validated artist's p-value (the `p_paper_test` column of `table`: the paper's test) times the number of tests
 # m, capped at 1; `fraction`: the share of artists whose adjusted p-value is at most α = 0.05.
 
 # %% tags=["exercise:bonferroni"]
@@ -87,12 +87,14 @@ fraction = ...  # your code
 # %%
 # check
 assert adjusted is not ... and fraction is not ..., "write Exercise 3 in the cell above"
-assert np.allclose(adjusted, table["p_adjusted"]), "min(1, m · p) with m the number of validated artists"
+assert np.allclose(adjusted, table["p_adjusted_paper_test"]), "min(1, m · p) with m the number of validated artists"
 assert np.isclose(fraction, summary.read_summary(params.paths)["fraction_significant"]), "the share with adjusted p ≤ 0.05"
 print(f"Exercise 3: right. {fraction:.0%} of {len(table)} artists significant after Bonferroni (paper: 90%).")
 
 # %% [markdown]
 # ## What it means
-# Bonferroni controls the chance of *any* false positive across all artists. The run also tests the
-# *centred* score (each imitation's scores minus their mean over artists), which discounts imitations that
-# resemble everyone's work: `tables/validation_centered.csv`.
+# Bonferroni controls the chance of *any* false positive across all artists — if the p-values are right.
+# The run also tests the *centred* score (each imitation's scores minus their mean over artists), which
+# discounts imitations that resemble everyone's work: `tables/validation_centered.csv`. Whether these
+# p-values are right is the subject of notebook 06: they count each imitation as an independent
+# observation, and it is not.

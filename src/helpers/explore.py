@@ -85,6 +85,18 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
                       long, confused, accuracy.loc[artist])  # fmt: skip
 
 
+def _p(value) -> str:
+    return "not computed" if pd.isna(value) else f"{value:.3g}"
+
+
+def _verdict(row) -> str:
+    """Both tests' corrected p-values and verdicts, in one line."""
+    level = row["significant_artist_level"]
+    level = "not computed" if pd.isna(level) else "significant" if level else "not significant"
+    return (f"corrected p: artist-level {_p(row['p_adjusted_artist_level'])} ({level}); paper's test "
+            f"{_p(row['p_adjusted_paper_test'])} ({'significant' if row['significant_paper_test'] else 'not significant'})")
+
+
 def show(params: Params, view: ArtistView) -> dict[str, object]:
     """The view's figures and tables, ready to display: ``imitations`` and ``real_works`` (image grids),
     ``own_other`` (the validation scores; absent when the artist was not validated), ``summary``."""
@@ -103,14 +115,16 @@ def show(params: Params, view: ArtistView) -> dict[str, object]:
         row = view.validation
         out["own_other"] = plots.inline(plots.own_other_distributions(
             view.own_other, weights=weights, title=f"{params.run}: {view.artist}'s real works vs imitations",
-            note=f"one-sided rank-sum p = {row['p_value']:.3g}, corrected {row['p_adjusted']:.3g}: "
-                 f"{'significant' if row['significant'] else 'not significant'}"))  # fmt: skip
+            note=_verdict(row)))  # fmt: skip
     acc = view.accuracy
     out["summary"] = pd.Series({
         "accuracy": f"{acc['accuracy']:.0%} ({acc['n_correct']} of {acc['n_images']}) [{acc['ci_low']:.0%}, {acc['ci_high']:.0%}]",
         "rank of the own label among all labels": int(np.flatnonzero(view.nearest_labels["artist"] == view.artist)[0]) + 1,
         "real works": len(view.real_works),
-        "validation p (corrected)": "not validated" if view.validation is None else f"{view.validation['p_adjusted']:.3g}",
+        "artist-level test, p (corrected)": "not validated" if view.validation is None
+        else _p(view.validation["p_adjusted_artist_level"]),
+        "paper's test (imitations as independent), p (corrected)": "not validated" if view.validation is None
+        else _p(view.validation["p_adjusted_paper_test"]),
     }, name=view.artist)  # fmt: skip
     return out
 

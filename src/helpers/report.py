@@ -43,8 +43,14 @@ FIGURE_CAPTIONS = {
     "make imitation work better?",
     "own_vs_other": "Validation: for each artist, the similarity of their real works to their own imitations "
     "(green) and to every other artist's (grey). Own above other means the imitations resemble the real work.",
-    "pvalues": "The one-sided rank-sum test's p-value per artist (log scale), against the corrected threshold; "
-    "filled points are significant.",
+    "pvalues": "The paper's test (imitations as independent): its one-sided rank-sum p-value per artist (log "
+    "scale), against the corrected threshold; filled points are significant. These p-values are too small: see "
+    "the calibration figure.",
+    "calibration": "Are the validation tests calibrated? Left: on the negative controls (each artist given another "
+    "artist's works; random-name imitations standing in for the artists'), where no artist is imitated, the share "
+    "of p-values at or below each level α — a calibrated test lies on or below the diagonal. Right: the share of "
+    "artists each test calls significant on the true pairing beside its false-positive rate on the controls, with "
+    "Wilson intervals.",
     "forest": "Mean top-1 accuracy over artists per configuration, with its bootstrap interval over artists; "
     "the dashed line is the paper's 81.0%.",
 }
@@ -108,11 +114,29 @@ def _figure(path, caption: str) -> str:
 # -- sections ------------------------------------------------------------------------------------------------
 
 
+def _significant(numbers: dict, key: str) -> str:
+    """``87% (20 of 23 artists)``, with the interval when the summary has one."""
+    share, n_val = numbers.get(key), numbers.get("n_validated") or 0
+    if _missing(share):
+        return "—"
+    text = percent(share, 0)
+    if not _missing(numbers.get(f"{key}_ci_low")):
+        text += f" [{percent(numbers[f'{key}_ci_low'], 0)}, {percent(numbers[f'{key}_ci_high'], 0)}]"
+    return text + (f" ({round(share * n_val)} of {n_val} artists)" if n_val else "")
+
+
+def _false_positives(numbers: dict, test: str) -> str:
+    """The false-positive rate of ``test`` on deranged real works, its interval and the family-wise error."""
+    rate = numbers.get(f"false_positive_rate_{test}")
+    if _missing(rate):
+        return "— (no negative control)"
+    return (f"{interval(rate, numbers[f'false_positive_rate_{test}_ci_low'], numbers[f'false_positive_rate_{test}_ci_high'])}"
+            f"; at least one in {percent(numbers[f'familywise_error_{test}'], 0)} of derangements")
+
+
 def _headline(numbers: dict) -> str:
     paper = summary.PAPER
-    n_val = numbers.get("n_validated") or 0
-    signif = numbers.get("fraction_significant")
-    count = f" ({round(signif * n_val)} of {n_val} artists)" if not _missing(signif) and n_val else ""
+    alpha = numbers["alpha"]
     rows = [
         ["Mean top-1 accuracy over artists", interval(numbers["accuracy"], numbers["accuracy_ci_low"],
                                                       numbers["accuracy_ci_high"]), percent(paper["accuracy"])],
@@ -121,9 +145,17 @@ def _headline(numbers: dict) -> str:
                                                       numbers.get("accuracy_random_names_ci_high")),
          percent(paper["accuracy_random_names"])],
         ["Chance, 1/K", percent(numbers["chance"]), percent(paper["chance"])],
-        [f"Artists significant ({_e(numbers['correction'])}, α = {numbers['alpha']:g})", percent(signif, 0) + count,
-         percent(paper["fraction_significant"], 0)],
-        ["Same, centred statistic (hubness-corrected)", percent(numbers.get("fraction_significant_centered"), 0), "—"],
+        [f"<b>Artists significant, artist-level test</b> (artists as units; {_e(numbers['artist_level_correction'])}, "
+         f"α = {alpha:g})", _significant(numbers, "fraction_significant_artist_level"), "—"],
+        ["&nbsp;&nbsp;its false positives on deranged real works", _false_positives(numbers, "artist_level"), "—"],
+        [f"Artists significant, paper's test (imitations as independent; {_e(numbers['correction'])}, α = {alpha:g})",
+         _significant(numbers, "fraction_significant"), percent(paper["fraction_significant"], 0)],
+        ["&nbsp;&nbsp;its false positives on deranged real works", _false_positives(numbers, "paper_test"), "not measured"],
+        ["Artists whose real works are closest to their own imitations",
+         "—" if _missing(numbers.get("identification_rate")) else
+         f"{percent(numbers['identification_rate'], 0)} (chance {percent(numbers['identification_chance'])}, "
+         f"p = {p_value(numbers['identification_p'])})", "—"],
+        ["Paper's test on the centred statistic (hubness-corrected)", percent(numbers.get("fraction_significant_centered"), 0), "—"],
         ["Ceiling: artists named from their real works", percent(numbers.get("ceiling_accuracy")), "—"],
         ["Imitation accuracy ÷ ceiling", "—" if _missing(numbers.get("accuracy_vs_ceiling"))
          else f"{numbers['accuracy_vs_ceiling']:.2f}", "—"],
@@ -132,11 +164,16 @@ def _headline(numbers: dict) -> str:
          f"{numbers['spearman_caption_count']:+.2f} (p = {p_value(numbers['spearman_caption_count_p'])})", "—"],
     ]  # fmt: skip
     table = _table(["", "this run", "paper"], rows, numeric={1, 2}, cls="headline")
-    return table + f'<p class="sub">{numbers["n_artists"]} artists, {numbers["images_per_artist"]} images each; paper: {paper["n_artists"]} artists ({_e(paper["source"])}).</p>'
+    control = f'<p class="sub">Negative control: {_e(numbers.get("negative_control", "none"))}.</p>'
+    return table + control + f'<p class="sub">{numbers["n_artists"]} artists, {numbers["images_per_artist"]} images each; paper: {paper["n_artists"]} artists ({_e(paper["source"])}).</p>'
+
+
+def _yes(flag) -> str:
+    return "—" if flag is None or pd.isna(flag) else "yes" if flag else "no"
 
 
 def _artists(params: Params, paths: ConfigPaths) -> str:
-    """Per-artist accuracy (sorted, highest first) with the ceiling, caption count and validation."""
+    """Per-artist accuracy (sorted, highest first) with the ceiling, caption count and both validation tests."""
     acc = classification.read_accuracy(paths)
     acc = acc[acc["group"] == "artists"].set_index("name")
     counts = selection.read_artists(params.paths).set_index("artist")["caption_count"]
@@ -147,15 +184,21 @@ def _artists(params: Params, paths: ConfigPaths) -> str:
     rows = []
     for artist in order:
         a = acc.loc[artist]
+        v = val.loc[artist] if artist in val.index else None
+        effect = "—" if v is None else (f"{v['effect_artist_level']:+.3f} [{v['effect_ci_low']:+.3f}, "
+                                        f"{v['effect_ci_high']:+.3f}]")  # fmt: skip
         rows.append([
             _e(artist), interval(a["accuracy"], a["ci_low"], a["ci_high"]), f"{a['n_correct']} / {a['n_images']}",
             percent(ceiling.get(artist)), _e(counts.get(artist, "") or "—"),
-            p_value(val["p_adjusted"].get(artist)), "yes" if val["significant"].get(artist, False) else "no" if artist in val.index else "—",
-            "yes" if cen["significant"].get(artist, False) else "no" if artist in cen.index else "—",
+            "—" if v is None else p_value(v["p_adjusted_artist_level"]), _yes(None if v is None else v["significant_artist_level"]),
+            effect, "—" if v is None else p_value(v["p_adjusted_paper_test"]),
+            _yes(None if v is None else v["significant_paper_test"]),
+            _yes(cen["significant_paper_test"].get(artist)),
         ])  # fmt: skip
-    header = ["artist", "accuracy [interval]", "correct", "ceiling", "captions", "p (corrected)", "significant",
-              "significant, centred"]  # fmt: skip
-    return f'<div class="scroll">{_table(header, rows, numeric={1, 2, 3, 4, 5})}</div>'
+    header = ["artist", "accuracy [interval]", "correct", "ceiling", "captions", "artist-level p (corrected)",
+              "significant, artist-level", "effect Δ [interval]", "paper's test p (corrected)",
+              "significant, paper's test", "paper's test, centred"]  # fmt: skip
+    return f'<div class="scroll">{_table(header, rows, numeric={1, 2, 3, 4, 5, 7, 8})}</div>'
 
 
 def _config_section(params: Params, config: Configuration, *, headline: bool = True) -> str:
@@ -163,8 +206,10 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
     parts = []
     if headline and paths.summary_json.is_file():
         parts.append(_headline(summary.read_summary(paths)))
+    if headline and paths.figure("calibration").is_file():
+        parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
     for name, caption in FIGURE_CAPTIONS.items():
-        if name not in ("selection_counts", "forest") and paths.figure(name).is_file():
+        if name not in ("selection_counts", "forest", "calibration") and paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), caption))
     if paths.table("accuracy.csv").is_file() and paths.table("validation.csv").is_file():
         parts.append("<h3>Per artist, by accuracy</h3>" + _artists(params, paths))
@@ -177,22 +222,32 @@ def _sweep(params: Params) -> str:
     if tables is None:
         return "<p>The comparison of the configurations has not run yet (06_comparison).</p>"
     table, paired, spread = tables
+    templates = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["template"]))}
+    labels = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["label_template"]))}
     table = table.sort_values("accuracy", ascending=False)
-    rows = [[_e(r.config), _e(r.generator), _e(r.encoder), f"t: {_e(r.template)}<br>l: {_e(r.label_template)}", _e(r.seed),
-             interval(r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high), percent(r.accuracy_random_names),
-             percent(r.chance), percent(r.fraction_significant, 0)]
+    rows = [[_e(r.config), _e(r.generator), _e(r.encoder), f"t{templates[r.template]} / l{labels[r.label_template]}",
+             _e(r.seed), interval(r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high), percent(r.accuracy_random_names),
+             percent(r.chance), f"{percent(r.fraction_significant_artist_level, 0)} ({percent(r.false_positive_rate_artist_level, 1)})",
+             f"{percent(r.fraction_significant, 0)} ({percent(r.false_positive_rate_paper_test, 1)})"]
             for r in table.itertuples()]  # fmt: skip
+    legend = "; ".join([*(f"t{i}: <code>{_e(t)}</code>" for t, i in templates.items()),
+                        *(f"l{i}: <code>{_e(t)}</code>" for t, i in labels.items())])  # fmt: skip
     parts = ["<h2>Configurations compared</h2>",
-             _table(["config", "generator", "encoder", "template / label template", "seed", "accuracy [interval]",
-                     "random names", "chance", "significant"], rows, numeric={5, 6, 7, 8})]  # fmt: skip
+             _table(["config", "generator", "encoder", "template / label", "seed", "accuracy [interval]",
+                     "random names", "chance", "significant, artist-level (false positives)",
+                     "significant, paper's test (false positives)"], rows, numeric={5, 6, 7, 8, 9}),
+             f'<p class="sub">Templates: {legend}. False positives: the share of artists each test calls significant '
+             "when each is given another artist's real works (the negative control).</p>"]  # fmt: skip
     if paths.figure("forest").is_file():
         parts.append(_figure(paths.figure("forest"), FIGURE_CAPTIONS["forest"]))
     if len(paired):
-        rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), f"{100 * r.difference:+.1f} pts "
-                 f"[{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]", p_value(r.p_value), _e(r.method)]
+        rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), _e(_METRIC_LABELS.get(r.metric, r.metric)),
+                 _difference(r.metric, r.difference, r.ci_low, r.ci_high), p_value(r.p_value), p_value(r.p_holm),
+                 p_value(r.p_image_level), _e(r.method)]
                 for r in paired.itertuples()]  # fmt: skip
-        parts += ["<h3>Paired differences (configurations that differ in one thing)</h3>",
-                  _table(["a", "b", "differs in", "accuracy a − b [interval]", "p", "test"], rows, numeric={3, 4})]
+        parts += ["<h3>Paired differences (configurations that differ in one thing; artists as units)</h3>",
+                  _table(["a", "b", "differs in", "measure", "a − b [interval]", "p (artists)", "p (Holm, all pairs)",
+                          "p (images, exact McNemar)", "test"], rows, numeric={4, 5, 6, 7})]  # fmt: skip
     if len(spread):
         rows = [[_e(r.configs), _e(int(r.n_seeds)), percent(r.mean), f"{100 * r.sd:.1f} pts",
                  f"{percent(r.min)} – {percent(r.max)}", f"±{100 * r.mean_ci_half_width:.1f} pts"]
@@ -200,6 +255,17 @@ def _sweep(params: Params) -> str:
         parts += ["<h3>Seed to seed</h3>", _table(["configurations", "seeds", "mean accuracy", "sd over seeds",
                                                    "range", "interval over artists (mean half-width)"], rows, numeric={1, 2, 3, 5})]  # fmt: skip
     return "".join(parts)
+
+
+_METRIC_LABELS = {"accuracy": "accuracy", "validation_auc": "validation AUC (paper's own vs other)",
+                  "significant_artist_level": "significant, artist-level test", "ceiling_accuracy": "ceiling"}
+
+
+def _difference(metric: str, difference, low, high) -> str:
+    """A paired difference and its interval: points of a percentage, or AUC units."""
+    if metric == "validation_auc":
+        return f"{difference:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"{100 * difference:+.1f} pts [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
 def _stages(params: Params) -> str:
@@ -224,6 +290,8 @@ def write_report(params: Params) -> None:
         parts.append(f'<p class="sub">{_e(params.description)}</p>')
     if len(configs) == 1 and paths.summary_json.is_file():
         parts += ["<h2>Headline: this run against the paper</h2>", _headline(summary.read_summary(paths))]
+        if paths.figure("calibration").is_file():
+            parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
     parts += [f'<p class="caveat{" toy" if kind == "toy" and c == provenance.TOY_WORLD_NOTE else ""}">{_e(c)}</p>'
               for c in provenance.caveats(params)]  # fmt: skip
     if len(configs) > 1:

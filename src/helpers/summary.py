@@ -16,7 +16,7 @@ from .paths import ConfigPaths
 from .record import read_run
 from .schema import Configuration, Params
 
-__all__ = ["PAPER", "against_paper", "write_summary", "write_summaries", "read_summary"]
+__all__ = ["PAPER", "against_paper", "validation_lines", "write_summary", "write_summaries", "read_summary"]
 
 PAPER = {
     "accuracy": 0.810,
@@ -42,6 +42,30 @@ def against_paper(headline: dict[str, dict]):
         index=["mean top-1 accuracy, artists", "mean top-1 accuracy, random names", "chance 1/K"],
     )
     return table.style.format("{:.1%}")
+
+
+def _share(x) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
+def validation_lines(numbers: dict) -> str:
+    """The validation headline in words: each test's share of significant artists and its false-positive rate
+    on the negative control of deranged real works (the numbers of a ``summary.json``)."""
+    m = numbers["n_validated"]
+    level = numbers.get("fraction_significant_artist_level")
+    lines = [
+        f"artist-level test ({numbers['artist_level_correction']}): {_share(level)} of {m} artists significant"
+        + ("" if level is None else f" [{_share(numbers['fraction_significant_artist_level_ci_low'])}, "
+           f"{_share(numbers['fraction_significant_artist_level_ci_high'])}]")
+        + f"; false-positive rate on deranged works {_share(numbers.get('false_positive_rate_artist_level'))}",
+        f"paper's test (imitations as independent, {numbers['correction']}): {_share(numbers['fraction_significant'])}"
+        f" significant (paper: {PAPER['fraction_significant']:.0%}); false-positive rate on deranged works "
+        f"{_share(numbers.get('false_positive_rate_paper_test'))}",
+        f"identified (works closest to their own imitations): {_share(numbers['identification_rate'])} against "
+        f"chance {_share(numbers['identification_chance'])} (p = {numbers['identification_p']:.2g}); "
+        f"{numbers['n_excluded_validation']} artist(s) not validated",
+    ]
+    return "\n".join(lines)
 
 
 def _clean(obj):
