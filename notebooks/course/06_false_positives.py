@@ -29,7 +29,7 @@ params_file = "params/demo.yaml"
 # %%
 import numpy as np
 
-from helpers import encoding, schema, validation
+from helpers import artist_level, encoding, schema, significance, validation  # noqa: F401 - for the exercises
 
 params = schema.load(params_file)
 emb = encoding.read_embeddings(params.paths)
