@@ -496,21 +496,56 @@ def test_make_synthetic_metadata_custom_and_nested(tmp_path):
 # ----------------------------------------------------------------------------- real works
 
 
-def test_sample_real_work_urls(planted):
-    sample = sample_real_work_urls(planted, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False)
-    assert list(sample.columns) == ["artist", "url", "caption"]
+def _captions(path: Path, rows) -> Path:
+    pq.write_table(pa.table({"TEXT": [c for c, _ in rows], "URL": [u for _, u in rows]}), path)
+    return path
+
+
+def test_sample_keeps_only_captions_that_credit_one_artist(tmp_path):
+    """Authorship, not mention: a style reference, a caption naming two candidates, a bare mention and a URL
+    credited to two artists never make a real work; each kept one records its caption and credit form, and
+    every drop is counted by reason."""
+    rows = [("portrait by Sam Yang", "u1"), ("art by Loish", "u2"), ("Loish’s painting of a fox", "u3"),
+            ("castle in the style of Loish", "u4"), ("inspired by Sam Yang", "u5"), ("SAM YANG style, anime girl", "u6"),
+            ("art by Loish and Sam Yang", "u7"), ("by Loish, like Greg Rutkowski", "u8"), ("loish", "u9"),
+            ("illustration by loish", "u10"), ("artwork by Sam Yang", "u10"), ("a fox by Loish", "u11"),
+            ("a fox by Loish, again", "u11"), ("painting inspired by Loish", "u12")]  # fmt: skip
+    metadata = _captions(tmp_path / "m.parquet", rows)
+    sample = sample_real_work_urls(metadata, [SY, LO], others=[GR, SY], per_artist=10, seed=1, progress=False)
+    got = {(r.artist, r.url): (r.caption, r.form) for r in sample.works.itertuples()}
+    assert got == {(SY, "u1"): ("portrait by Sam Yang", "by {artist}"), (LO, "u2"): ("art by Loish", "art by {artist}"),
+                   (LO, "u3"): ("Loish’s painting of a fox", "{artist}'s painting"),
+                   (LO, "u11"): ("a fox by Loish", "by {artist}")}  # fmt: skip
+    dropped = sample.dropped.set_index("artist").to_dict("index")
+    assert dropped[LO] == {"mentions": 10, "several_candidates": 2, "style_reference": 2, "no_credit_form": 1,
+                           "credited": 5, "urls_of_several_artists": 1, "sampled": 3}  # fmt: skip
+    assert dropped[SY] == {"mentions": 5, "several_candidates": 1, "style_reference": 2, "no_credit_form": 0,
+                           "credited": 2, "urls_of_several_artists": 1, "sampled": 1}  # fmt: skip
+    strict = sample_real_work_urls(metadata, [LO], others=[SY], credit_forms=["art by {artist}"], style_forms=[],
+                                   progress=False)  # fmt: skip
+    assert strict.works["url"].tolist() == ["u2"]  # "by {artist}" is no longer a credit form
+    assert strict.dropped.loc[0, "style_reference"] == 0 and strict.dropped.loc[0, "several_candidates"] == 1
+
+
+def test_sample_is_seeded_and_extends(planted, tmp_path):
+    rows = [(f"{'art by' if i % 2 else 'portrait by'} {name} #{i}", f"http://x/{name[0]}{i}.jpg")
+            for name in (SY, LO) for i in range(12)]  # fmt: skip
+    metadata = _captions(tmp_path / "m.parquet", rows)
+    sample = sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False).works
+    assert list(sample.columns) == ["artist", "url", "caption", "form"]
     assert sample.groupby("artist").size().to_dict() == {SY: 3, LO: 3}
     for artist, caption in zip(sample["artist"], sample["caption"], strict=True):
         assert occurs(normalize_text(artist), normalize_text(caption))
-    assert sample.equals(
-        sample_real_work_urls(planted, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False)
-    )
-    more = sample_real_work_urls(planted, [SY, LO], per_artist=4, seed=1, progress=False)
+    assert sample.equals(sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1,
+                                               progress=False).works)  # fmt: skip
+    more = sample_real_work_urls(metadata, [SY, LO], per_artist=4, seed=1, progress=False).works
     for artist in (SY, LO):  # a larger sample extends a smaller one
         small = sample.loc[sample.artist == artist, "url"].tolist()
         assert more.loc[more.artist == artist, "url"].tolist()[:3] == small
-    other = sample_real_work_urls(planted, [SY], per_artist=3, seed=2, progress=False)
+    other = sample_real_work_urls(metadata, [SY], per_artist=3, seed=2, progress=False).works
     assert len(other) == 3
+    planted_sample = sample_real_work_urls(planted, [SY, LO], per_artist=3, seed=1, progress=False)
+    assert planted_sample.works["caption"].tolist() == ["portrait by Sam Yang", "loish's painting", "art by loish"]
 
 
 def _image_bytes(fmt: str, size=(40, 30)) -> bytes:
