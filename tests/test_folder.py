@@ -43,6 +43,8 @@ def _real_works(root, artists):
     pd.DataFrame({"artist": artists[0], "url": ["http://x/0.jpg", "http://x/1.jpg"],
                   "file": [f"{artists[0]}/0.png", f"{artists[0]}/1.png"], "caption": f"art by {artists[0]}",
                   "form": "art by {artist}"}).to_csv(root / "manifest.csv", index=False)  # fmt: skip
+    pd.DataFrame({"artist": artists, "mentions": [5, 0, 0], "style_reference": [3, 0, 0]}).to_csv(
+        root / "caption_drops.csv", index=False)  # the sampler's drops, as the downloader records them
     return root
 
 
@@ -131,6 +133,9 @@ def test_the_headline_is_broken_down_by_the_origin_of_the_real_works(original):
     assert any(c.startswith("METADATA-SAMPLED REAL WORKS") for c in numbers["caveats"])
     real = selection.read_real_works(cfg.paths)
     assert set(real.loc[real["origin"] == "metadata", "caption"]) == {f"art by {artists[0]}"}
+    drops = pd.read_csv(cfg.paths.real_captions_csv)
+    assert drops["artist"].tolist() == artists and drops["style_reference"].tolist() == [3, 0, 0]
+    assert pd.read_csv(cfg.paths.real_duplicates_csv).empty
     report.write_report(cfg)
     page = cfg.paths.report_html.read_text(encoding="utf-8")
     assert "METADATA-SAMPLED REAL WORKS" in page and "sampled from the caption metadata" in page

@@ -30,6 +30,7 @@ from helpers.names import slug
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
 from helpers.selection import read_candidates, select
 from helpers.synthetic import make_synthetic_metadata
+from helpers.works import read_caption_drops
 
 # ----------------------------------------------------------------------------- planted metadata
 
@@ -646,6 +647,27 @@ def test_download_real_works_nothing_to_fetch(tmp_path):
         {"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"], "file": [f"{slug(SY)}/000000.jpg"]}
     ).to_csv(out / "manifest.csv", index=False)
     table = download_real_works(pd.DataFrame({"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"]}), out)
-    assert table[["requested", "already_present", "downloaded", "failed"]].iloc[0].tolist() == [1, 1, 0, 0]
+    assert table[["requested", "already_present", "downloaded", "failed", "duplicates"]].iloc[0].tolist() == [1, 1, 0, 0, 0]
     with pytest.raises(AuditError, match="no 'url' column"):
         download_real_works(pd.DataFrame({"artist": [SY]}), out)
+
+
+def test_download_records_the_drops_and_lists_works_of_two_artists(tmp_path):
+    """The sampler's caption drops are written for stage 01 to report, and a downloaded work that is another
+    artist's too is listed (stage 01 drops it); nothing is fetched when every file is present."""
+    out = tmp_path / "real"
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    rows = []
+    for artist, url in ((SY, "http://127.0.0.1:9/a.jpg"), (LO, "http://127.0.0.1:9/b.jpg")):
+        (out / slug(artist)).mkdir(parents=True)
+        image.save(out / slug(artist) / "000000.jpg", quality=90 if artist == SY else 70)
+        rows.append({"artist": artist, "url": url, "file": f"{slug(artist)}/000000.jpg"})
+    pd.DataFrame(rows).to_csv(out / "manifest.csv", index=False)
+    dropped = pd.DataFrame({"artist": [SY, LO], "mentions": [3, 1], "style_reference": [2, 0]})
+    works = pd.DataFrame(rows).drop(columns="file").assign(caption=["art by Sam Yang", "art by Loish"], form="art by {artist}")
+    table = download_real_works(works, out, dropped=dropped)
+    assert table["duplicates"].tolist() == [1, 1]
+    listed = pd.read_csv(out / "duplicates.csv")
+    assert set(listed["artist"]) == {SY, LO} and set(listed["kind"]) == {"near"}
+    assert read_caption_drops(out).equals(dropped)
