@@ -31,7 +31,7 @@ params_file = "params/smoke.yaml"
 # **Parameters**
 #
 # - `params_file` — the run's params YAML. Every setting of the run lives there (this notebook reads
-#   `artists`, `selection`, `random_names` and `validation.real_works_dir`); see `params/paper.yaml` for
+#   `artists`, `selection`, `random_names` and the real-works keys of `validation`); see `params/paper.yaml` for
 #   each key with its meaning. `make reproduce PARAMS=...` passes it; in JupyterLab, edit it here.
 
 # %%
@@ -84,6 +84,22 @@ print(f"real works: {len(result.real_works)} files for "
       f"{result.real_works['artist'].nunique() if len(result.real_works) else 0} artists"
       + (" (stand-ins are made in 02_generation)" if params.validation.standin else ""))
 display(result.excluded_validation)
+
+# %% [markdown]
+# ## One work, one artist; and what the captions said
+# A work filed under two artists (the same file, or the same image re-encoded or resized: a perceptual hash
+# within `validation.duplicate_distance` bits) is nobody's: every copy is dropped and listed here. For works
+# sampled from the caption metadata (`helpers.metadata.sample_real_work_urls`, then
+# `helpers.download.download_real_works`), only captions that credit the artist as author count ("by X",
+# "X's painting": `validation.credit_forms`), never a style reference ("in the style of X":
+# `validation.style_forms`) or a caption naming two candidates; the table counts the captions dropped for
+# each reason.
+
+# %%
+display(result.duplicates)
+display(result.caption_drops if result.caption_drops is not None else "no works sampled from the metadata here")
+if len(result.real_works):
+    display(result.real_works.groupby("origin").size().rename("works"))
 
 # %% [markdown]
 # ## Pointing this at real LAION-aesthetics metadata

@@ -15,6 +15,7 @@ from helpers import (
     encoding,
     generation,
     record,
+    report,
     schema,
     score,
     selection,
@@ -32,12 +33,18 @@ NUMBERS = ("n_artists", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "accu
 
 
 def _real_works(root, artists):
+    """Two noise images per artist; the first artist's as if downloaded from the caption metadata."""
     rng = np.random.default_rng(1)
     for artist in artists:
         for i in range(2):
             path = root / artist / f"{i}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(path)
+    pd.DataFrame({"artist": artists[0], "url": ["http://x/0.jpg", "http://x/1.jpg"],
+                  "file": [f"{artists[0]}/0.png", f"{artists[0]}/1.png"], "caption": f"art by {artists[0]}",
+                  "form": "art by {artist}"}).to_csv(root / "manifest.csv", index=False)  # fmt: skip
+    pd.DataFrame({"artist": artists, "mentions": [5, 0, 0], "style_reference": [3, 0, 0]}).to_csv(
+        root / "caption_drops.csv", index=False)  # the sampler's drops, as the downloader records them
     return root
 
 
@@ -54,7 +61,7 @@ def _run_all(cfg):
     with record.stage(cfg, "04_classification"):
         classification.run_stage(cfg, emb, selection.read_artists(cfg.paths))
     with record.stage(cfg, "05_validation"):
-        validation.run_stage(cfg, emb, selection.read_excluded(cfg.paths))
+        validation.run_stage(cfg, emb, selection.read_excluded(cfg.paths), selection.read_real_works(cfg.paths))
         return made, summary.write_summary(cfg)
 
 
@@ -111,6 +118,27 @@ def test_a_runs_own_images_fed_back_as_a_folder_reproduce_its_numbers_exactly(or
     assert (external.paths.root / manifest["path"][0]).read_bytes() == (folder / "artists" / manifest["name"][0] / "000.png").read_bytes()
     assert again["seed"] is None and again["external_images"]["seeds"] == "unknown"
     assert any("EXTERNAL IMAGES" in c for c in again["caveats"])
+
+
+def test_the_headline_is_broken_down_by_the_origin_of_the_real_works(original):
+    """One artist's works sampled from the metadata, the others' from a user's folder: each validated artist
+    says its origin, both tests' shares are given per origin, and the run warns that metadata-sampled works may
+    be training images."""
+    _, cfg, numbers, _, _ = original
+    artists = selection.read_names(cfg.paths)["artists"]
+    table = validation.read_validation(cfg.paths.config(None)).set_index("artist")
+    assert table.loc[artists[0], "origin"] == "metadata" and set(table.loc[artists[1:], "origin"]) == {"folder"}
+    assert numbers["real_work_origins"] == {"folder": 2, "metadata": 1}
+    assert set(numbers["by_origin"]) == {"folder", "metadata"} and numbers["by_origin"]["metadata"]["n_validated"] == 1
+    assert any(c.startswith("METADATA-SAMPLED REAL WORKS") for c in numbers["caveats"])
+    real = selection.read_real_works(cfg.paths)
+    assert set(real.loc[real["origin"] == "metadata", "caption"]) == {f"art by {artists[0]}"}
+    drops = pd.read_csv(cfg.paths.real_captions_csv)
+    assert drops["artist"].tolist() == artists and drops["style_reference"].tolist() == [3, 0, 0]
+    assert pd.read_csv(cfg.paths.real_duplicates_csv).empty
+    report.write_report(cfg)
+    page = cfg.paths.report_html.read_text(encoding="utf-8")
+    assert "METADATA-SAMPLED REAL WORKS" in page and "sampled from the caption metadata" in page
 
 
 def _copy(folder, tmp, name):

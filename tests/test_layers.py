@@ -15,7 +15,7 @@ PACKAGE = Path(helpers.__file__).parent
 LAYERS = {
     "ground": ["errors", "paths", "files", "cores"],
     "schema": ["schema"],
-    "libraries": ["names", "captions", "metadata", "synthetic", "download", "imagefiles", "arrays", "stats",
+    "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
                   "significance", "artist_level", "controls", "simulation", "embeddings", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],

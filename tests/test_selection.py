@@ -30,6 +30,7 @@ from helpers.names import slug
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
 from helpers.selection import read_candidates, select
 from helpers.synthetic import make_synthetic_metadata
+from helpers.works import read_caption_drops
 
 # ----------------------------------------------------------------------------- planted metadata
 
@@ -496,21 +497,56 @@ def test_make_synthetic_metadata_custom_and_nested(tmp_path):
 # ----------------------------------------------------------------------------- real works
 
 
-def test_sample_real_work_urls(planted):
-    sample = sample_real_work_urls(planted, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False)
-    assert list(sample.columns) == ["artist", "url", "caption"]
+def _captions(path: Path, rows) -> Path:
+    pq.write_table(pa.table({"TEXT": [c for c, _ in rows], "URL": [u for _, u in rows]}), path)
+    return path
+
+
+def test_sample_keeps_only_captions_that_credit_one_artist(tmp_path):
+    """Authorship, not mention: a style reference, a caption naming two candidates, a bare mention and a URL
+    credited to two artists never make a real work; each kept one records its caption and credit form, and
+    every drop is counted by reason."""
+    rows = [("portrait by Sam Yang", "u1"), ("art by Loish", "u2"), ("Loish’s painting of a fox", "u3"),
+            ("castle in the style of Loish", "u4"), ("inspired by Sam Yang", "u5"), ("SAM YANG style, anime girl", "u6"),
+            ("art by Loish and Sam Yang", "u7"), ("by Loish, like Greg Rutkowski", "u8"), ("loish", "u9"),
+            ("illustration by loish", "u10"), ("artwork by Sam Yang", "u10"), ("a fox by Loish", "u11"),
+            ("a fox by Loish, again", "u11"), ("painting inspired by Loish", "u12")]  # fmt: skip
+    metadata = _captions(tmp_path / "m.parquet", rows)
+    sample = sample_real_work_urls(metadata, [SY, LO], others=[GR, SY], per_artist=10, seed=1, progress=False)
+    got = {(r.artist, r.url): (r.caption, r.form) for r in sample.works.itertuples()}
+    assert got == {(SY, "u1"): ("portrait by Sam Yang", "by {artist}"), (LO, "u2"): ("art by Loish", "art by {artist}"),
+                   (LO, "u3"): ("Loish’s painting of a fox", "{artist}'s painting"),
+                   (LO, "u11"): ("a fox by Loish", "by {artist}")}  # fmt: skip
+    dropped = sample.dropped.set_index("artist").to_dict("index")
+    assert dropped[LO] == {"mentions": 10, "several_candidates": 2, "style_reference": 2, "no_credit_form": 1,
+                           "credited": 5, "urls_of_several_artists": 1, "sampled": 3}  # fmt: skip
+    assert dropped[SY] == {"mentions": 5, "several_candidates": 1, "style_reference": 2, "no_credit_form": 0,
+                           "credited": 2, "urls_of_several_artists": 1, "sampled": 1}  # fmt: skip
+    strict = sample_real_work_urls(metadata, [LO], others=[SY], credit_forms=["art by {artist}"], style_forms=[],
+                                   progress=False)  # fmt: skip
+    assert strict.works["url"].tolist() == ["u2"]  # "by {artist}" is no longer a credit form
+    assert strict.dropped.loc[0, "style_reference"] == 0 and strict.dropped.loc[0, "several_candidates"] == 1
+
+
+def test_sample_is_seeded_and_extends(planted, tmp_path):
+    rows = [(f"{'art by' if i % 2 else 'portrait by'} {name} #{i}", f"http://x/{name[0]}{i}.jpg")
+            for name in (SY, LO) for i in range(12)]  # fmt: skip
+    metadata = _captions(tmp_path / "m.parquet", rows)
+    sample = sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False).works
+    assert list(sample.columns) == ["artist", "url", "caption", "form"]
     assert sample.groupby("artist").size().to_dict() == {SY: 3, LO: 3}
     for artist, caption in zip(sample["artist"], sample["caption"], strict=True):
         assert occurs(normalize_text(artist), normalize_text(caption))
-    assert sample.equals(
-        sample_real_work_urls(planted, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False)
-    )
-    more = sample_real_work_urls(planted, [SY, LO], per_artist=4, seed=1, progress=False)
+    assert sample.equals(sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1,
+                                               progress=False).works)  # fmt: skip
+    more = sample_real_work_urls(metadata, [SY, LO], per_artist=4, seed=1, progress=False).works
     for artist in (SY, LO):  # a larger sample extends a smaller one
         small = sample.loc[sample.artist == artist, "url"].tolist()
         assert more.loc[more.artist == artist, "url"].tolist()[:3] == small
-    other = sample_real_work_urls(planted, [SY], per_artist=3, seed=2, progress=False)
+    other = sample_real_work_urls(metadata, [SY], per_artist=3, seed=2, progress=False).works
     assert len(other) == 3
+    planted_sample = sample_real_work_urls(planted, [SY, LO], per_artist=3, seed=1, progress=False)
+    assert planted_sample.works["caption"].tolist() == ["portrait by Sam Yang", "loish's painting", "art by loish"]
 
 
 def _image_bytes(fmt: str, size=(40, 30)) -> bytes:
@@ -611,6 +647,27 @@ def test_download_real_works_nothing_to_fetch(tmp_path):
         {"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"], "file": [f"{slug(SY)}/000000.jpg"]}
     ).to_csv(out / "manifest.csv", index=False)
     table = download_real_works(pd.DataFrame({"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"]}), out)
-    assert table[["requested", "already_present", "downloaded", "failed"]].iloc[0].tolist() == [1, 1, 0, 0]
+    assert table[["requested", "already_present", "downloaded", "failed", "duplicates"]].iloc[0].tolist() == [1, 1, 0, 0, 0]
     with pytest.raises(AuditError, match="no 'url' column"):
         download_real_works(pd.DataFrame({"artist": [SY]}), out)
+
+
+def test_download_records_the_drops_and_lists_works_of_two_artists(tmp_path):
+    """The sampler's caption drops are written for stage 01 to report, and a downloaded work that is another
+    artist's too is listed (stage 01 drops it); nothing is fetched when every file is present."""
+    out = tmp_path / "real"
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    rows = []
+    for artist, url in ((SY, "http://127.0.0.1:9/a.jpg"), (LO, "http://127.0.0.1:9/b.jpg")):
+        (out / slug(artist)).mkdir(parents=True)
+        image.save(out / slug(artist) / "000000.jpg", quality=90 if artist == SY else 70)
+        rows.append({"artist": artist, "url": url, "file": f"{slug(artist)}/000000.jpg"})
+    pd.DataFrame(rows).to_csv(out / "manifest.csv", index=False)
+    dropped = pd.DataFrame({"artist": [SY, LO], "mentions": [3, 1], "style_reference": [2, 0]})
+    works = pd.DataFrame(rows).drop(columns="file").assign(caption=["art by Sam Yang", "art by Loish"], form="art by {artist}")
+    table = download_real_works(works, out, dropped=dropped)
+    assert table["duplicates"].tolist() == [1, 1]
+    listed = pd.read_csv(out / "duplicates.csv")
+    assert set(listed["artist"]) == {SY, LO} and set(listed["kind"]) == {"near"}
+    assert read_caption_drops(out).equals(dropped)

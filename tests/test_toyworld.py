@@ -190,12 +190,15 @@ def test_corpus_counts_as_stage_01_counts_them(corpus_dir):
 def test_real_works_are_held_out_in_stage_05_layout(corpus_dir):
     from PIL import Image
 
+    from helpers.works import folder_origin
+
     out, _ = corpus_dir
     train = {np.asarray(Image.open(p)).tobytes() for p in (out / "images").glob("*.png")}
     for name in NAMES:
         files = sorted((out / "real_works" / name).iterdir())
         assert [f.name for f in files] == [f"{j:04d}.png" for j in range(REAL_PER_ARTIST)]
         assert not any(np.asarray(Image.open(f)).tobytes() in train for f in files)
+    assert folder_origin(out / "real_works") == "toyworld"  # every real work of the toy world says what it is
 
 
 # -- shipped weights ------------------------------------------------------------------------------------

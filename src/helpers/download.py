@@ -1,5 +1,7 @@
 """Downloading real works: img2dataset fetches image URLs (e.g. from :func:`helpers.metadata.sample_real_work_urls`)
-into the folder layout stage 01 scans (``<slug>/<NNNNNN>.jpg``). For users; no stage calls it."""
+into the folder layout stage 01 scans (``<slug>/<NNNNNN>.jpg``), with the manifest that tells stage 01 which
+files were sampled from the metadata (their URL, caption and credit form: :mod:`helpers.works`). For users;
+no stage calls it."""
 
 from __future__ import annotations
 
@@ -18,13 +20,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AuditError
-from .files import write_table
+from .files import sha256_file, write_table
 from .names import clean_name, slug
+from .schema import ValidationParams
+from .works import CAPTION_DROPS, DOWNLOAD_MANIFEST, cross_artist_duplicates, perceptual_hash
 
 __all__ = ["download_real_works"]
 
 
-_MANIFEST = "manifest.csv"
+_MANIFEST = DOWNLOAD_MANIFEST
+_COLUMNS = ["artist", "url", "file", "caption", "form"]
+DUPLICATES = "duplicates.csv"
 _FILE = re.compile(r"^(\d{6})\.jpg$")
 
 
@@ -36,16 +42,24 @@ def download_real_works(
     processes: int = 1,
     threads: int = 8,
     timeout: int = 10,
+    dropped: pd.DataFrame | None = None,
+    duplicate_distance: int | None = None,
 ) -> pd.DataFrame:
     """Download real works with img2dataset into ``out_dir/<slug(artist)>/<NNNNNN>.jpg``.
 
-    ``urls`` has columns ``artist`` and ``url`` (as :func:`sample_real_work_urls` returns). Images are
-    re-encoded as JPEG, the shorter side resized down to ``image_size`` (never up). ``out_dir/manifest.csv``
-    records which file each URL got, so a later call skips URLs whose file is present and retries the
-    others. Hosts that forbid AI use (``X-Robots-Tag: noai`` and kin) are respected: those URLs fail.
+    ``urls`` has columns ``artist`` and ``url``, and optionally ``caption`` and ``form`` (as the ``works`` of
+    :func:`sample_real_work_urls`' result). Images are re-encoded as JPEG, the shorter side resized down to
+    ``image_size`` (never up). ``out_dir/manifest.csv`` records which file each URL got, with its caption and
+    credit form, so a later call skips URLs whose file is present and retries the others, and stage 01 knows
+    these works came from the metadata. ``dropped`` (the sample's caption drops) is written beside it
+    (``caption_drops.csv``) for stage 01 to report. The downloaded works that are another artist's too (equal
+    SHA-256, or pHash within ``duplicate_distance`` bits; default ``validation.duplicate_distance``'s) are
+    listed in ``out_dir/duplicates.csv``; stage 01 drops them. Hosts that forbid AI use (``X-Robots-Tag:
+    noai`` and kin) are respected: those URLs fail.
 
     Returns one row per artist: ``requested`` (distinct URLs), ``already_present``, ``downloaded`` (new
-    this call), ``failed`` and ``errors`` (the failure messages with their counts). Failures are never fatal.
+    this call), ``failed``, ``errors`` (the failure messages with their counts) and ``duplicates`` (its works
+    that are another artist's too). Failures are never fatal.
     """
     for col in ("artist", "url"):
         if col not in urls.columns:
@@ -67,6 +81,9 @@ def download_real_works(
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = urls[["artist", "url"]].dropna().astype(str)
     wanted = wanted.assign(artist=[clean_name(a, where="download_real_works") for a in wanted["artist"]])
+    captions, forms = ([str(x) for x in urls.loc[wanted.index, col].fillna("")] if col in urls.columns
+                       else [""] * len(wanted) for col in ("caption", "form"))  # fmt: skip
+    notes = dict(zip(zip(wanted["artist"], wanted["url"], strict=True), zip(captions, forms, strict=True), strict=True))
     wanted = wanted.drop_duplicates().reset_index(drop=True)
     manifest = _read_manifest(out_dir)
     files = dict(zip(zip(manifest["artist"], manifest["url"], strict=True), manifest["file"], strict=True))
@@ -82,14 +99,14 @@ def download_real_works(
             rel = f"{folder}/{next_number[folder]:06d}.jpg"
             next_number[folder] += 1
             files[(artist, url)] = rel
-            new_rows.append((artist, url, rel))
+            new_rows.append((artist, url, rel, *notes[(artist, url)]))
         if (out_dir / rel).is_file():
             present.add((artist, url))
         else:
             todo.append((artist, url, rel))
     if new_rows:
         manifest = pd.concat(
-            [manifest, pd.DataFrame(new_rows, columns=["artist", "url", "file"])], ignore_index=True
+            [manifest, pd.DataFrame(new_rows, columns=_COLUMNS)], ignore_index=True
         )
         write_table(manifest, out_dir / _MANIFEST)
     outcome = (
@@ -97,6 +114,9 @@ def download_real_works(
         if todo
         else {}
     )
+    if dropped is not None:
+        write_table(dropped, out_dir / CAPTION_DROPS)
+    shared = _duplicates(out_dir, manifest, duplicate_distance)
     records = []
     for artist, group in wanted.groupby("artist", sort=False):
         pairs = list(zip(group["artist"], group["url"], strict=True))
@@ -111,17 +131,31 @@ def download_real_works(
                 "downloaded": downloaded,
                 "failed": len(pairs) - already - downloaded,
                 "errors": "; ".join(f"{msg} ({n})" for msg, n in errors.most_common()),
+                "duplicates": int((shared["artist"] == artist).sum()),
             }
         )
     return pd.DataFrame(
-        records, columns=["artist", "requested", "already_present", "downloaded", "failed", "errors"]
+        records, columns=["artist", "requested", "already_present", "downloaded", "failed", "errors", "duplicates"]
     )
+
+
+def _duplicates(out_dir: Path, manifest: pd.DataFrame, distance: int | None) -> pd.DataFrame:
+    """List the downloaded works that are another artist's too in ``duplicates.csv``, and return that table."""
+    present = [(a, out_dir / f) for a, f in zip(manifest["artist"], manifest["file"], strict=True)
+               if (out_dir / f).is_file()]  # fmt: skip
+    table = cross_artist_duplicates(
+        [a for a, _ in present], [str(p) for _, p in present], [sha256_file(p) for _, p in present],
+        [perceptual_hash(p) for _, p in present],
+        distance=ValidationParams().duplicate_distance if distance is None else distance,
+    )  # fmt: skip
+    write_table(table, out_dir / DUPLICATES)
+    return table
 
 
 def _read_manifest(out_dir: Path) -> pd.DataFrame:
     path = out_dir / _MANIFEST
     if not path.is_file():
-        return pd.DataFrame(columns=["artist", "url", "file"], dtype=str)
+        return pd.DataFrame(columns=_COLUMNS, dtype=str)
     try:
         manifest = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -136,6 +170,9 @@ def _read_manifest(out_dir: Path) -> pd.DataFrame:
             where=str(path),
             fix="delete it (images are then downloaded again)",
         )
+    for column in _COLUMNS[3:]:  # manifests written before captions and forms were recorded
+        if column not in manifest.columns:
+            manifest[column] = ""
     return manifest
 
 

@@ -56,12 +56,14 @@ def slug(name: str) -> str:
 
 
 def name_folder(root: Path, name: str, what: str = "image") -> Path | None:
-    """The subfolder of ``root`` holding ``name``'s files: named as the name, or as :func:`slug` of it (the
-    layout the downloader writes). ``None`` when there is none; an error when both exist."""
-    by_name = root / name if "/" not in name and name not in (".", "..") else None
-    found = [p for p in (by_name, root / slug(name)) if p is not None and p.is_dir()]
-    if len(found) == 2:
-        raise AuditError(f"{name!r} has two {what} folders: '{found[0].name}' and '{found[1].name}'",
+    """The subfolder of ``root`` holding ``name``'s files: named as the name, in any Unicode normal form
+    (macOS writes NFD), or as :func:`slug` of it (the layout the downloader writes). ``None`` when there is
+    none; an error when two exist."""
+    wanted = {unicodedata.normalize("NFC", name), slug(name)}
+    entries = sorted(root.iterdir()) if root.is_dir() else []
+    found = [p for p in entries if unicodedata.normalize("NFC", p.name) in wanted and p.is_dir()]
+    if len(found) > 1:
+        raise AuditError(f"{name!r} has {'two' if len(found) == 2 else len(found)} {what} folders: " + " and ".join(f"'{p.name}'" for p in found),
                          where=str(root), fix="merge them into one")  # fmt: skip
     return found[0] if found else None
 

@@ -155,6 +155,14 @@ class RunPaths(ConfigPaths):
     def real_skipped_csv(self) -> Path:
         return self.table("real_works_skipped.csv")
 
+    @property
+    def real_duplicates_csv(self) -> Path:
+        return self.table("real_works_duplicates.csv")
+
+    @property
+    def real_captions_csv(self) -> Path:
+        return self.table("real_works_captions.csv")
+
     def images(self, generation: str | None = None) -> ImagePaths:
         """The images of one generation setting: ``images/`` in a run of one, ``images/<generation>/`` in a sweep."""
         if generation is None:

@@ -1,11 +1,13 @@
 """What a run is, said once: whether its numbers measure real models, and every caveat a reader must see.
 
 Every table, figure, ``summary.json`` and report takes its weights kind and caveats from here, so a run
-never passes for what it is not: random weights, the toy world, stand-in real works, synthetic or missing
-caption metadata.
+never passes for what it is not: random weights, the toy world, stand-in real works, real works sampled from
+the caption metadata (possibly training images), synthetic or missing caption metadata.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from .models import Weights, weights_kind
 from .schema import Configuration, Params
@@ -17,6 +19,7 @@ __all__ = [
     "SYNTHETIC_NOTE",
     "UNVERIFIED_NOTE",
     "EXTERNAL_NOTE",
+    "METADATA_WORKS_NOTE",
     "weights",
     "caveats",
     "print_caveats",
@@ -35,6 +38,12 @@ EXTERNAL_NOTE = (
     "are what the folder says, unknown to and not controlled by this run."
 )
 
+METADATA_WORKS_NOTE = (
+    "METADATA-SAMPLED REAL WORKS: some real works were sampled from the caption metadata (LAION for the paper), "
+    "the data the generator may have been trained on; validation and the ceiling then partly measure closeness "
+    "to training images (see the breakdown by origin)."
+)
+
 
 def weights(params: Params, config: Configuration | None = None) -> Weights:
     """``random`` if any model (of ``config``, or of the whole run) has random weights, else ``toy`` if any
@@ -44,8 +53,9 @@ def weights(params: Params, config: Configuration | None = None) -> Weights:
     return "random" if "random" in kinds else "toy" if "toy" in kinds else "pretrained"
 
 
-def caveats(params: Params, config: Configuration | None = None) -> list[str]:
-    """What a reader must know before reading any number of this run (empty for a real measurement)."""
+def caveats(params: Params, config: Configuration | None = None, origins: Iterable[str] = ()) -> list[str]:
+    """What a reader must know before reading any number of this run (empty for a real measurement);
+    ``origins``: those of the real works validated (stage 05's ``real_work_origins``), when known."""
     out = []
     kind = weights(params, config)
     if kind == "random":
@@ -57,6 +67,8 @@ def caveats(params: Params, config: Configuration | None = None) -> list[str]:
         out.append(EXTERNAL_NOTE)
     if params.validation.standin:
         out.append(STANDIN_NOTE)
+    if any("metadata" in origin.split("+") for origin in origins):
+        out.append(METADATA_WORKS_NOTE)
     if params.selection.synthetic:
         out.append(SYNTHETIC_NOTE)
     elif params.selection.metadata is None:

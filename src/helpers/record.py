@@ -76,6 +76,7 @@ _FIRST_READER = {
     "encoding": 2, "classification": 3, "validation": 4, "classification.label_templates": 2,
     "validation.real_works_dir": 0, "validation.min_works": 0, "validation.max_works": 0,
     "validation.skip_bad_files": 0, "validation.standin": 0, "validation.standin_per_artist": 1,
+    "validation.credit_forms": 0, "validation.style_forms": 0, "validation.duplicate_distance": 0,
 }  # fmt: skip
 
 

@@ -134,6 +134,31 @@ def _false_positives(numbers: dict, test: str) -> str:
             f"; at least one in {percent(numbers[f'familywise_error_{test}'], 0)} of derangements")
 
 
+_ORIGIN_LABELS = {"metadata": "sampled from the caption metadata (possibly training images)", "folder": "a user's folder",
+                  "toyworld": "the toy world's held-out works", "standin": "stand-ins made by the generator"}  # fmt: skip
+
+
+def _by_origin(numbers: dict) -> list[list[str]]:
+    """Both tests' share of significant artists for the real works of each origin, when there are several."""
+    rows = []
+    for origin, part in (numbers.get("by_origin") or {}).items():
+        label = " and ".join(_ORIGIN_LABELS.get(o, o) for o in origin.split("+"))
+        rows.append([f"&nbsp;&nbsp;real works {_e(label)}: significant, artist-level / paper's test",
+                     f"{percent(part['fraction_significant_artist_level'], 0)} / {percent(part['fraction_significant'], 0)}"
+                     f" ({part['n_validated']} artists)", "—"])  # fmt: skip
+    return rows
+
+
+def _origins(params: Params) -> set[str]:
+    """The origins of the real works every configuration validated (from its summary)."""
+    found = set()
+    for config in params.configurations:
+        paths = params.paths.config(config.name)
+        if paths.summary_json.is_file():
+            found |= set(summary.read_summary(paths).get("real_work_origins", {}))
+    return found
+
+
 def _headline(numbers: dict) -> str:
     paper = summary.PAPER
     alpha = numbers["alpha"]
@@ -151,6 +176,7 @@ def _headline(numbers: dict) -> str:
         [f"Artists significant, paper's test (imitations as independent; {_e(numbers['correction'])}, α = {alpha:g})",
          _significant(numbers, "fraction_significant"), percent(paper["fraction_significant"], 0)],
         ["&nbsp;&nbsp;its false positives on deranged real works", _false_positives(numbers, "paper_test"), "not measured"],
+        *_by_origin(numbers),
         ["Artists whose real works are closest to their own imitations",
          "—" if _missing(numbers.get("identification_rate")) else
          f"{percent(numbers['identification_rate'], 0)} (chance {percent(numbers['identification_chance'])}, "
@@ -293,7 +319,7 @@ def write_report(params: Params) -> None:
         if paths.figure("calibration").is_file():
             parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
     parts += [f'<p class="caveat{" toy" if kind == "toy" and c == provenance.TOY_WORLD_NOTE else ""}">{_e(c)}</p>'
-              for c in provenance.caveats(params)]  # fmt: skip
+              for c in provenance.caveats(params, origins=_origins(params))]  # fmt: skip
     if len(configs) > 1:
         parts.append(_sweep(params))
     if paths.figure("selection_counts").is_file():

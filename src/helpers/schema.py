@@ -41,6 +41,8 @@ __all__ = [
     "Interval",
     "Correction",
     "Aggregate",
+    "CREDIT_FORMS",
+    "STYLE_FORMS",
 ]
 
 ARTIST_PLACEHOLDER = "{artist}"
@@ -268,6 +270,16 @@ class ClassificationParams(_Section):
         return _distinct([_check_template(t) for t in v], "label templates")
 
 
+CREDIT_FORMS = ("by {artist}", "art by {artist}", "artwork by {artist}", "illustration by {artist}",
+                "painting by {artist}", "drawing by {artist}", "{artist}'s painting", "{artist}'s artwork",
+                "{artist}'s illustration")  # fmt: skip
+"""The default forms in which a caption credits an artist as author."""
+STYLE_FORMS = ("in the style of {artist}", "style of {artist}", "inspired by {artist}", "{artist} style",
+               "{artist}-style", "{artist}'s style", "in the manner of {artist}", "after {artist}", "like {artist}",
+               "{artist} inspired", "{artist}-inspired", "homage to {artist}")  # fmt: skip
+"""The default forms that name a style, never an author."""
+
+
 class ValidationParams(_Section):
     real_works_dir: str | None = "data/real_works"
     """Folder with one subfolder per artist (named as the artist, or the artist's slug) of real works."""
@@ -295,9 +307,28 @@ class ValidationParams(_Section):
     """Bootstrap replicates of each artist's effect interval (its real works and imitations redrawn)."""
     confidence: Probability = 0.95
     """Confidence of the intervals of validation: effects, the fraction significant, false-positive rates."""
+    credit_forms: list[str] = Field(default_factory=lambda: list(CREDIT_FORMS), min_length=1)
+    """Real works sampled from caption metadata: a caption makes its image a work of the artist only when it
+    credits the artist as author in one of these forms (``{artist}`` stands for the name), names no other
+    candidate and matches no ``style_forms`` (see :mod:`helpers.captions.authorship`)."""
+    style_forms: list[str] = Field(default_factory=lambda: list(STYLE_FORMS))
+    """Forms that refer to a style, never to authorship: a caption matching one is dropped, whatever else."""
+    duplicate_distance: NonNegativeInt = 4
+    """Two real works of different artists are one work when their SHA-256 is equal or their 64-bit
+    perceptual hashes (pHash) differ in at most this many bits; both are then dropped and listed. A JPEG
+    re-encoding moves pHash by 0-2 bits; unrelated images differ by about 32."""
     derangements: PositiveInt | None = None
     """The negative control's derangements of the real works: ``null`` uses every cyclic shift of the
     validated artists (K − 1 of them); a number uses a seeded sample of that many shifts."""
+
+    @field_validator("credit_forms", "style_forms")
+    @classmethod
+    def _forms(cls, v: list[str]) -> list[str]:
+        for form in v:
+            if form.count(ARTIST_PLACEHOLDER) != 1 or not form.replace(ARTIST_PLACEHOLDER, "").strip():
+                raise ValueError(f"form {form!r} must hold {ARTIST_PLACEHOLDER} exactly once beside other words, "
+                                 "e.g. 'art by {artist}'")
+        return _distinct(v, "forms")
 
     @model_validator(mode="after")
     def _source(self):

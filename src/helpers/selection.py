@@ -8,8 +8,10 @@ of stage 01 — it writes them and reads them back for later stages:
 
 - ``tables/selection.csv`` (every candidate with the reason for each exclusion), ``artists.csv``
   (the selected artists), ``random_names.csv`` (the baseline);
-- ``real_works.csv`` (the checked real works; empty when the smoke profile's stand-ins are used, which
-  stage 02 makes), ``tables/real_works_excluded.csv`` and ``tables/real_works_skipped.csv``.
+- ``real_works.csv`` (the checked real works with their origin; empty when the smoke profile's stand-ins are
+  used, which stage 02 makes), ``tables/real_works_excluded.csv``, ``tables/real_works_skipped.csv``,
+  ``tables/real_works_duplicates.csv`` (works dropped as another artist's too) and, for works sampled from
+  the metadata, ``tables/real_works_captions.csv`` (captions the sampler dropped, per artist and reason).
 """
 
 from __future__ import annotations
@@ -31,8 +33,16 @@ from .imagefiles import check_image
 from .metadata import count_mentions
 from .names import clean_name, name_folder, name_key, random_names, slug, validate_names
 from .paths import RunPaths, resolve_path
-from .schema import Params
+from .schema import Params, ValidationParams
 from .synthetic import make_synthetic_metadata
+from .works import (
+    DUPLICATE_COLUMNS,
+    cross_artist_duplicates,
+    downloaded,
+    folder_origin,
+    perceptual_hash,
+    read_caption_drops,
+)
 
 __all__ = [
     "read_candidates",
@@ -52,7 +62,7 @@ __all__ = [
 
 GROUPS = ("artists", "random_names")
 """The two groups of names a run generates for: the selected artists and the random-names baseline."""
-REAL_WORKS_COLUMNS = ("artist", "path", "sha256", "source", "rank")
+REAL_WORKS_COLUMNS = ("artist", "path", "sha256", "source", "rank", "origin", "phash", "url", "caption", "form")
 _EXCLUDED_COLUMNS = ("artist", "n_found", "reason")
 _SKIPPED_COLUMNS = ("artist", "path", "problem")
 
@@ -209,16 +219,21 @@ def select(
 
 
 def scan_real_works(
-    root: Path, artists: list[str], *, min_works: int = 1, max_works: int = 20, seed: int = 0, skip_bad_files: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Find and check each artist's real works in ``root`` (one subfolder per artist, named as the artist
-    or as :func:`helpers.names.slug` of the name — the layout the downloader writes).
+    root: Path, artists: list[str], *, min_works: int = 1, max_works: int = 20, seed: int = 0, skip_bad_files: bool = False,
+    duplicate_distance: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Find and check each artist's real works in ``root`` (one subfolder per artist, named as the artist in
+    any Unicode normal form, or as :func:`helpers.names.slug` of the name — the layout the downloader writes).
 
-    Returns ``(works, excluded, skipped)``: ``works`` has ``artist, path, sha256, source, rank``: each
-    artist's usable works in a seeded random order (``rank`` 0, 1, …; seeded by ``seed`` and the artist), at
-    most ``max_works`` of them — so the works of rank below k are a seeded sample of k for any k;
-    ``excluded`` has ``artist, n_found, reason`` for artists with fewer than ``min_works`` usable works;
-    ``skipped`` lists bad files (``artist, path, problem``), which stop the scan unless ``skip_bad_files``.
+    Returns ``(works, excluded, skipped, duplicates)``: ``works`` has :data:`REAL_WORKS_COLUMNS`: each artist's
+    usable works in a seeded random order (``rank`` 0, 1, …; seeded by ``seed`` and the artist), at most
+    ``max_works`` of them — so the works of rank below k are a seeded sample of k for any k — with each
+    work's ``origin``, and for a downloaded one its ``url``, ``caption`` and credit ``form``
+    (:mod:`helpers.works`); ``excluded`` has ``artist, n_found, reason`` for artists with fewer than
+    ``min_works`` usable works; ``skipped`` lists bad files (``artist, path, problem``), which stop the scan
+    unless ``skip_bad_files``; ``duplicates`` lists the works dropped as another artist's too, exactly or
+    within ``duplicate_distance`` pHash bits (default: ``validation.duplicate_distance``'s), with
+    :data:`helpers.works.DUPLICATE_COLUMNS`.
     """
     root = Path(root)
     if not root.is_dir():
@@ -228,38 +243,61 @@ def scan_real_works(
             fix="create it with one subfolder per artist (see README, 'Real works'), or download them with "
             "helpers.download.download_real_works",
         )
-    works, excluded, skipped = [], [], []
+    if duplicate_distance is None:
+        duplicate_distance = ValidationParams().duplicate_distance
+    found, folders, skipped = [], {}, []
     for artist in artists:
-        folder = name_folder(root, artist, "real-works")
-        good: list[Path] = []
-        for path in sorted(folder.iterdir()) if folder else []:
-            if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
-                continue
-            problem = check_image(path, folder=folder)
-            if problem is None:
-                good.append(path)
-                continue
-            if not skip_bad_files:
-                raise AuditError(
-                    f"real work {path} {problem}",
-                    where=f"validation.real_works_dir, artist {artist!r}",
-                    fix="remove or replace the file, or set validation.skip_bad_files: true to skip and list such files",
-                )
-            skipped.append({"artist": artist, "path": str(path), "problem": problem})
-        if len(good) < min_works:
-            reason = "no folder" if folder is None else f"{len(good)} usable real works (needs {min_works})"
-            excluded.append({"artist": artist, "n_found": len(good), "reason": reason})
+        folders[artist] = folder = name_folder(root, artist, "real-works")
+        found += [(artist, path) for path in _usable(folder, artist, skip_bad_files, skipped)]
+    paths = [str(p.resolve()) for _, p in found]
+    digests = [sha256_file(p) for _, p in found]
+    phashes = [perceptual_hash(p) for _, p in found]
+    duplicates = cross_artist_duplicates([a for a, _ in found], paths, digests, phashes, distance=duplicate_distance)
+    dropped = set(duplicates["path"])
+    origin, fetched = folder_origin(root), downloaded(root)
+    kept, excluded = [], []
+    for artist in artists:
+        mine = [i for i, (a, _) in enumerate(found) if a == artist and paths[i] not in dropped]
+        if len(mine) < min_works:
+            n_dup = sum(a == artist for a in duplicates["artist"])
+            reason = "no folder" if folders[artist] is None else f"{len(mine)} usable real works (needs {min_works})"
+            excluded.append({"artist": artist, "n_found": len(mine),
+                             "reason": reason + (f"; {n_dup} dropped as another artist's too" if n_dup else "")})  # fmt: skip
             continue
         rng = np.random.default_rng([seed, int(sha256_bytes(artist.encode())[:8], 16)])
-        order = rng.permutation(len(good))[:max_works]
-        for rank, i in enumerate(order.tolist()):
-            works.append({"artist": artist, "path": str(good[i].resolve()), "sha256": sha256_file(good[i]),
-                          "source": "real", "rank": rank})  # fmt: skip
+        for rank, j in enumerate(rng.permutation(len(mine))[:max_works].tolist()):
+            i = mine[j]
+            path = found[i][1]
+            meta = fetched.get(f"{path.parent.name}/{path.name}")
+            kept.append({"artist": artist, "path": paths[i], "sha256": digests[i], "source": "real", "rank": rank,
+                         "origin": "metadata" if meta else origin, "phash": phashes[i],
+                         **(meta or {"url": "", "caption": "", "form": ""})})  # fmt: skip
     return (
-        pd.DataFrame(works, columns=list(REAL_WORKS_COLUMNS)),
+        pd.DataFrame(kept, columns=list(REAL_WORKS_COLUMNS)),
         pd.DataFrame(excluded, columns=list(_EXCLUDED_COLUMNS)),
         pd.DataFrame(skipped, columns=list(_SKIPPED_COLUMNS)),
+        duplicates,
     )
+
+
+def _usable(folder: Path | None, artist: str, skip_bad_files: bool, skipped: list[dict]) -> list[Path]:
+    """The good image files of an artist's folder, in name order; bad ones stop the scan or go to ``skipped``."""
+    good: list[Path] = []
+    for path in sorted(folder.iterdir()) if folder else []:
+        if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+            continue
+        problem = check_image(path, folder=folder)
+        if problem is None:
+            good.append(path)
+            continue
+        if not skip_bad_files:
+            raise AuditError(
+                f"real work {path} {problem}",
+                where=f"validation.real_works_dir, artist {artist!r}",
+                fix="remove or replace the file, or set validation.skip_bad_files: true to skip and list such files",
+            )
+        skipped.append({"artist": artist, "path": str(path), "problem": problem})
+    return good
 
 
 # -- stage 01 -----------------------------------------------------------------------------------------------
@@ -269,7 +307,9 @@ def scan_real_works(
 class SelectionResult:
     """What stage 01 produced: the selection table, the chosen artists, the baseline names, the real works
     found and the artists excluded from validation for lack of them; ``note`` says where counts came from
-    when they are not real caption metadata; ``figures``: the caption counts per candidate."""
+    when they are not real caption metadata; ``figures``: the caption counts per candidate; ``duplicates``:
+    the works dropped as another artist's too; ``caption_drops``: for works sampled from the metadata, the
+    captions the sampler dropped per artist and reason (``None`` when the folder has no such record)."""
 
     table: pd.DataFrame
     artists: list[str]
@@ -278,6 +318,8 @@ class SelectionResult:
     excluded_validation: pd.DataFrame
     note: str | None
     figures: dict[str, plots.SavedFigure]
+    duplicates: pd.DataFrame
+    caption_drops: pd.DataFrame | None
 
 
 def check_inputs(params: Params) -> pd.DataFrame:
@@ -329,29 +371,36 @@ def run_stage(params: Params) -> SelectionResult:
                                   locales=params.random_names.locales, exclude=names)  # fmt: skip
     baseline = pd.DataFrame({"name": baseline_names, "slug": [slug(n) for n in baseline_names]})
     write_table(baseline, paths.random_names_csv)
-    works, excluded = _real_works(params, artists)
+    works, excluded, duplicates, drops = _real_works(params, artists)
     fig = plots.selection_counts(table, min_images=criteria.min_images, title=f"{params.run}: caption mentions per candidate",
                                  weights=provenance.weights(params), note=note)  # fmt: skip
     figures = {"selection_counts": plots.save(fig, paths.figure("selection_counts"))}
-    return SelectionResult(table, artists, baseline, works, excluded, note, figures)
+    return SelectionResult(table, artists, baseline, works, excluded, note, figures, duplicates, drops)
 
 
-def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scan the real-works folder and write ``real_works.csv`` with the excluded and skipped tables. Under
-    ``validation.standin`` nothing is scanned: stage 02 makes stand-ins, and ``real_works.csv`` is empty."""
+def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Scan the real-works folder and write ``real_works.csv`` with the excluded, skipped and duplicates
+    tables, and the sampler's caption drops when the folder records them. Under ``validation.standin`` nothing
+    is scanned: stage 02 makes stand-ins, and ``real_works.csv`` is empty."""
     validation, paths = params.validation, params.paths
     if validation.standin:
         works = pd.DataFrame(columns=list(REAL_WORKS_COLUMNS))
         write_table(works, paths.real_manifest)
-        return works, pd.DataFrame(columns=list(_EXCLUDED_COLUMNS))
-    works, excluded, skipped = scan_real_works(
-        resolve_path(validation.real_works_dir), artists, min_works=validation.min_works,
-        max_works=max(validation.works_values), seed=params.seed, skip_bad_files=validation.skip_bad_files,
+        return works, pd.DataFrame(columns=list(_EXCLUDED_COLUMNS)), pd.DataFrame(columns=list(DUPLICATE_COLUMNS)), None
+    root = resolve_path(validation.real_works_dir)
+    works, excluded, skipped, duplicates = scan_real_works(
+        root, artists, min_works=validation.min_works, max_works=max(validation.works_values), seed=params.seed,
+        skip_bad_files=validation.skip_bad_files, duplicate_distance=validation.duplicate_distance,
     )  # fmt: skip
     write_table(works, paths.real_manifest)
     write_table(excluded, paths.real_excluded_csv)
     write_table(skipped, paths.real_skipped_csv)
-    return works, excluded
+    write_table(duplicates, paths.real_duplicates_csv)
+    drops = read_caption_drops(root)
+    if drops is not None:
+        drops = drops[drops["artist"].isin(artists)].reset_index(drop=True)
+        write_table(drops, paths.real_captions_csv)
+    return works, excluded, duplicates, drops
 
 
 # -- reading stage 01's products ------------------------------------------------------------------------------
@@ -369,8 +418,9 @@ def read_names(paths: RunPaths) -> dict[str, list[str]]:
 
 
 def read_real_works(paths: RunPaths) -> pd.DataFrame:
-    """The checked real works: ``artist, path, sha256, source, rank`` (``path`` absolute or run-relative;
-    ``rank``, an integer, orders each artist's works: validation with k works per artist takes rank < k)."""
+    """The checked real works: :data:`REAL_WORKS_COLUMNS` (``path`` absolute or run-relative; ``rank``, an
+    integer, orders each artist's works: validation with k works per artist takes rank < k; ``origin`` one of
+    :data:`helpers.works.ORIGINS`; ``url, caption, form`` empty unless sampled from the metadata)."""
     table = read_table(paths.real_manifest, needs="01_selection", columns=REAL_WORKS_COLUMNS)
     table["rank"] = table["rank"].astype(int)
     return table

@@ -50,7 +50,8 @@ def _share(x) -> str:
 
 def validation_lines(numbers: dict) -> str:
     """The validation headline in words: each test's share of significant artists and its false-positive rate
-    on the negative control of deranged real works (the numbers of a ``summary.json``)."""
+    on the negative control of deranged real works, then by the origin of the real works when there are
+    several (the numbers of a ``summary.json``)."""
     m = numbers["n_validated"]
     level = numbers.get("fraction_significant_artist_level")
     lines = [
@@ -65,6 +66,9 @@ def validation_lines(numbers: dict) -> str:
         f"chance {_share(numbers['identification_chance'])} (p = {numbers['identification_p']:.2g}); "
         f"{numbers['n_excluded_validation']} artist(s) not validated",
     ]
+    for origin, part in (numbers.get("by_origin") or {}).items():
+        lines.append(f"  real works of origin {origin} ({part['n_validated']} artists): artist-level "
+                     f"{_share(part['fraction_significant_artist_level'])}, paper's test {_share(part['fraction_significant'])}")
     return "\n".join(lines)
 
 
@@ -92,11 +96,12 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
     cls = classification.read_headline(paths)
     art, rnd, ceiling, exposure = cls["artists"], cls["random_names"], cls["ceiling"], cls["exposure"]
     top = f"top{params.classification.top_k}_accuracy"
+    checked = validation.read_headline(paths)
     return _clean({
         "run": params.run,
         **({"config": config.name, "axes": config.axes} if config.name else {}),
         "weights": provenance.weights(params, config),
-        "caveats": provenance.caveats(params, config),
+        "caveats": provenance.caveats(params, config, checked.get("real_work_origins", {})),
         "n_artists": art["n_names"],
         "n_random_names": rnd["n_names"],
         "images_per_artist": params.generation.images_per_name,
@@ -120,7 +125,7 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         "accuracy_over_100_captions": exposure["accuracy_over_100_captions"],
         "accuracy_at_most_100_captions": exposure["accuracy_at_most_100_captions"],
         **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
-        **validation.read_headline(paths),
+        **checked,
         "max_works": config.max_works,
         "selection_verified": params.selection.metadata is not None,
         "template": config.template,

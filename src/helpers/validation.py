@@ -17,6 +17,9 @@ deranged real works (each artist given another artist's works) and the random-na
 for the artists'. Beside them, the paper's test on the **centred** score s'_a(i) = s_a(i) − mean_b s_b(i)
 (b over the artists with real works), which removes hubness (imitations close to every artist's works).
 
+Each validated artist carries the origin of its real works (:mod:`helpers.works`); when more than one origin
+is present, ``validation.json`` breaks both tests' share of significant artists down by origin.
+
 Products, per configuration: ``tables/validation.csv`` (both tests per artist), ``validation_centered.csv``,
 ``own_other.csv``, ``validation_excluded.csv``, ``negative_controls.csv`` (each test's false-positive rate
 under each control), ``negative_control_pvalues.csv`` (every null p-value behind it), ``validation.json``
@@ -48,6 +51,7 @@ __all__ = [
     "read_controls",
     "read_control_pvalues",
     "read_headline",
+    "work_origins",
 ]
 
 _PAPER = {"statistic": "statistic_paper_test", "p_value": "p_paper_test", "p_adjusted": "p_adjusted_paper_test",
@@ -56,7 +60,7 @@ _PAPER = {"statistic": "statistic_paper_test", "p_value": "p_paper_test", "p_adj
 CENTERED_COLUMNS = ("artist", "n_real", "n_own", "n_other", "mean_own", "mean_other", "auc", *_PAPER.values())
 VALIDATION_COLUMNS = (*CENTERED_COLUMNS, "statistic_artist_level", "p_artist_level", "p_adjusted_artist_level",
                       "significant_artist_level", "effect_artist_level", "effect_ci_low", "effect_ci_high",
-                      "identified")  # fmt: skip
+                      "identified", "origin")  # fmt: skip
 TEST_NAMES = {
     "paper_test": "paper's test (imitations as independent): one-sided Mann–Whitney of the artist's own imitations' "
     "scores against every other artist's, the imitations counted as independent observations",
@@ -128,6 +132,26 @@ def _control_numbers(summary: pd.DataFrame, n_shifts: int, n_stand_ins: int, n_v
     return numbers
 
 
+def work_origins(params: Params, real_works: pd.DataFrame | None, max_works: int) -> dict[str, str]:
+    """Each artist's real-works origin (:data:`helpers.works.ORIGINS`) among the works of rank below
+    ``max_works``, joined by ``+`` when they differ (``folder+metadata``); empty without a table (and under
+    ``validation.standin``, where every artist's origin is ``standin``)."""
+    if params.validation.standin or real_works is None or not len(real_works):
+        return {}
+    used = real_works[real_works["rank"].astype(int) < max_works]
+    return {a: "+".join(sorted(set(o))) for a, o in used.groupby("artist", sort=False)["origin"]}
+
+
+def _by_origin(table: pd.DataFrame) -> dict:
+    """Both tests' share of significant artists among the artists of each origin (the tests themselves run over
+    every artist at once); only when more than one origin is present."""
+    if table["origin"].nunique() < 2:
+        return {}
+    return {origin: {"n_validated": int(len(rows)), "fraction_significant": _fraction(rows["significant_paper_test"]),
+                     "fraction_significant_artist_level": _fraction(rows["significant_artist_level"])}
+            for origin, rows in table.groupby("origin", sort=True)}  # fmt: skip
+
+
 def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, excluded: pd.DataFrame,
               summary: pd.DataFrame, pvalues: pd.DataFrame, n_choices: int) -> dict:  # fmt: skip
     settings = params.validation
@@ -158,10 +182,12 @@ def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, exclu
         "n_excluded_validation": int(len(excluded)),
         "excluded_validation": excluded["artist"].tolist(),
         "real_works": "standin" if settings.standin else "real",
+        "real_work_origins": {str(k): int(v) for k, v in table["origin"].value_counts().sort_index().items()},
+        "by_origin": _by_origin(table),
     }
 
 
-def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> ConfigValidation:
+def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, origins: dict[str, str]) -> ConfigValidation:
     settings = params.validation
     artists = emb.label_rows("artists")["name"].tolist()
     imitations = emb.rows("imitation", "artists")
@@ -185,7 +211,9 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame) -> 
                                                        alpha=settings.alpha), on="artist")  # fmt: skip
     effects = artist_level.effect_intervals(*args, aggregate=settings.aggregate, n_boot=settings.bootstrap,
                                             confidence=settings.confidence, seed=params.seed)  # fmt: skip
-    table = table.merge(effects, on="artist")[list(VALIDATION_COLUMNS)]
+    table = table.merge(effects, on="artist")
+    table["origin"] = [("standin" if settings.standin else origins.get(a, "unrecorded")) for a in table["artist"]]
+    table = table[list(VALIDATION_COLUMNS)]
     centred = significance.scores(*args, aggregate=settings.aggregate, centered=True)
     centered = significance.paper_test(centred, **paper).rename(columns=_PAPER)[list(CENTERED_COLUMNS)]
     excluded = _excluded(known_excluded, artists, imitated, set(table["artist"]))
@@ -221,13 +249,16 @@ def _figures(params: Params, config: Configuration, result: ConfigValidation) ->
     return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
 
 
-def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded: pd.DataFrame) -> ValidationResult:
-    """Validate every artist with real works in every configuration, from stage 03's ``embeddings`` and stage
-    01's ``excluded`` artists (too few real works), run the negative controls; write the tables,
+def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded: pd.DataFrame,
+              real_works: pd.DataFrame | None = None) -> ValidationResult:  # fmt: skip
+    """Validate every artist with real works in every configuration, from stage 03's ``embeddings``, stage
+    01's ``excluded`` artists (too few real works) and ``real_works`` (whose origins break the headline down;
+    without them each artist's origin reads ``unrecorded``), run the negative controls; write the tables,
     ``validation.json`` and the figures."""
     configs, figures = {}, {}
     for config in params.configurations:
-        result = _validate(params, embeddings[config.name], excluded)
+        origins = work_origins(params, real_works, config.max_works)
+        result = _validate(params, embeddings[config.name], excluded, origins)
         paths = params.paths.config(config.name)
         write_table(result.table, paths.table("validation.csv"))
         write_table(result.centered, paths.table("validation_centered.csv"))
@@ -245,7 +276,7 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
 # -- reading stage 05's products ------------------------------------------------------------------------------
 
 
-def _typed(table: pd.DataFrame, text: tuple[str, ...] = ("artist",)) -> pd.DataFrame:
+def _typed(table: pd.DataFrame, text: tuple[str, ...] = ("artist", "origin")) -> pd.DataFrame:
     """Stage 05's text columns as text, counts as integers, flags as booleans (empty: missing), the rest as
     numbers (empty: NaN)."""
     for column in table.columns:

@@ -1,5 +1,5 @@
 """The two questions asked of the metadata: how many captions mention each name, and a seeded sample of the
-image URLs whose captions mention an artist."""
+image URLs whose captions credit an artist as author."""
 
 from __future__ import annotations
 
@@ -7,21 +7,23 @@ import heapq
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..captions import Matcher
+from ..captions import Matcher, credit, parse_form
 from ..cores import usable_cores
 from ..errors import AuditError
 from ..files import sha256_bytes
-from ..names import validate_names
+from ..names import name_key, validate_names
+from ..schema import ValidationParams
 from .parquet import check_files, metadata_files
 from .reading import Reader, Unit, count_rows, units
 from .scan import Stopped, run_units
 
-__all__ = ["count_mentions", "sample_real_work_urls"]
+__all__ = ["count_mentions", "sample_real_work_urls", "RealWorkSample", "DROP_COLUMNS"]
 
 
 class _Scan:
@@ -114,78 +116,184 @@ def count_mentions(
     return out
 
 
+@dataclass(frozen=True)
+class RealWorkSample:
+    """What :func:`sample_real_work_urls` found: ``works`` (``artist, url, caption, form``: the sample, each
+    with the caption that credits the artist and the credit form it matched) and ``dropped`` (one row per
+    artist: :data:`DROP_COLUMNS`, how many captions mentioning the artist were dropped for each reason)."""
+
+    works: pd.DataFrame
+    dropped: pd.DataFrame
+
+
+DROP_COLUMNS = ("artist", "mentions", "several_candidates", "style_reference", "no_credit_form", "credited",
+                "urls_of_several_artists", "sampled")  # fmt: skip
+"""``mentions``: captions that mention the artist; of those, ``several_candidates`` name another candidate
+too, ``style_reference`` match a style form, ``no_credit_form`` match no credit form, and ``credited`` are
+left; ``urls_of_several_artists``: distinct URLs credited to this artist and, by another caption, to
+another (dropped for both); ``sampled``: URLs kept."""
+_REASON = {"style reference": "style_reference", "no credit form": "no_credit_form"}
+
+
 def sample_real_work_urls(
     metadata,
     artists: Iterable[str],
     *,
     per_artist: int = 20,
     seed: int = 0,
+    others: Iterable[str] = (),
+    credit_forms: Sequence[str] | None = None,
+    style_forms: Sequence[str] | None = None,
     caption_column: str = "TEXT",
     url_column: str = "URL",
     threads: int | None = None,
     progress: bool = True,
     workers: int | None = None,
-) -> pd.DataFrame:
+) -> RealWorkSample:
     """A seeded sample of up to ``per_artist`` distinct image URLs per artist, among the rows whose caption
-    mentions the artist (same matching rule as :func:`count_mentions`); columns ``artist, url, caption``.
+    credits the artist as author (:mod:`helpers.captions.authorship`): it mentions the artist (the rule of
+    :func:`count_mentions`) in one of ``credit_forms``, in none of ``style_forms`` (defaults:
+    :data:`helpers.schema.CREDIT_FORMS`, :data:`~helpers.schema.STYLE_FORMS`), and mentions no other of
+    ``artists`` or ``others`` (the other candidates). A URL credited to two artists is dropped for both.
 
     The sample keeps, per artist, the URLs with the smallest SHA-256 of ``"<seed>:<url>"``: it does not
     depend on the order of files or rows, and a larger ``per_artist`` extends a smaller one. A URL that
-    appears in several rows shows the caption of its first row (files in the order given, rows in file
+    appears in several crediting rows shows the caption of its first (files in the order given, rows in file
     order), whatever the number of ``workers``.
     """
     if not isinstance(per_artist, (int, np.integer)) or per_artist < 1:
         raise AuditError(f"per_artist must be at least 1 (got {per_artist!r})", where="sample_real_work_urls")
     names = validate_names(list(artists), where="artists")
-    scan = _Scan(metadata, names, caption_column=caption_column, extra=[url_column], threads=threads,
+    keys = {name_key(n) for n in names}
+    extra = [n for n in validate_names(list(others), where="others") if name_key(n) not in keys] if others else []
+    defaults = ValidationParams()
+    credits = [parse_form(f) for f in (defaults.credit_forms if credit_forms is None else credit_forms)]
+    styles = [parse_form(f) for f in (defaults.style_forms if style_forms is None else style_forms)]
+    scan = _Scan(metadata, names + extra, caption_column=caption_column, extra=[url_column], threads=threads,
                  workers=workers, batch_size=131_072)  # fmt: skip
+    of_pattern = scan.matcher.names_of_pattern
 
-    with scan.progress(progress) as bar:
+    def work(reader: Reader, unit: Unit, stop: threading.Event, bar) -> list[tuple[str, str, tuple[int, ...]]]:
+        hits: list[tuple[str, str, tuple[int, ...]]] = []
+        for batch in scan.batches(reader, unit, stop, bar):
+            rows, pids = scan.matcher.find(batch.column(0))
+            if not len(rows):
+                continue
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            take = pa.array(rows[starts])
+            urls, captions = batch.column(1).take(take).to_pylist(), batch.column(0).take(take).to_pylist()
+            for url, caption, group in zip(urls, captions, np.split(pids, starts[1:]), strict=True):
+                hits.append((url, caption, tuple(sorted({i for p in group.tolist() for i in of_pattern[p]}))))
+        return hits
 
-        def work(reader: Reader, unit: Unit, stop: threading.Event) -> list[tuple[str, str, int]]:
-            hits: list[tuple[str, str, int]] = []
-            for batch in scan.batches(reader, unit, stop, bar):
-                rows, pids = scan.matcher.find(batch.column(0))
-                if len(rows):
-                    take = pa.array(rows)
-                    urls = batch.column(1).take(take).to_pylist()
-                    captions = batch.column(0).take(take).to_pylist()
-                    hits.extend(zip(urls, captions, pids.tolist(), strict=True))
-            return hits
+    def scan_once(exclude: set[int]) -> _Sampler:
+        sampler = _Sampler(names, per_artist, seed, credits, styles, exclude)
+        with scan.progress(progress) as bar:
+            for hits in scan.run(lambda r, u, s: work(r, u, s, bar), ordered=True):  # row order: first captions
+                sampler.add(hits)
+        return sampler
 
-        heaps = _Heaps(len(names), per_artist, seed, scan.matcher.names_of_pattern)
-        for hits in scan.run(work, ordered=True):  # in row order, so a repeated URL keeps its first caption
-            heaps.add(hits)
-    records = [(name, url, caption) for name, kept in zip(names, heaps.sorted(), strict=True)
-               for url, caption in kept]  # fmt: skip
-    return pd.DataFrame(records, columns=["artist", "url", "caption"])
+    sampler = scan_once(set())
+    if sampler.lost_to_conflicts():  # a kept URL turned out to be another artist's too: sample again without them
+        sampler = scan_once(sampler.conflicts()).with_counts(sampler)
+    return sampler.result()
+
+
+class _Sampler:
+    """Sorts each mentioning row into a drop reason or a credited work; keeps per artist the ``per_artist``
+    credited URLs with the smallest keys (skipping the URLs in ``exclude``), and which artists credit each URL."""
+
+    def __init__(self, names, per_artist, seed, credits, styles, exclude: set[int]):
+        self.names, self.credits, self.styles, self.exclude = names, credits, styles, exclude
+        self.counts = np.zeros((len(names), len(DROP_COLUMNS) - 2), dtype=np.int64)
+        self.owners: dict[int, int | set[int]] = {}
+        self.heaps = _Heaps(len(names), per_artist, seed, [[i] for i in range(len(names))])
+        self._column = {c: j for j, c in enumerate(DROP_COLUMNS[1:-1])}
+
+    def _count(self, artist: int, column: str) -> None:
+        self.counts[artist, self._column[column]] += 1
+
+    def add(self, hits) -> None:
+        for url, caption, found in hits:
+            mine = [i for i in found if i < len(self.names)]
+            for i in mine:
+                self._count(i, "mentions")
+            if len(found) > 1:
+                for i in mine:
+                    self._count(i, "several_candidates")
+                continue
+            if not mine:
+                continue
+            artist = mine[0]
+            verdict = credit(caption, self.names[artist], self.credits, self.styles)
+            if verdict.form is None:
+                self._count(artist, _REASON[verdict.reason])
+                continue
+            self._count(artist, "credited")
+            key = _url_key(url)
+            owner = self.owners.setdefault(key, artist)
+            if owner != artist:
+                self.owners[key] = (owner if isinstance(owner, set) else {owner}) | {artist}
+            if key not in self.exclude:
+                self.heaps.add([(url, (caption, verdict.form), artist)])
+
+    def conflicts(self) -> set[int]:
+        return {key for key, owner in self.owners.items() if isinstance(owner, set)}
+
+    def lost_to_conflicts(self) -> bool:
+        conflicts = self.conflicts()
+        return any(_url_key(url) in conflicts for kept in self.heaps.sorted() for url, _ in kept)
+
+    def with_counts(self, first: _Sampler) -> _Sampler:
+        self.counts, self.owners = first.counts, first.owners
+        return self
+
+    def result(self) -> RealWorkSample:
+        kept = self.heaps.sorted()
+        several = np.zeros(len(self.names), dtype=np.int64)
+        for owner in self.owners.values():
+            if isinstance(owner, set):
+                several[list(owner)] += 1
+        conflicts = self.conflicts()
+        records = [(name, url, caption, form) for name, works in zip(self.names, kept, strict=True)
+                   for url, (caption, form) in works if _url_key(url) not in conflicts]  # fmt: skip
+        works = pd.DataFrame(records, columns=["artist", "url", "caption", "form"])
+        dropped = pd.DataFrame(self.counts, columns=list(DROP_COLUMNS[1:-1]))
+        dropped.insert(0, "artist", self.names)
+        dropped["urls_of_several_artists"] = several
+        dropped["sampled"] = works.groupby("artist").size().reindex(self.names, fill_value=0).to_numpy()
+        return RealWorkSample(works, dropped[list(DROP_COLUMNS)])
+
+
+def _url_key(url: str) -> int:
+    return int(sha256_bytes(url.encode())[:16], 16)
 
 
 class _Heaps:
-    """Per artist, the ``per_artist`` URLs with the smallest keys seen so far, each with its first caption."""
+    """Per artist, the ``per_artist`` URLs with the smallest keys seen so far, each with its first payload."""
 
     def __init__(self, n: int, per_artist: int, seed: int, names_of_pattern: Sequence[Sequence[int]]):
-        self.heaps: list[list[tuple[int, str, str]]] = [[] for _ in range(n)]
+        self.heaps: list[list[tuple[int, str, object]]] = [[] for _ in range(n)]
         self.kept: list[set[str]] = [set() for _ in range(n)]
         self.per_artist, self.seed, self.names_of_pattern = per_artist, seed, names_of_pattern
 
-    def add(self, hits: Iterable[tuple[str, str, int]]) -> None:
-        for url, caption, pid in hits:
+    def add(self, hits: Iterable[tuple[str, object, int]]) -> None:
+        for url, payload, pid in hits:
             key = int(sha256_bytes(f"{self.seed}:{url}".encode())[:16], 16)
             for i in self.names_of_pattern[pid]:
                 if url in self.kept[i]:
                     continue
                 heap = self.heaps[i]
                 if len(heap) < self.per_artist:
-                    heapq.heappush(heap, (-key, url, caption))
+                    heapq.heappush(heap, (-key, url, payload))
                     self.kept[i].add(url)
                 elif -heap[0][0] > key:
-                    _, dropped, _ = heapq.heapreplace(heap, (-key, url, caption))
+                    _, dropped, _ = heapq.heapreplace(heap, (-key, url, payload))
                     self.kept[i].discard(dropped)
                     self.kept[i].add(url)
 
-    def sorted(self) -> list[list[tuple[str, str]]]:
+    def sorted(self) -> list[list[tuple[str, object]]]:
         return [
-            [(url, caption) for _neg, url, caption in sorted(heap, key=lambda x: -x[0])]
+            [(url, payload) for _neg, url, payload in sorted(heap, key=lambda x: -x[0])]
             for heap in self.heaps
         ]

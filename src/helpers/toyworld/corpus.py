@@ -7,6 +7,7 @@ writes (default ``data/toy_world/``, git-ignored)::
     captions.parquet           TEXT, URL (relative path of the image), AESTHETIC_SCORE — what stage 01 reads
     images/NNNNN.png           one training image per caption row
     real_works/<artist>/NNNN.png   20 works per artist, never used in training (stage 05's layout)
+    real_works/origin.json     {"origin": "toyworld"}: what these works are (helpers.works)
     corpus.json                seed, recipe, counts and the content digest
 
 Each artist has exactly ``caption_count`` captions naming them (one image each); 2,000 more captions name
@@ -32,6 +33,7 @@ import numpy as np
 
 from ..errors import AuditError
 from ..paths import PROJECT_ROOT
+from ..works import ORIGIN_FILE
 from .artists import ARTISTS
 from .captions import artist_caption, generic_caption
 from .styles import render, render_generic
@@ -143,6 +145,7 @@ def build_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dict
             folder.mkdir(parents=True)
             for j, image in enumerate(images):
                 (folder / _real_file(j)).write_bytes(_png(image))
+        _mark_real_works(tmp / "real_works")
         table = pa.table({
             "TEXT": pa.array(corpus.captions, type=pa.string()),
             "URL": pa.array(corpus.urls, type=pa.string()),
@@ -173,8 +176,17 @@ def ensure_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dic
     if path.is_file():
         record = json.loads(path.read_text(encoding="utf-8"))
         if record.get("recipe") == RECIPE and record.get("seed") == seed:
+            _mark_real_works(Path(out) / "real_works")  # corpora built before works carried their origin
             return record
     return build_corpus(out, seed=seed)
+
+
+def _mark_real_works(folder: Path) -> None:
+    """Say what the toy world's real works are (:mod:`helpers.works`): held-out draws of its styles."""
+    marker = folder / ORIGIN_FILE
+    if folder.is_dir() and not marker.is_file():
+        marker.write_text(json.dumps({"origin": "toyworld", "note": "held-out works drawn by the toy world's "
+                                      "generator of styles, never trained on"}) + "\n", encoding="utf-8")  # fmt: skip
 
 
 def read_corpus(folder: str | os.PathLike = DEFAULT_DIR) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
