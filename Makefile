@@ -9,6 +9,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= params/paper.yaml
+RUNNER_ARGS ?=
+# e.g. RUNNER_ARGS="--wait 600" (queue behind a run holding the folder) or "--debug" (tracebacks of faults)
 STAGE  ?=
 ARTIST ?=
 RUN    ?=
@@ -36,10 +38,10 @@ $(TOY_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py)
 	touch $@
 
 reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
-	$(PY) -m helpers.runner --params $(PARAMS)
+	$(PY) -m helpers.runner --params $(PARAMS) $(RUNNER_ARGS)
 
 demo: setup $(TOY_CORPUS) ## the toy world end to end, offline: a real signal in about 2 minutes (params/demo.yaml)
-	$(PY) -m helpers.runner --params params/demo.yaml
+	$(PY) -m helpers.runner --params params/demo.yaml $(RUNNER_ARGS)
 
 smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
 	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
@@ -52,7 +54,7 @@ explore: setup ## one artist of a finished run up close: make explore PARAMS=...
 
 stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
-	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE)
+	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE) $(RUNNER_ARGS)
 
 test: setup $(TOY_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup

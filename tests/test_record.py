@@ -115,3 +115,70 @@ def test_half_written_or_mismatched_embeddings_are_refused(tmp_path):
     (folder / "encoder.json").write_text("{half")
     with pytest.raises(AuditError, match="encoder.json is not valid JSON.*rerun 03_encoding"):
         read_embeddings(paths)
+
+
+def test_an_interrupted_stage_is_recorded_as_interrupted_with_its_process(cfg):
+    import os
+    import socket
+
+    with pytest.raises(KeyboardInterrupt):
+        with record.stage(cfg, "01_selection"):
+            entry = record.read_run(cfg.paths)["stages"]["01_selection"]
+            assert (entry["pid"], entry["host"]) == (os.getpid(), socket.gethostname())
+            raise KeyboardInterrupt
+    assert record.read_run(cfg.paths)["stages"]["01_selection"]["status"] == "interrupted"
+
+
+def test_a_stage_left_running_by_a_dead_process_is_settled_as_interrupted(cfg):
+    _all_done(cfg)
+    run = record.read_run(cfg.paths)
+    run["stages"]["03_encoding"].update(status="running", pid=2**22 + 7, host="elsewhere")
+    cfg.paths.run_json.write_text(__import__("json").dumps(run))
+    with pytest.raises(AuditError, match="'interrupted'"):  # a hand-run stage 04 settles it, then refuses
+        with record.stage(cfg, "04_classification"):
+            pass
+    entry = record.read_run(cfg.paths)["stages"]["03_encoding"]
+    assert entry["status"] == "interrupted" and "4194311 on elsewhere" in entry["error"]
+    assert record.settle(cfg) == []
+
+
+def test_a_failure_the_record_cannot_be_written_for_keeps_its_own_error(cfg, monkeypatch):
+    import errno
+
+    with record.stage(cfg, "01_selection"):
+        pass
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(ZeroDivisionError), monkeypatch.context() as patch:  # not the OSError of the record
+        with record.stage(cfg, "02_generation"):
+            patch.setattr(record, "write_json", full)
+            raise ZeroDivisionError
+    assert record.read_run(cfg.paths)["stages"]["02_generation"]["status"] == "running"  # settled on next start
+
+
+def test_a_stage_run_again_makes_the_later_ones_stale(cfg):
+    _all_done(cfg)
+    record.stale_after(cfg, "02_generation")
+    stages = record.read_run(cfg.paths)["stages"]
+    assert [stages[s]["status"] for s in sorted(stages)] == ["done", "done", "stale", "stale", "stale"]
+
+
+def test_a_stage_by_hand_refuses_while_a_runner_holds_the_folder(cfg):
+    import subprocess
+    import sys
+
+    with record.stage(cfg, "01_selection"):
+        pass
+    hold = ("import sys, time; from pathlib import Path; from helpers import lock\n"
+            "with lock.hold(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(cfg.paths.lock_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(AuditError, match=f"in use by process {proc.pid}"):
+            with record.stage(cfg, "02_generation"):
+                pass
+    finally:
+        proc.kill()
+        proc.wait()

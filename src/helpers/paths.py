@@ -124,6 +124,11 @@ class RunPaths(ConfigPaths):
         return self.root / "run.json"
 
     @property
+    def lock_file(self) -> Path:
+        """Held by the runner (and by a stage run by hand) while it works here: :mod:`helpers.lock`."""
+        return self.root / ".lock"
+
+    @property
     def params_copy(self) -> Path:
         return self.root / "params.yaml"
 

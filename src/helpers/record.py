@@ -1,8 +1,10 @@
 """The run record, ``run.json``: what a run is (params, models, versions, commit) and where each stage stands.
 
-Every stage notebook wraps its work in :func:`stage`, so ``run.json`` says which stages finished, failed or
-are running — whether the notebook ran under ``make reproduce`` or by hand in JupyterLab — and a stage
-refuses to start on a stage that has not finished (:func:`require`). Params may change under a run only
+Every stage notebook wraps its work in :func:`stage`, so ``run.json`` says which stages finished, failed, were
+interrupted or are running — whether the notebook ran under ``make reproduce`` or by hand in JupyterLab — and a
+stage refuses to start on a stage that has not finished (:func:`require`). A stage records the process and host
+that run it; one left ``running`` by a process that is gone (SIGKILL, a power cut) is recorded as interrupted by
+the next runner or stage to take the run folder's lock (:func:`settle`). Params may change under a run only
 where no name or image depends on them (see ``_FIRST_READER``).
 """
 
@@ -11,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import platform
+import socket
 import subprocess
 from collections.abc import Iterator
 from functools import cache
@@ -21,13 +25,15 @@ from typing import Any
 
 import yaml
 
-from . import models, provenance
-from .errors import AuditError
+from . import lock, models, provenance
+from .errors import AuditError, fault_kind
 from .files import file_identity, folder_identity, json_digest, package_versions, write_json, write_text
 from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS, RunPaths, resolve_path
 from .schema import Params
 
-__all__ = ["stage", "mark", "require", "read_run", "inputs_digest", "up_to_date"]
+__all__ = ["stage", "mark", "settle", "stale_after", "require", "read_run", "inputs_digest", "up_to_date", "STATUSES"]
+
+STATUSES = ("running", "done", "failed", "interrupted", "stale")
 
 _PACKAGES = (
     "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
@@ -152,9 +158,11 @@ def _save(params: Params, record: dict) -> None:
 
 
 def mark(params: Params, name: str, status: str, error: str | None = None) -> None:
-    """Set one stage's status (``running``, ``done``, ``failed``) in ``run.json``; a stage marked ``done``
-    records the :func:`inputs_digest` it ran on."""
+    """Set one stage's status (``running``, ``done``, ``failed``, ``interrupted``) in ``run.json``; a stage
+    marked ``done`` records the :func:`inputs_digest` it ran on, one marked ``running`` this process and host."""
     _known(name)
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}: use one of {STATUSES}")
     record = _record(params)
     _set_status(record, name, status, error)
     if status == "done":
@@ -174,6 +182,7 @@ def _set_status(record: dict, name: str, status: str, error: str | None = None) 
     if status == "running":
         for key in ("finished", "error", "inputs"):
             entry.pop(key, None)
+        entry["pid"], entry["host"] = os.getpid(), socket.gethostname()
     if error:
         entry["error"] = error
 
@@ -224,22 +233,65 @@ def require(params: Params, name: str, record: dict | None = None) -> None:
         )
 
 
+def settle(params: Params) -> list[str]:
+    """Record as ``interrupted`` every stage left ``running`` by a process that is gone; return their names.
+    Call it only while holding the run folder's lock (:mod:`helpers.lock`): then no other process can be
+    running a stage here, whatever the record says."""
+    record = read_run(params.paths)
+    left = [n for n, e in record.get("stages", {}).items() if e.get("status") == "running"]
+    if not left:
+        return []
+    for name in left:
+        entry = record["stages"][name]
+        _set_status(record, name, "interrupted",
+                    f"its process ({entry.get('pid')} on {entry.get('host')}) ended without finishing (killed?)")  # fmt: skip
+    record["updated"] = _now()
+    write_json(params.paths.run_json, record)
+    return left
+
+
+def stale_after(params: Params, name: str) -> None:
+    """Mark every finished stage after ``name`` stale: ``name`` is about to run again, so what they computed
+    from its products may no longer hold (a full run reruns them; ``--stage`` leaves them to the next run)."""
+    record = read_run(params.paths)
+    later = [s for s in STEPS[STEPS.index(name) + 1:] if record.get("stages", {}).get(s, {}).get("status") == "done"]
+    for s in later:
+        record["stages"][s]["status"] = "stale"
+    if later:
+        record["updated"] = _now()
+        write_json(params.paths.run_json, record)
+
+
+def _failure_status(exc: BaseException) -> str:
+    return "interrupted" if fault_kind(exc) == "interrupt" else "failed"
+
+
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
-    """Run a stage's work inside this block: checks the previous stage, then records running/done/failed."""
+    """Run a stage's work inside this block: takes the run folder's lock (unless the runner that started this
+    notebook holds it), checks the previous stage, then records running and done, failed or interrupted."""
     _known(name)
-    record = _record(params)  # params changed since? the stages they make stale are marked first
-    try:
-        require(params, name, record)
-    except AuditError:
-        if params.paths.run_json.is_file():  # keep what changed params made stale; create nothing to refuse
-            _save(params, record)
-        raise
-    _set_status(record, name, "running")
-    _save(params, record)
-    try:
-        yield params.paths
-    except BaseException as exc:
-        mark(params, name, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    mark(params, name, "done")
+    if not params.paths.run_json.is_file():
+        require(params, name, {})  # nothing has run here: refuse before creating anything (the lock's folder)
+    under_runner = lock.held_by_parent(params.paths.lock_file)  # its runner settled the record when it started
+    with lock.hold(params.paths.lock_file, what=f"run folder {params.paths.root}"):
+        if not under_runner and params.paths.run_json.is_file():
+            settle(params)
+        record = _record(params)  # params changed since? the stages they make stale are marked first
+        try:
+            require(params, name, record)
+        except AuditError:
+            if params.paths.run_json.is_file():  # keep what changed params made stale; create nothing to refuse
+                _save(params, record)
+            raise
+        _set_status(record, name, "running")
+        _save(params, record)
+        try:
+            yield params.paths
+        except BaseException as exc:
+            try:
+                mark(params, name, _failure_status(exc), error=f"{type(exc).__name__}: {exc}")
+            except OSError:  # the disk that failed the stage may refuse the record too: the runner settles it
+                pass
+            raise
+        mark(params, name, "done")
