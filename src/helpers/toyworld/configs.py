@@ -6,8 +6,12 @@ Sizes are set by the budgets: all weights together under 20 MB (float16), traini
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .world import World
 
 __all__ = [
     "CONTEXT_LENGTH",
@@ -19,6 +23,8 @@ __all__ = [
     "Plan",
     "PLAN",
     "ENCODERS",
+    "plan_for",
+    "architectures_for",
 ]
 
 CONTEXT_LENGTH = 32
@@ -120,3 +126,23 @@ PLAN = Plan()
 
 ENCODERS = {"toy-clip": 0, "toy-clip-b": 1}
 """The CLIP encoders trained, by folder name, with the offset added to the training seed."""
+
+
+def plan_for(world: World) -> Plan:
+    """The world's training plan: :data:`PLAN` with the world file's ``plan`` keys."""
+    return Plan(**{**PLAN.as_dict(), **world.plan})
+
+
+def architectures_for(world: World) -> dict[str, dict[str, Any]]:
+    """The world's architectures (``vae``, ``unet``, ``text_encoder``, ``scheduler``, ``clip``): the ones above,
+    with the world file's ``architectures`` keys replacing theirs (``clip``'s ``vision_cfg``/``text_cfg``
+    key by key)."""
+    base = {"vae": VAE, "unet": UNET, "text_encoder": TEXT_ENCODER, "scheduler": SCHEDULER, "clip": CLIP}
+    out = copy.deepcopy(base)
+    for part, changes in world.architectures.items():
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                out[part][key] = {**out[part][key], **value}
+            else:
+                out[part][key] = value
+    return out
