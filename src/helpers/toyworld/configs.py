@@ -1,4 +1,6 @@
-"""Architectures and training plans of the toy world's models: data, read by the training code.
+"""Architectures and training plans of the toy worlds' models: data, read by the training code. These are the
+easy world's; a world file's ``architectures`` and ``plan`` keys replace some of them (:func:`plan_for`,
+:func:`architectures_for`), and its ``encoders`` name the CLIPs trained.
 
 Sizes are set by the budgets: all weights together under 20 MB (float16), training of everything under
 30 minutes on two CPU cores, and generation of ~460 images at 32×32 in about a minute on one core.
@@ -22,7 +24,6 @@ __all__ = [
     "CLIP",
     "Plan",
     "PLAN",
-    "ENCODERS",
     "plan_for",
     "architectures_for",
 ]
@@ -124,8 +125,6 @@ class Plan:
 
 PLAN = Plan()
 
-ENCODERS = {"toy-clip": 0, "toy-clip-b": 1}
-"""The CLIP encoders trained, by folder name, with the offset added to the training seed."""
 
 
 def plan_for(world: World) -> Plan:
