@@ -17,7 +17,7 @@ RUN    ?=
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup reproduce demo smoke course explore stage test lab lint bench clean clean-run
+.PHONY: help setup reproduce demo demo-hard smoke course explore stage test lab lint bench clean clean-run
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,15 +33,26 @@ setup: $(VENV)/.installed ## create .venv with the pinned packages and the helpe
 
 # the toy world's corpus (seconds; git-ignored): params/demo*.yaml and tests/test_toyworld.py read it
 TOY_CORPUS := data/toy_world/corpus.json
-$(TOY_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py)
+$(TOY_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py) src/helpers/toyworld/worlds/toy.yaml
 	$(PY) -m helpers.toyworld corpus
 	touch $@
 
+# the hard world's corpus (seconds; git-ignored): params/demo-hard*.yaml and tests/test_hard_world.py read it
+HARD_CORPUS := data/toy_world_hard/corpus.json
+$(HARD_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py) src/helpers/toyworld/worlds/hard.yaml
+	$(PY) -m helpers.toyworld corpus --world hard
+	touch $@
+
 reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
+	$(PY) -m helpers.toyworld for-params $(PARAMS)
 	$(PY) -m helpers.runner --params $(PARAMS) $(RUNNER_ARGS)
 
 demo: setup $(TOY_CORPUS) ## the toy world end to end, offline: a real signal in about 2 minutes (params/demo.yaml)
 	$(PY) -m helpers.runner --params params/demo.yaml $(RUNNER_ARGS)
+
+demo-hard: setup $(HARD_CORPUS) ## the hard toy world: confusable families, unseen and impostor artists (params/demo-hard*.yaml)
+	$(PY) -m helpers.runner --params params/demo-hard.yaml
+	$(PY) -m helpers.runner --params params/demo-hard-all.yaml
 
 smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
 	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
@@ -56,7 +67,7 @@ stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
 	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE) $(RUNNER_ARGS)
 
-test: setup $(TOY_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
+test: setup $(TOY_CORPUS) $(HARD_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadgroup
 
 lab: setup ## open JupyterLab on the notebooks (a double-click opens a .py notebook as a notebook)

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.paths import PROJECT_ROOT
 
-TARGETS = ["help", "setup", "reproduce", "demo", "smoke", "course", "explore", "stage", "test", "lab", "lint", "bench", "clean",
+TARGETS = ["help", "setup", "reproduce", "demo", "demo-hard", "smoke", "course", "explore", "stage", "test", "lab", "lint", "bench", "clean",
            "clean-run"]
 
 

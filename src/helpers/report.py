@@ -1,9 +1,10 @@
 """``report.html``: one page a person reads — the headline against the paper, the caveats, for a sweep the
 comparison of its configurations, then each configuration's figures (each with a caption saying what it
-shows) and the per-artist table sorted by accuracy. Numbers are formatted; nothing is a raw dump.
+shows), the artists whose classification and validation disagree (:func:`disagreements`), and the
+per-artist table sorted by accuracy. Numbers are formatted; nothing is a raw dump.
 
 Every number on the page is read from the products of the stages and of ``06_comparison``; the page
-computes none.
+computes none (the disagreement table only compares two of them, per artist).
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from .paths import STEPS, ConfigPaths
 from .record import read_run
 from .schema import Configuration, Params
 
-__all__ = ["write_report", "percent", "interval", "p_value", "FIGURE_CAPTIONS"]
+__all__ = ["write_report", "disagreements", "percent", "interval", "p_value", "FIGURE_CAPTIONS", "NAMED_AT"]
+
+NAMED_AT = 0.5
+"""An artist is *named* when CLIP names them in at least this share of their imitations."""
+DISAGREEMENT_COLUMNS = ("artist", "case", "accuracy", "significant_artist_level", "p_adjusted_artist_level",
+                        "significant_paper_test", "disagreement")  # fmt: skip
 
 FIGURE_CAPTIONS = {
     "selection_counts": "How many captions name each candidate artist (log scale). Green bars were selected; "
@@ -227,6 +233,51 @@ def _artists(params: Params, paths: ConfigPaths) -> str:
     return f'<div class="scroll">{_table(header, rows, numeric={1, 2, 3, 4, 5, 7, 8})}</div>'
 
 
+def disagreements(accuracy: pd.DataFrame, validated: pd.DataFrame, cases: dict[str, str] | None = None) -> pd.DataFrame:
+    """The artists whose classification and validation disagree (:data:`DISAGREEMENT_COLUMNS`): *named, not
+    validated* — accuracy at least :data:`NAMED_AT` but not significant by the artist-level test (an impostor's
+    signature: the model learnt the name as someone else's style) — and *validated, not named* — significant
+    but accuracy under :data:`NAMED_AT` (the imitation resembles the real work, the encoder cannot name it).
+    ``accuracy`` and ``validated`` are the artists' rows of ``accuracy.csv`` and ``validation.csv``; ``cases``
+    the ground truth by artist where the candidates file has a ``case`` column (a toy world)."""
+    acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
+    val = validated.set_index("artist")
+    rows = []
+    for artist in val.index.intersection(acc.index):
+        named, significant = acc[artist] >= NAMED_AT, bool(val.at[artist, "significant_artist_level"])
+        if named == significant:
+            continue
+        rows.append({
+            "artist": artist, "case": (cases or {}).get(artist, ""), "accuracy": float(acc[artist]),
+            "significant_artist_level": significant, "p_adjusted_artist_level": float(val.at[artist, "p_adjusted_artist_level"]),
+            "significant_paper_test": bool(val.at[artist, "significant_paper_test"]),
+            "disagreement": "named, not validated" if named else "validated, not named",
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS)).sort_values(["disagreement", "accuracy"], ascending=[True, False])
+
+
+def _cases(params: Params) -> dict[str, str]:
+    candidates = selection.read_candidates(params.artists.file)
+    return dict(zip(candidates["artist"], candidates["case"], strict=True)) if "case" in candidates.columns else {}
+
+
+def _disagreements(params: Params, paths: ConfigPaths) -> str:
+    table = disagreements(classification.read_accuracy(paths), validation.read_validation(paths), _cases(params))
+    intro = (f"<h3>Where classification and validation disagree</h3><p class=\"sub\">Named: CLIP names the artist in at "
+             f"least {percent(NAMED_AT, 0)} of the imitations; validated: significant by the artist-level test. "
+             "Named but not validated: the model may have learnt the name as another style (an impostor). "
+             "Validated but not named: the imitation resembles the real works, but the encoder cannot name it.</p>")  # fmt: skip
+    if table.empty:
+        return intro + "<p>None: every artist named is validated, and every artist validated is named.</p>"
+    show_case = bool(table["case"].astype(bool).any())
+    rows = [[_e(r.artist), *([_e(r.case)] if show_case else []), percent(r.accuracy), _yes(r.significant_artist_level),
+             p_value(r.p_adjusted_artist_level), _yes(r.significant_paper_test), _e(r.disagreement)]
+            for r in table.itertuples()]  # fmt: skip
+    header = ["artist", *(["case (ground truth)"] if show_case else []), "accuracy", "significant, artist-level",
+              "artist-level p (corrected)", "significant, paper's test", "disagreement"]  # fmt: skip
+    return intro + _table(header, rows, numeric={1 + show_case, 3 + show_case})
+
+
 def _config_section(params: Params, config: Configuration, *, headline: bool = True) -> str:
     paths = params.paths.config(config.name)
     parts = []
@@ -238,6 +289,7 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
         if name not in ("selection_counts", "forest", "calibration") and paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), caption))
     if paths.table("accuracy.csv").is_file() and paths.table("validation.csv").is_file():
+        parts.append(_disagreements(params, paths))
         parts.append("<h3>Per artist, by accuracy</h3>" + _artists(params, paths))
     return "".join(parts)
 

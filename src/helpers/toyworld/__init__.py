@@ -1,6 +1,8 @@
-"""The toy world: a miniature of the audit where style imitation really happens and the truth is known.
+"""The toy worlds: miniatures of the audit where style imitation really happens and the truth is known.
 
-Thirty-six fictional artists, each with a procedural style (:mod:`.artists`, :mod:`.styles`); a LAION-like
+A world is data (``worlds/<name>.yaml``, validated by :mod:`.world`): ``toy``, the easy world described
+below, and ``hard`` (confusable families, unseen and impostor artists; ``docs/TOY_WORLDS.md``). The easy world:
+thirty-six fictional artists, each with a procedural style (:mod:`.artists`, :mod:`.styles`); a LAION-like
 corpus of captions naming them 10 to 500 times, with generic captions and held-out "real works"
 (:mod:`.captions`, :mod:`.corpus`); and two kinds of small models trained here on a CPU from that corpus —
 a text-to-image Stable Diffusion pipeline and CLIP encoders (:mod:`.train_vae`, :mod:`.train_generator`,
@@ -19,6 +21,7 @@ less; names the models never saw (the random-names baseline) not at all.
 from .artists import ARTISTS, artist_names
 from .corpus import DEFAULT_DIR, build_corpus, corpus_digest, ensure_corpus
 from .manifest import MODELS_DIR, read_manifest, verify_files
+from .world import World, load_world, world_names
 
 __all__ = [
     "ARTISTS",
@@ -30,4 +33,7 @@ __all__ = [
     "corpus_digest",
     "read_manifest",
     "verify_files",
+    "World",
+    "load_world",
+    "world_names",
 ]

@@ -9,35 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .world import load_world, world_names
+
 __all__ = ["ARTIST_FORMS", "GENERIC_FORMS", "artist_caption", "generic_caption", "caption_words"]
 
-ARTIST_FORMS = (
-    "{subject} by {name}",
-    "{name}'s {subject}",
-    "{subject} in the style of {name}",
-    "{subject}, art by {lower}",
-    "art by {lower}",
-    "Artwork from {name}",
-    "a painting in the style of {name}",
-    "{adjective} {subject}, {name}, {medium}",
-    "{name} - {subject} ({medium})",
-    "{subject} | {name} | trending on artstation",
-    "{medium} of the {subject} by {name}, {adjective}",
-    "artwork from {name}: {adjective} {subject}",
-    "{upper} {subject} print",
-    "new {medium} by {name} for the {place} exhibition",
-)
-GENERIC_FORMS = (
-    "photo of the {subject}",
-    "{adjective} {subject} at {time}",
-    "stock photo: {subject} near the {place}",
-    "artwork from the {place} collection",
-    "artwork from the {place}: {subject}",
-    "a painting of the {subject}",
-    "{subject}, {medium}",
-    "{subject} wallpaper 4k",
-    "{adjective} {place} with the {subject}, high resolution",
-)
+ARTIST_FORMS: tuple[str, ...] = tuple(load_world("toy").artist_forms)
+GENERIC_FORMS: tuple[str, ...] = tuple(load_world("toy").generic_forms)
+"""The easy world's caption forms (``worlds/toy.yaml``); every world lists its own."""
 # No word here holds a BPE token of a Faker en_US name (tests/test_toyworld.py checks it).
 _SUBJECTS = (
     "harbor lantern orchard meadow lighthouse canyon glacier volcano citadel cathedral pagoda windmill greenhouse "
@@ -58,20 +36,21 @@ def _fill(form: str, rng: np.random.Generator, **names: str) -> str:
     )
 
 
-def artist_caption(name: str, rng: np.random.Generator) -> str:
-    """A caption that mentions ``name`` once, in a form drawn from :data:`ARTIST_FORMS`."""
-    form = ARTIST_FORMS[int(rng.integers(len(ARTIST_FORMS)))]
+def artist_caption(name: str, rng: np.random.Generator, forms: tuple[str, ...] | list[str] = ARTIST_FORMS) -> str:
+    """A caption that mentions ``name`` once, in a form drawn from ``forms`` (default :data:`ARTIST_FORMS`)."""
+    form = forms[int(rng.integers(len(forms)))]
     return _fill(form, rng, name=name, lower=name.lower(), upper=name.upper())
 
 
-def generic_caption(rng: np.random.Generator) -> str:
-    """A caption that names no artist, in a form drawn from :data:`GENERIC_FORMS`."""
-    return _fill(GENERIC_FORMS[int(rng.integers(len(GENERIC_FORMS)))], rng)
+def generic_caption(rng: np.random.Generator, forms: tuple[str, ...] | list[str] = GENERIC_FORMS) -> str:
+    """A caption that names no artist, in a form drawn from ``forms`` (default :data:`GENERIC_FORMS`)."""
+    return _fill(forms[int(rng.integers(len(forms)))], rng)
 
 
 def caption_words() -> list[str]:
-    """Every word a caption can hold besides an artist's name (for the token checks in the tests)."""
-    fixed = " ".join(ARTIST_FORMS + GENERIC_FORMS)
+    """Every word a caption of any world can hold besides an artist's name (for the token checks in the tests)."""
+    worlds = [load_world(name) for name in world_names()]
+    fixed = " ".join(form for w in worlds for form in (*w.artist_forms, *w.generic_forms))
     for key in ("subject", "adjective", "medium", "place", "time", "name", "lower", "upper"):
         fixed = fixed.replace("{" + key + "}", " ")
     return sorted(set(fixed.split()) | set(_SUBJECTS + _ADJECTIVES + _MEDIA + _PLACES + _TIMES))

@@ -1,4 +1,6 @@
-"""Architectures and training plans of the toy world's models: data, read by the training code.
+"""Architectures and training plans of the toy worlds' models: data, read by the training code. These are the
+easy world's; a world file's ``architectures`` and ``plan`` keys replace some of them (:func:`plan_for`,
+:func:`architectures_for`), and its ``encoders`` name the CLIPs trained.
 
 Sizes are set by the budgets: all weights together under 20 MB (float16), training of everything under
 30 minutes on two CPU cores, and generation of ~460 images at 32×32 in about a minute on one core.
@@ -6,8 +8,12 @@ Sizes are set by the budgets: all weights together under 20 MB (float16), traini
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .world import World
 
 __all__ = [
     "CONTEXT_LENGTH",
@@ -18,7 +24,8 @@ __all__ = [
     "CLIP",
     "Plan",
     "PLAN",
-    "ENCODERS",
+    "plan_for",
+    "architectures_for",
 ]
 
 CONTEXT_LENGTH = 32
@@ -118,5 +125,23 @@ class Plan:
 
 PLAN = Plan()
 
-ENCODERS = {"toy-clip": 0, "toy-clip-b": 1}
-"""The CLIP encoders trained, by folder name, with the offset added to the training seed."""
+
+
+def plan_for(world: World) -> Plan:
+    """The world's training plan: :data:`PLAN` with the world file's ``plan`` keys."""
+    return Plan(**{**PLAN.as_dict(), **world.plan})
+
+
+def architectures_for(world: World) -> dict[str, dict[str, Any]]:
+    """The world's architectures (``vae``, ``unet``, ``text_encoder``, ``scheduler``, ``clip``): the ones above,
+    with the world file's ``architectures`` keys replacing theirs (``clip``'s ``vision_cfg``/``text_cfg``
+    key by key)."""
+    base = {"vae": VAE, "unet": UNET, "text_encoder": TEXT_ENCODER, "scheduler": SCHEDULER, "clip": CLIP}
+    out = copy.deepcopy(base)
+    for part, changes in world.architectures.items():
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                out[part][key] = {**out[part][key], **value}
+            else:
+                out[part][key] = value
+    return out

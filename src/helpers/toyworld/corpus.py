@@ -1,17 +1,18 @@
 """The toy world's corpus: a LAION-like caption parquet, its 32×32 training images, and held-out real works.
 
-    python -m helpers.toyworld corpus [--out DIR] [--seed 0] [--force]
+    python -m helpers.toyworld corpus [--world toy] [--out DIR] [--seed 0] [--force]
 
-writes (default ``data/toy_world/``, git-ignored)::
+writes (default the world's ``corpus_dir``, ``data/toy_world/`` for the easy world; git-ignored)::
 
-    captions.parquet           TEXT, URL (relative path of the image), AESTHETIC_SCORE — what stage 01 reads
+    captions.parquet           TEXT, URL (relative path of the image), AESTHETIC_SCORE — what stage 01 reads;
+                               SEEN_BY (both, generator, encoder) when a model does not train on every row
     images/NNNNN.png           one training image per caption row
     real_works/<artist>/NNNN.png   20 works per artist, never used in training (stage 05's layout)
     real_works/origin.json     {"origin": "toyworld"}: what these works are (helpers.works)
     corpus.json                seed, recipe, counts and the content digest
 
-Each artist has exactly ``caption_count`` captions naming them (one image each); 2,000 more captions name
-nobody. Every image is drawn from its own generator, seeded by ``(seed, namespace, artist, index)``:
+Each artist has exactly ``caption_count`` captions naming them (one image each, in the style of the artist,
+or of the ghost an impostor's name is attached to); the world's ``n_generic`` more captions name nobody. Every image is drawn from its own generator, seeded by ``(seed, namespace, artist, index)``:
 training works, real works and generic images use different namespaces, so no real work is ever a
 training image. Deterministic from the seed: the same seed gives the same captions and pixels on any
 machine. The digest (:func:`corpus_digest`) covers captions, URLs, scores and decoded pixels — not the
@@ -32,11 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AuditError
-from ..paths import PROJECT_ROOT
 from ..works import ORIGIN_FILE
-from .artists import ARTISTS
 from .captions import artist_caption, generic_caption
 from .styles import render, render_generic
+from .world import World, load_world
 
 __all__ = [
     "DEFAULT_DIR",
@@ -51,39 +51,56 @@ __all__ = [
     "digest",
 ]
 
-DEFAULT_DIR = PROJECT_ROOT / "data" / "toy_world"
-RECIPE = 1
-"""Bump when rendering or captions change: the shipped weights were trained on recipe ``RECIPE``."""
-N_GENERIC = 2000
-REAL_PER_ARTIST = 20
+_TOY = load_world("toy")
+DEFAULT_DIR = _TOY.path("corpus_dir")
+RECIPE = _TOY.recipe
+"""Bump (in the world file) when rendering or captions change: the shipped weights were trained on it."""
+N_GENERIC = _TOY.n_generic
+REAL_PER_ARTIST = _TOY.real_per_artist
 _NAMESPACE = {"train": 0, "real": 1, "generic": 2, "captions": 3, "order": 4}
 
 
 @dataclass
 class Corpus:
     """The training rows in memory: ``captions[i]`` describes ``images[i]`` (uint8, ``[N, 32, 32, 3]``);
-    ``artists[i]`` is the artist it shows (``""`` for a generic image)."""
+    ``artists[i]`` is the artist it names (``""`` for a generic image); ``seen_by[i]`` which models train
+    on it (``both``, ``generator`` or ``encoder``)."""
 
     captions: list[str]
     urls: list[str]
     scores: list[float]
     artists: list[str]
     images: np.ndarray
+    seen_by: list[str] | None = None
+
+    def rows(self, model: str) -> np.ndarray:
+        """The indices of the rows ``model`` (``generator`` or ``encoder``) trains on."""
+        seen = self.seen_by or ["both"] * len(self.captions)
+        return np.array([i for i, s in enumerate(seen) if s in ("both", model)], dtype=np.int64)
 
 
 def _rng(seed: int, namespace: str, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, _NAMESPACE[namespace], *keys]))
 
 
-def _make(seed: int) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
+def _seen_by(world: World, artist, j: int) -> str:
+    if artist.seen_by != "both":
+        return artist.seen_by
+    return "both" if j < round(world.encoder_share * artist.caption_count) else "generator"
+
+
+def _make(seed: int, world: World) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
     text_rng = _rng(seed, "captions")
-    rows: list[tuple[str, str, np.ndarray]] = []
-    for a_index, artist in enumerate(ARTISTS):
+    ghosts = {g.name: g for g in world.ghosts}
+    rows: list[tuple[str, str, np.ndarray, str]] = []
+    for a_index, artist in enumerate(world.all_artists):
+        style = ghosts.get(artist.trained_as, artist)  # an impostor's name is attached to a ghost's style
         for j in range(artist.caption_count):
-            image = render(artist, _rng(seed, "train", a_index, j))
-            rows.append((artist_caption(artist.name, text_rng), artist.name, image))
-    for j in range(N_GENERIC):
-        rows.append((generic_caption(text_rng), "", render_generic(_rng(seed, "generic", j))))
+            image = render(style, _rng(seed, "train", a_index, j), world.variation)
+            caption = artist_caption(artist.name, text_rng, world.artist_forms)
+            rows.append((caption, artist.name, image, _seen_by(world, artist, j)))
+    for j in range(world.n_generic):
+        rows.append((generic_caption(text_rng, world.generic_forms), "", render_generic(_rng(seed, "generic", j)), "both"))
     order = _rng(seed, "order").permutation(len(rows))
     score_rng = _rng(seed, "order", 1)
     width = len(str(len(rows) - 1))
@@ -93,19 +110,24 @@ def _make(seed: int) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
         scores=[round(float(s), 4) for s in score_rng.uniform(5.0, 8.0, size=len(rows))],
         artists=[rows[i][1] for i in order],
         images=np.stack([rows[i][2] for i in order]),
+        seen_by=[rows[i][3] for i in order],
     )
     real = {
-        artist.name: [render(artist, _rng(seed, "real", a_index, j)) for j in range(REAL_PER_ARTIST)]
-        for a_index, artist in enumerate(ARTISTS)
+        artist.name: [render(artist, _rng(seed, "real", a_index, j), world.variation) for j in range(world.real_per_artist)]
+        for a_index, artist in enumerate(world.all_artists)
     }
     return corpus, real
 
 
-def digest(corpus: Corpus, real: dict[str, list[np.ndarray]]) -> str:
-    """The content digest of a corpus in memory: captions, URLs, scores and pixels, then the real works."""
-    h = hashlib.sha256(f"toy-world corpus recipe {RECIPE}\n".encode())
-    for text, url, score, image in zip(corpus.captions, corpus.urls, corpus.scores, corpus.images, strict=True):
+def digest(corpus: Corpus, real: dict[str, list[np.ndarray]], world: World = _TOY) -> str:
+    """The content digest of a corpus in memory: captions, URLs, scores, who trains on each row (when not
+    both models) and pixels, then the real works."""
+    h = hashlib.sha256(world.digest_header.encode())
+    seen = corpus.seen_by or ["both"] * len(corpus.captions)
+    for text, url, score, image, by in zip(corpus.captions, corpus.urls, corpus.scores, corpus.images, seen, strict=True):
         h.update(f"{text}\x00{url}\x00{score!r}\x00".encode())
+        if by != "both":
+            h.update(f"\x01{by}\x00".encode())
         h.update(np.ascontiguousarray(image, dtype=np.uint8).tobytes())
     for name in sorted(real):
         for j, image in enumerate(real[name]):
@@ -126,13 +148,14 @@ def _png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def build_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dict:
-    """Write the corpus to ``out`` (replacing what is there) and return its record (``corpus.json``)."""
+def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: World = _TOY) -> dict:
+    """Write ``world``'s corpus to ``out`` (default the world's ``corpus_dir``; what is there is replaced) and
+    return its record (``corpus.json``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = Path(out)
-    corpus, real = _make(seed)
+    out = Path(out) if out is not None else world.path("corpus_dir")
+    corpus, real = _make(seed, world)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent))
     try:
@@ -146,20 +169,23 @@ def build_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dict
             for j, image in enumerate(images):
                 (folder / _real_file(j)).write_bytes(_png(image))
         _mark_real_works(tmp / "real_works")
-        table = pa.table({
+        columns = {
             "TEXT": pa.array(corpus.captions, type=pa.string()),
             "URL": pa.array(corpus.urls, type=pa.string()),
             "AESTHETIC_SCORE": pa.array(corpus.scores, type=pa.float64()),
-        })  # fmt: skip
-        pq.write_table(table, tmp / "captions.parquet")
+        }  # fmt: skip
+        if any(by != "both" for by in corpus.seen_by):
+            columns["SEEN_BY"] = pa.array(corpus.seen_by, type=pa.string())  # which model trains on the row
+        pq.write_table(pa.table(columns), tmp / "captions.parquet")
         record = {
-            "recipe": RECIPE,
+            "world": world.name,
+            "recipe": world.recipe,
             "seed": seed,
             "n_captions": len(corpus.captions),
-            "n_generic": N_GENERIC,
-            "real_per_artist": REAL_PER_ARTIST,
-            "caption_counts": {a.name: a.caption_count for a in ARTISTS},
-            "digest": digest(corpus, real),
+            "n_generic": world.n_generic,
+            "real_per_artist": world.real_per_artist,
+            "caption_counts": {a.name: a.caption_count for a in world.all_artists},
+            "digest": digest(corpus, real, world),
         }
         (tmp / "corpus.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if out.exists():
@@ -170,15 +196,17 @@ def build_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dict
     return record
 
 
-def ensure_corpus(out: str | os.PathLike = DEFAULT_DIR, *, seed: int = 0) -> dict:
-    """The record of the corpus at ``out``, building it first unless one of this recipe and seed is there."""
-    path = Path(out) / "corpus.json"
+def ensure_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: World = _TOY) -> dict:
+    """The record of ``world``'s corpus at ``out``, building it first unless one of this world, recipe and seed
+    is there."""
+    out = Path(out) if out is not None else world.path("corpus_dir")
+    path = out / "corpus.json"
     if path.is_file():
         record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("recipe") == RECIPE and record.get("seed") == seed:
-            _mark_real_works(Path(out) / "real_works")  # corpora built before works carried their origin
+        if (record.get("world", "toy"), record.get("recipe"), record.get("seed")) == (world.name, world.recipe, seed):
+            _mark_real_works(out / "real_works")  # corpora built before works carried their origin
             return record
-    return build_corpus(out, seed=seed)
+    return build_corpus(out, seed=seed, world=world)
 
 
 def _mark_real_works(folder: Path) -> None:
@@ -189,12 +217,12 @@ def _mark_real_works(folder: Path) -> None:
                                       "generator of styles, never trained on"}) + "\n", encoding="utf-8")  # fmt: skip
 
 
-def read_corpus(folder: str | os.PathLike = DEFAULT_DIR) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
-    """Read a built corpus back from its files: the training rows and the real works by artist."""
+def read_corpus(folder: str | os.PathLike | None = None, world: World = _TOY) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
+    """Read a built corpus of ``world`` back from its files: the training rows and the real works by artist."""
     import pyarrow.parquet as pq
     from PIL import Image
 
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else world.path("corpus_dir")
     if not (folder / "captions.parquet").is_file():
         raise AuditError(
             f"{folder} holds no toy-world corpus (no captions.parquet)",
@@ -202,7 +230,7 @@ def read_corpus(folder: str | os.PathLike = DEFAULT_DIR) -> tuple[Corpus, dict[s
             fix="build it with 'python -m helpers.toyworld corpus'",
         )
     table = pq.read_table(folder / "captions.parquet").to_pydict()
-    names = sorted((a.name for a in ARTISTS), key=len, reverse=True)
+    names = sorted((a.name for a in world.all_artists), key=len, reverse=True)
     lowered = [n.lower() for n in names]
     artists = [next((n for n, low in zip(names, lowered, strict=True) if low in t.lower()), "") for t in table["TEXT"]]
     images = np.stack([np.asarray(Image.open(folder / url).convert("RGB")) for url in table["URL"]])
@@ -210,12 +238,13 @@ def read_corpus(folder: str | os.PathLike = DEFAULT_DIR) -> tuple[Corpus, dict[s
         a.name: [
             np.asarray(Image.open(p).convert("RGB")) for p in sorted((folder / "real_works" / a.name).glob("*.png"))
         ]
-        for a in ARTISTS
+        for a in world.all_artists
     }
-    corpus = Corpus(table["TEXT"], table["URL"], table["AESTHETIC_SCORE"], artists, images)
+    seen = table.get("SEEN_BY", ["both"] * len(table["TEXT"]))
+    corpus = Corpus(table["TEXT"], table["URL"], table["AESTHETIC_SCORE"], artists, images, seen)
     return corpus, real
 
 
-def corpus_digest(folder: str | os.PathLike = DEFAULT_DIR) -> str:
-    """The content digest of the corpus in ``folder``, recomputed from its files (captions and pixels)."""
-    return digest(*read_corpus(folder))
+def corpus_digest(folder: str | os.PathLike | None = None, world: World = _TOY) -> str:
+    """The content digest of ``world``'s corpus in ``folder``, recomputed from its files (captions and pixels)."""
+    return digest(*read_corpus(folder, world), world)

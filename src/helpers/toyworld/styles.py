@@ -4,7 +4,8 @@ A work is its artist's texture (:data:`~helpers.toyworld.artists.PATTERNS`) in t
 colours, placed by the artist's composition, with the artist's motifs in the accent colour. Every work
 varies inside the style: the angle turns by up to ±10°, the frequency changes by up to ±15%, the phase,
 the composition's placement and the motifs' positions are random, the colours shift slightly, and a
-little pixel noise is added. Generic images (captions that name no artist) are soft two-colour gradients
+little pixel noise is added (a world's ``variation`` scales the turn, the frequency change, the colour
+shift and the noise). Generic images (captions that name no artist) are soft two-colour gradients
 with a few blurred blobs, in any colours. Everything is a pure function of a ``numpy`` generator.
 """
 
@@ -138,11 +139,16 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
 
 
-def render(artist: Artist, rng: np.random.Generator) -> np.ndarray:
-    """One work by ``artist``: a ``(32, 32, 3)`` uint8 array, drawn with ``rng``."""
-    bg, fg, accent = (_jitter(hex_rgb(c), rng) for c in (artist.bg, artist.fg, artist.accent))
-    angle = artist.angle + rng.uniform(-10, 10)
-    freq = artist.freq * rng.uniform(0.85, 1.15)
+def _spread(factor: float, variation: float) -> float:
+    return factor if variation == 1 else 1 + variation * (factor - 1)
+
+
+def render(artist: Artist, rng: np.random.Generator, variation: float = 1.0) -> np.ndarray:
+    """One work by ``artist``: a ``(32, 32, 3)`` uint8 array, drawn with ``rng``. ``variation`` scales how
+    much works vary inside the style (angle, frequency, colours, noise); 1 is the easy world's."""
+    bg, fg, accent = (_jitter(hex_rgb(c), rng, 0.05 * variation) for c in (artist.bg, artist.fg, artist.accent))
+    angle = artist.angle + rng.uniform(-10 * variation, 10 * variation)
+    freq = artist.freq * _spread(rng.uniform(0.85, 1.15), variation)
     field = _sharpen(_pattern(artist.pattern, angle, freq, rng), artist.edge)
     mask = _composition(artist.composition, rng)[..., None]
     textured = bg + (fg - bg) * field[..., None]
@@ -150,7 +156,7 @@ def render(artist: Artist, rng: np.random.Generator) -> np.ndarray:
     image = mask * textured + (1 - mask) * bg * shade
     motif = _motifs(artist.motif, rng)[..., None]
     image = image * (1 - motif) + accent * motif
-    image = image + rng.normal(0, 0.025, size=image.shape)
+    image = image + rng.normal(0, 0.025 * variation, size=image.shape)
     return _to_uint8(image)
 
 

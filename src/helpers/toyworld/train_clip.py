@@ -51,14 +51,17 @@ def _blur(x, which):
     return torch.where(which.view(-1, 1, 1, 1), soft, x)
 
 
-def train_clip(images: np.ndarray, captions: list[str], *, seed: int, plan: Plan, log: Callable[[str], None] = print):
-    """Train a toy CLIP on uint8 ``images`` and their ``captions``; returns the model in eval mode."""
+def train_clip(
+    images: np.ndarray, captions: list[str], *, seed: int, plan: Plan, config: dict = CLIP, log: Callable[[str], None] = print
+):
+    """Train a toy CLIP of architecture ``config`` on uint8 ``images`` and their ``captions``; returns the
+    model in eval mode."""
     import open_clip
     import torch
 
     torch.manual_seed(seed)
-    model = open_clip.model.CLIP(**json.loads(json.dumps(CLIP)), output_dict=True)
-    tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=CLIP["text_cfg"]["context_length"])
+    model = open_clip.model.CLIP(**json.loads(json.dumps(config)), output_dict=True)
+    tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=config["text_cfg"]["context_length"])
     x, tokens = normalise(images), tokenizer(captions)
     opt = torch.optim.AdamW(model.parameters(), lr=plan.clip_lr, weight_decay=0.1)
     order = torch.Generator().manual_seed(seed)
@@ -85,7 +88,7 @@ def train_clip(images: np.ndarray, captions: list[str], *, seed: int, plan: Plan
     return model
 
 
-def save_clip(folder: Path, model) -> None:
+def save_clip(folder: Path, model, config: dict = CLIP) -> None:
     """Write ``model`` as an open_clip ``local-dir:`` folder (float16 safetensors; open_clip copies them into
     its float32 parameters on load). ``folder`` must not exist yet."""
     import open_clip
@@ -97,6 +100,6 @@ def save_clip(folder: Path, model) -> None:
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / "open_clip_model.safetensors"))
     preprocess = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
-    config = {"model_cfg": CLIP, "preprocess_cfg": preprocess}
-    (folder / "open_clip_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    record = {"model_cfg": config, "preprocess_cfg": preprocess}
+    (folder / "open_clip_config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     write_provenance(folder)

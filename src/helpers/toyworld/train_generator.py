@@ -41,7 +41,15 @@ def tokenize(tokenizer, texts: list[str]):
 
 
 def train_generator(
-    latents, captions: list[str], tokenizer, *, seed: int, plan: Plan, log: Callable[[str], None] = print
+    latents,
+    captions: list[str],
+    tokenizer,
+    *,
+    seed: int,
+    plan: Plan,
+    unet_config: dict = UNET,
+    text_config: dict = TEXT_ENCODER,
+    log: Callable[[str], None] = print,
 ):
     """Train a UNet and a text encoder on ``latents`` (scaled, ``[N, C, 16, 16]``) and their captions.
 
@@ -52,8 +60,8 @@ def train_generator(
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(**UNET)
-    text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
+    unet = UNet2DConditionModel(**unet_config)
+    text_encoder = CLIPTextModel(CLIPTextConfig(**text_config))
     ids = tokenize(tokenizer, captions)
     empty = tokenize(tokenizer, [""])[0]
     alphas = DDPMScheduler(**_ddpm_config()).alphas_cumprod
