@@ -1,0 +1,125 @@
+"""Post-processing as a sweep axis: the params refuse what cannot run with one line naming the key, each step
+does what it says and the same image through the same chain gives the same bytes, transformed images and their
+embeddings are computed once, and the comparison pairs each chain with the untransformed configuration."""
+
+import io
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from helpers import schema, transforms
+from helpers.errors import AuditError
+from helpers.files import sha256_bytes
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def picture() -> bytes:
+    rng = np.random.default_rng(1)
+    smooth = np.kron(rng.integers(0, 256, (8, 8, 3)), np.ones((8, 8, 1)))  # 64 x 64 blocks: JPEG keeps them
+    return _png(smooth)
+
+
+def _chain(*steps: dict, name: str = "c", applies_to: str = "imitations") -> schema.TransformSpec:
+    return schema.TransformSpec(name=name, applies_to=applies_to, steps=list(steps))
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"), dtype=float)
+
+
+def _run(picture, *steps, counterparts=()):
+    return transforms.apply(picture, _chain(*steps), sha256_bytes(picture), counterparts)
+
+
+def test_the_same_image_through_the_same_chain_gives_the_same_bytes(picture):
+    chain = _chain({"step": "noise", "sigma": 20}, {"step": "crop", "fraction": 0.5, "mode": "random"})
+    key = sha256_bytes(picture)
+    assert transforms.apply(picture, chain, key) == transforms.apply(picture, chain, key)
+    other = _png(_pixels(picture)[::-1])  # another image draws other noise
+    assert not np.array_equal(_pixels(transforms.apply(other, chain, sha256_bytes(other)))[::-1],
+                              _pixels(transforms.apply(picture, chain, key)))  # fmt: skip
+
+
+def test_each_step_does_what_it_says(picture):
+    original = _pixels(picture)
+    error = {q: np.abs(_pixels(_run(picture, {"step": "jpeg", "quality": q})) - original).mean() for q in (95, 10)}
+    assert 0 < error[95] < error[10]
+    resized = _pixels(_run(picture, {"step": "resize", "size": 8}))
+    assert resized.shape == original.shape and np.abs(resized - original).mean() > 1
+    assert _run(picture, {"step": "resize", "size": 64}) == _png(original)  # not smaller: nothing to do
+    noisy = _pixels(_run(picture, {"step": "noise", "sigma": 10})) - original
+    assert 7 < noisy.std() < 11  # the 0-255 scale (clipping trims a little)
+    assert _run(picture, {"step": "noise", "sigma": 0}) == _png(original)
+    blurred = _pixels(_run(picture, {"step": "blur", "radius": 2}))
+    assert np.abs(np.diff(blurred, axis=1)).mean() < np.abs(np.diff(original, axis=1)).mean()
+    centre = _pixels(_run(picture, {"step": "crop", "fraction": 0.5}))
+    assert centre.shape == original.shape
+    np.testing.assert_array_equal(centre[::4, ::4][:2, :2], original[16:48:2, 16:48:2][:2, :2])  # a 4x block
+    assert _run(picture, {"step": "crop", "fraction": 1.0}) == _png(original)
+    elsewhere = _png(np.full((64, 64, 3), 7))
+    assert _run(picture, {"step": "folder", "path": "x"}, counterparts=[elsewhere]) == elsewhere
+
+
+def test_cache_keys_follow_the_source_the_chain_and_the_folder_images():
+    a, b = _chain({"step": "jpeg", "quality": 30}, name="a"), _chain({"step": "jpeg", "quality": 30}, name="b")
+    assert a.digest() == b.digest()  # the name is a label; the steps are the chain
+    assert transforms.derived_key("s1", a) == transforms.derived_key("s1", b)
+    assert transforms.derived_key("s1", a) != transforms.derived_key("s2", a)
+    assert transforms.derived_key("s1", a) != transforms.derived_key("s1", _chain({"step": "jpeg", "quality": 31}))
+    assert transforms.derived_key("s1", a, ["f1"]) != transforms.derived_key("s1", a, ["f2"])
+
+
+def test_strength_and_applies_to():
+    assert transforms.strength(_chain({"step": "jpeg", "quality": 30})) == ("jpeg", 30.0)
+    assert transforms.strength(_chain({"step": "jpeg", "quality": 30}, {"step": "blur", "radius": 1})) is None
+    assert transforms.strength(_chain({"step": "folder", "path": "p"})) is None
+    both = _chain({"step": "blur", "radius": 1}, applies_to="both")
+    assert transforms.applies(both, "real") and transforms.applies(both, "imitation")
+    assert not transforms.applies(_chain({"step": "blur", "radius": 1}), "real")
+    assert not transforms.applies(None, "imitation")
+
+
+def _demo_with(transform_list) -> dict:
+    data = yaml.safe_load(open("params/demo.yaml"))
+    return {**data, "transforms": transform_list}
+
+
+@pytest.mark.parametrize(
+    "entries, expect",
+    [
+        ([{"name": "a", "steps": [{"step": "sharpen"}]}], r"'transforms\[0\]\.steps\[0\]': Input tag 'sharpen'"),
+        ([{"name": "a", "steps": [{"step": "jpeg", "quality": 0}]}], r"'transforms\[0\]\.steps\[0\]\.quality'"),
+        ([{"name": "a", "steps": [{"step": "blur", "radius": 1}]}, {"name": "b", "steps": [
+            {"step": "jpeg", "quality": 90}, {"step": "jpeg", "quality": 101}]}], r"'transforms\[1\]\.steps\[1\]\.quality'"),
+        ([{"name": "a", "steps": [{"step": "noise", "sigma": -1}]}], r"'transforms\[0\]\.steps\[0\]\.sigma'"),
+        ([{"name": "a", "steps": [{"step": "crop", "fraction": 1.5}]}], r"'transforms\[0\]\.steps\[0\]\.fraction'"),
+        ([{"name": "a", "steps": [{"step": "crop", "fraction": 0}]}], r"'transforms\[0\]\.steps\[0\]\.fraction'"),
+        ([{"name": "a", "steps": [{"step": "resize", "size": 0}]}], r"'transforms\[0\]\.steps\[0\]\.size'"),
+        ([{"name": "a", "applies_to": "prompts", "steps": [{"step": "blur", "radius": 1}]}], r"'transforms\[0\]\.applies_to'"),
+        ([{"name": "a", "steps": []}], r"'transforms\[0\]\.steps'"),
+        ([{"name": "none", "steps": [{"step": "blur", "radius": 1}]}], r"'transforms\[0\]\.name': 'none' names the untransformed"),
+        ([{"name": "a", "steps": [{"step": "blur", "radius": 1}]}] * 2, "transform names repeat 'a'"),
+    ],
+)
+def test_bad_transforms_are_refused_with_one_line_naming_the_key(entries, expect):
+    with pytest.raises(AuditError, match=expect) as err:
+        schema.load(_demo_with(entries), check_files=False)
+    assert "\n" not in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_the_axis_adds_the_untransformed_configuration_first_and_names_by_transform():
+    assert [c.name for c in schema.load("params/demo.yaml", check_files=False).configurations] == [None]
+    configs = schema.load(_demo_with([{"name": "jpeg-q30", "steps": [{"step": "jpeg", "quality": 30}]}]),
+                          check_files=False).configurations  # fmt: skip
+    assert [c.name for c in configs] == ["none", "jpeg-q30"]
+    assert [c.axes["transform"] for c in configs] == ["none", "jpeg-q30"] and configs[0].transform is None
+    assert configs[0].generation_key == configs[1].generation_key is None  # one set of images for every chain
