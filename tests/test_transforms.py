@@ -123,3 +123,86 @@ def test_the_axis_adds_the_untransformed_configuration_first_and_names_by_transf
     assert [c.name for c in configs] == ["none", "jpeg-q30"]
     assert [c.axes["transform"] for c in configs] == ["none", "jpeg-q30"] and configs[0].transform is None
     assert configs[0].generation_key == configs[1].generation_key is None  # one set of images for every chain
+
+
+CHAINS = [{"name": f"jpeg-q{q}", "steps": [{"step": "jpeg", "quality": q}]} for q in (90, 50, 10)]
+
+
+def _encode(cfg, names):
+    from helpers import encoding, generation
+    from helpers.selection import REAL_WORKS_COLUMNS
+
+    import pandas as pd
+
+    return encoding.run_stage(cfg, names, generation.read_manifests(cfg), pd.DataFrame(columns=list(REAL_WORKS_COLUMNS)),
+                              generation.read_standins(cfg.paths), progress=False)  # fmt: skip
+
+
+@pytest.fixture
+def generated(tiny_params, write_names):
+    from helpers import generation
+
+    def make(chains, run="transformed"):
+        cfg = tiny_params(run, transforms=chains)
+        names = {"artists": ["Claude Monet", "NA"], "random_names": ["John Smith"]}
+        write_names(cfg.paths, names["artists"], names["random_names"])
+        generation.run_stage(cfg, names, progress=False)
+        return cfg, names
+
+    return make
+
+
+def test_four_chains_generate_once_encode_each_once_and_a_rerun_computes_nothing(generated, monkeypatch):
+    from helpers import encoding, models
+
+    cfg, names = generated(CHAINS)
+    assert [c.name for c in cfg.configurations] == ["none", "jpeg-q90", "jpeg-q50", "jpeg-q10"]
+    assert len({c.generation_key for c in cfg.configurations}) == 1  # one set of images
+    made, encoded, real_apply = [], [], transforms.apply
+    monkeypatch.setattr(transforms, "apply", lambda *a, **k: made.append(1) or real_apply(*a, **k))
+    real_load = models.load_encoder
+
+    def counting_load(*a, **k):
+        enc = real_load(*a, **k)
+        forward = enc.encode_pixels
+        monkeypatch.setattr(enc, "encode_pixels", lambda px: encoded.append(len(px)) or forward(px))
+        return enc
+
+    monkeypatch.setattr(encoding, "load_encoder", counting_load)
+    first = _encode(cfg, names)
+    n_imitations = 6  # 3 names x 2 images; the chains apply to imitations, the 4 stand-ins stay as they are
+    assert len(made) == 3 * n_imitations and sum(encoded) == n_imitations + 4 + 3 * n_imitations
+    vectors = {name: e.image_vectors for name, e in first.embeddings.items()}
+    kinds = first.embeddings["none"].images["kind"].to_numpy()
+    for name in ("jpeg-q90", "jpeg-q10"):
+        np.testing.assert_array_equal(vectors[name][kinds == "real"], vectors["none"][kinds == "real"])
+        assert not np.array_equal(vectors[name][kinds == "imitation"], vectors["none"][kinds == "imitation"])
+    info = first.embeddings["jpeg-q10"].encoder["transform"]
+    assert info["name"] == "jpeg-q10" and info["steps"] == [{"step": "jpeg", "quality": 10}]
+    made.clear(), encoded.clear()
+    again = _encode(cfg, names)  # a rerun: every transformed image and every embedding is in the cache
+    assert made == [] and encoded == []
+    for name, e in again.embeddings.items():
+        np.testing.assert_array_equal(e.image_vectors, vectors[name])
+
+
+def test_a_folder_step_reads_the_parallel_folder_and_refuses_a_missing_image(generated, tmp_path):
+    from helpers import generation
+
+    folder = tmp_path / "protected"
+    chain = [{"name": "protected", "applies_to": "real_works", "steps": [{"step": "folder", "path": str(folder)}]}]
+    cfg, names = generated(chain, run="folder")
+    standins = generation.read_standins(cfg.paths)
+    with pytest.raises(AuditError, match=r"transforms\[0\]\.steps\[0\]\.path.*has no image") as err:
+        _encode(cfg, names)
+    assert "\n" not in str(err.value)
+    for path in standins["path"]:  # real_standin/<folder>/<index>.png: the same relative paths, other pixels
+        target = folder / cfg.paths.in_run(path).relative_to(cfg.paths.standins.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((64, 64, 3), 200, dtype=np.uint8)).save(target)
+    result = _encode(cfg, names)
+    kinds = result.embeddings["none"].images["kind"].to_numpy()
+    moved = result.embeddings["protected"].image_vectors[kinds == "real"]
+    np.testing.assert_allclose(moved, moved[0:1].repeat(len(moved), 0), atol=1e-6)  # every stand-in replaced
+    np.testing.assert_array_equal(result.embeddings["protected"].image_vectors[kinds == "imitation"],
+                                  result.embeddings["none"].image_vectors[kinds == "imitation"])  # fmt: skip
