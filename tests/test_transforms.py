@@ -129,10 +129,10 @@ CHAINS = [{"name": f"jpeg-q{q}", "steps": [{"step": "jpeg", "quality": q}]} for 
 
 
 def _encode(cfg, names):
+    import pandas as pd
+
     from helpers import encoding, generation
     from helpers.selection import REAL_WORKS_COLUMNS
-
-    import pandas as pd
 
     return encoding.run_stage(cfg, names, generation.read_manifests(cfg), pd.DataFrame(columns=list(REAL_WORKS_COLUMNS)),
                               generation.read_standins(cfg.paths), progress=False)  # fmt: skip
