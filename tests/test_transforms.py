@@ -206,3 +206,121 @@ def test_a_folder_step_reads_the_parallel_folder_and_refuses_a_missing_image(gen
     np.testing.assert_allclose(moved, moved[0:1].repeat(len(moved), 0), atol=1e-6)  # every stand-in replaced
     np.testing.assert_array_equal(result.embeddings["protected"].image_vectors[kinds == "imitation"],
                                   result.embeddings["none"].image_vectors[kinds == "imitation"])  # fmt: skip
+
+
+def test_the_comparison_pairs_each_chain_only_in_the_measures_it_can_change():
+    from helpers import sweep
+
+    entries = [{"name": "jpeg", "steps": [{"step": "jpeg", "quality": 30}]},
+               {"name": "protected", "applies_to": "real_works", "steps": [{"step": "blur", "radius": 1}]},
+               {"name": "all", "applies_to": "both", "steps": [{"step": "blur", "radius": 1}]}]  # fmt: skip
+    none, jpeg, protected, both = schema.load(_demo_with(entries), check_files=False).configurations
+    assert sweep._differs(none, jpeg) == ["transform"]
+    assert all("transform" in axes for axes in sweep.METRICS.values())
+    reaches = {c.name: [m for m in sweep.METRICS if sweep._transform_reaches(none, c, m)] for c in (jpeg, protected, both)}
+    assert reaches == {"jpeg": ["accuracy", "validation_auc", "significant_artist_level"],
+                       "protected": ["validation_auc", "significant_artist_level", "ceiling_accuracy"],
+                       "all": list(sweep.METRICS)}  # fmt: skip
+    assert "transform" in sweep.COMPARISON_COLUMNS
+
+
+def test_the_transform_figure_has_a_panel_per_step_stronger_to_the_right():
+    import pandas as pd
+
+    from helpers import plots
+
+    rows = pd.DataFrame({"step": ["jpeg", "jpeg", "noise", "noise"], "strength": [90, 10, 8, 128],
+                         "accuracy": [0.9, 0.6, 0.9, 0.1], "accuracy_ci_low": [0.8, 0.5, 0.8, 0.05],
+                         "accuracy_ci_high": [0.95, 0.7, 0.95, 0.2],
+                         "fraction_significant_artist_level": [1.0, 0.8, 1.0, 0.1]})  # fmt: skip
+    reference = pd.Series({"accuracy": 0.95, "fraction_significant_artist_level": 1.0, "chance": 0.05})
+    fig = plots.transform_curves(rows, reference, title="t", weights="toy")
+    panels = [ax for ax in fig.axes if ax.get_xlabel()]
+    assert [ax.get_xlabel().split(":")[0] for ax in panels] == ["jpeg", "noise"]
+    assert [t.get_text() for t in panels[0].get_xticklabels()] == ["90", "10"]  # lower quality is stronger
+    assert [t.get_text() for t in panels[1].get_xticklabels()] == ["8", "128"]
+    np.testing.assert_allclose(panels[1].get_lines()[0].get_ydata(), [0.9, 0.1])
+
+
+
+def test_the_runner_refuses_a_missing_folder_before_any_stage(tmp_path):
+    from helpers import runner
+
+    chain = [{"name": "a", "steps": [{"step": "blur", "radius": 1}]},
+             {"name": "glazed", "applies_to": "real_works", "steps": [{"step": "folder", "path": str(tmp_path / "no")}]}]
+    params = schema.load(_demo_with(chain), check_files=False)
+    with pytest.raises(AuditError, match=r"transforms\[1\]\.steps\[0\]\.path.*does not exist"):
+        runner.preflight(params, ["01_selection"])
+
+# -- the toy world's known answer (params/sweep-transforms.yaml) ---------------------------------------------
+
+MILD = ("jpeg-q90", "resize-24", "noise-8")
+MILD_WITHIN = 0.05  # mild processing moves the mean accuracy by at most this much
+STRONG_NOISE = "noise-512"
+STRONG_ABOVE_CHANCE = 0.10  # strong noise leaves at most this much accuracy above chance
+
+
+def _runner(outputs, *args):
+    import os
+    import subprocess
+    import sys
+
+    from helpers.paths import PROJECT_ROOT
+
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
+                          timeout=1200)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    outputs = tmp_path_factory.mktemp("outputs")
+    out = _runner(outputs, "helpers.toyworld", "corpus")
+    assert out.returncode == 0, out.stderr[-2000:]
+    out = _runner(outputs, "helpers.runner", "--params", "params/sweep-transforms.yaml")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    from helpers import sweep
+    from helpers.paths import RunPaths
+
+    paths = RunPaths(outputs / "sweep-transforms")
+    return outputs, paths, sweep.read_tables(paths)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("toyworld")
+def test_mild_processing_keeps_the_signal_and_strong_noise_brings_it_to_chance(swept):
+    _, paths, (table, paired, _) = swept
+    acc = table.set_index("transform")["accuracy"]
+    chance = table.set_index("transform")["chance"]
+    assert list(table["transform"]) == ["none", "jpeg-q90", "jpeg-q50", "jpeg-q10", "resize-24", "resize-16",
+                                        "resize-8", "noise-8", "noise-64", "noise-512"]  # fmt: skip
+    assert acc["none"] >= 0.80  # the demo's own signal (README, "The toy world")
+    for name in MILD:
+        assert abs(acc[name] - acc["none"]) <= MILD_WITHIN, name
+    assert acc[STRONG_NOISE] - chance[STRONG_NOISE] <= STRONG_ABOVE_CHANCE
+    assert acc["noise-8"] >= acc["noise-64"] >= acc["noise-512"]
+    against_none = paired[(paired["differs_in"] == "transform") & (paired["config_a"] == "none")]
+    assert set(against_none["config_b"]) == set(table["config"]) - {"none"}
+    assert set(against_none["metric"]) == {"accuracy", "validation_auc", "significant_artist_level"}  # not the ceiling
+    assert paths.figure("transforms").is_file() and "transforms.png" in paths.report_html.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("toyworld")
+def test_a_rerun_of_the_transform_sweep_computes_nothing(swept):
+    from helpers import paths as _paths
+
+    outputs, paths, _ = swept
+    cache = _paths.CACHE_DIR
+
+    def files():
+        return sorted((str(p.relative_to(cache)), p.stat().st_mtime_ns) for folder in ("transformed", "embeddings")
+                      for p in (cache / folder).rglob("*") if p.is_file())  # fmt: skip
+
+    before = files()
+    assert any(name.startswith("transformed") for name, _ in before)
+    out = _runner(outputs, "helpers.runner", "--params", "params/sweep-transforms.yaml")
+    assert out.returncode == 0 and out.stdout.count("up to date, skipped") == 6, out.stdout[-2000:]
+    out = _runner(outputs, "helpers.runner", "--params", "params/sweep-transforms.yaml", "--stage", "03_encoding")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert files() == before  # stage 03 run again: no image transformed, no vector computed
