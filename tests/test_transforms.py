@@ -152,8 +152,12 @@ def generated(tiny_params, write_names):
     return make
 
 
-def test_four_chains_generate_once_encode_each_once_and_a_rerun_computes_nothing(generated, monkeypatch):
+def test_four_chains_generate_once_encode_each_once_and_a_rerun_computes_nothing(generated, monkeypatch, tmp_path):
     from helpers import encoding, models
+    from helpers import paths as _paths
+
+    monkeypatch.setattr(_paths, "CACHE_DIR", tmp_path / "cache")  # a cold cache: other tests encode these images too
+    monkeypatch.setattr(_paths, "EMBEDDING_CACHE", tmp_path / "cache" / "embeddings")
 
     cfg, names = generated(CHAINS)
     assert [c.name for c in cfg.configurations] == ["none", "jpeg-q90", "jpeg-q50", "jpeg-q10"]
