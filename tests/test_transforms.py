@@ -306,7 +306,10 @@ def test_mild_processing_keeps_the_signal_and_strong_noise_brings_it_to_chance(s
     against_none = paired[(paired["differs_in"] == "transform") & (paired["config_a"] == "none")]
     assert set(against_none["config_b"]) == set(table["config"]) - {"none"}
     assert set(against_none["metric"]) == {"accuracy", "validation_auc", "significant_artist_level"}  # not the ceiling
-    assert paths.figure("transforms").is_file() and "transforms.png" in paths.report_html.read_text()
+    from helpers.report import FIGURE_CAPTIONS
+
+    assert paths.figure("transforms").is_file()
+    assert FIGURE_CAPTIONS["transforms"][:60] in paths.report_html.read_text()  # the figure, inline, with its caption
 
 
 @pytest.mark.slow
