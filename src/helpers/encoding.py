@@ -315,16 +315,17 @@ def _check_hashes(files: Sequence[Path], keys: Sequence[str], wanted: pd.Series)
 
 
 def _relative(params: Params, config: Configuration, kind: str, path: str) -> Path:
-    """An image's path below its own root (the images folder of its generation setting, the real-works folder or
-    the stand-ins' folder): where a folder step looks for its counterpart."""
-    p, paths = Path(path), params.paths
-    roots = [paths.images(config.generation_key).root, paths.standins.root] if kind == "imitation" else [
-        resolve_path(params.validation.real_works_dir or "."), paths.standins.root]  # fmt: skip
-    for root in roots:
-        full = paths.in_run(p)
-        if full.is_relative_to(root):
-            return full.relative_to(root)
-    return Path(p.name)
+    """An image's path below its own root (the images folder of its generation setting or the folder generator's
+    folder, the real-works folder or the stand-ins' folder): where a folder step looks for its counterpart."""
+    paths, full = params.paths, params.paths.in_run(path)
+    if kind == "imitation":
+        external = [resolve_path(config.generator.path)] if config.generator.external else []
+        roots = [*external, paths.images(config.generation_key).root]
+    else:
+        roots = [resolve_path(params.validation.real_works_dir or "."), paths.standins.root]
+    root = next((r for r in roots if full.is_relative_to(r)), None)
+    assert root is not None, f"{full} is below none of {roots}"
+    return full.relative_to(root)
 
 
 def _counterparts(params: Params, config: Configuration, images: pd.DataFrame) -> list[list[Path]]:
