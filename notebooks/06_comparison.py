@@ -16,8 +16,9 @@
 #
 # The paper's 81% comes from one prompt, one CLIP, one generator and one set of seeds. A sweep runs the
 # same audit for every combination of the listed generators, prompt templates, generation seeds,
-# encoders, label templates and numbers of real works, and this notebook sets the configurations side
-# by side. `make reproduce` runs it after the five stages whenever a run has more than one configuration.
+# encoders, label templates, numbers of real works and post-processing chains (`transforms`: JPEG, resizing,
+# cropping, noise, blur, or a parallel folder of protected works), and this notebook sets the configurations
+# side by side. `make reproduce` runs it after the five stages whenever a run has more than one configuration.
 #
 # Differences are tested only between configurations that differ in one thing, and only in what that
 # thing can change (the number of real works changes validation and the ceiling, not a single prediction;
@@ -79,3 +80,13 @@ display(result.paired)
 
 # %%
 display(result.seed_spread)
+
+# %% [markdown]
+# ## The signal against post-processing
+# With `transforms`: for each kind of processing, the mean accuracy (with its interval over artists) and the
+# fraction of artists the artist-level test validates, at each strength (stronger to the right), beside the
+# untransformed configuration (dashed) and chance (dotted). The paired differences above say, artist by
+# artist, which of these moves is more than luck. A run without transforms has no such figure.
+
+# %%
+result.figures.get("transforms", "This run has no transforms.")

@@ -16,7 +16,7 @@ LAYERS = {
     "ground": ["errors", "paths", "files", "cores", "lock"],
     "schema": ["schema"],
     "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
-                  "significance", "artist_level", "controls", "simulation", "embeddings", "plots"],
+                  "significance", "artist_level", "controls", "simulation", "embeddings", "transforms", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
     "top": ["record", "summary", "sweep", "report", "score", "explore", "runner", "course", "toyworld"],

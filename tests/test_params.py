@@ -106,7 +106,8 @@ def test_a_sweep_is_the_product_of_its_lists_in_the_documented_order(tmp_path):
     assert len({c.generation_key for c in configs}) == 4  # images are shared by encoders and label templates
     last = configs[-1]
     assert (last.template, last.seed, last.encoder.name, last.label_template) == ("A painting by {artist}", 5, "clip-b", "{artist}")
-    assert last.axes == {"generator": "tiny-sd", "template": 2, "seed": 5, "encoder": "clip-b", "label_template": 2, "max_works": 2}
+    assert last.axes == {"generator": "tiny-sd", "template": 2, "seed": 5, "encoder": "clip-b", "label_template": 2, "max_works": 2,
+                         "transform": "none"}
     data["validation"]["max_works"] = [1, 2]
     assert len(load_with(tmp_path, data).configurations) == 32
 
@@ -123,7 +124,7 @@ def test_generators_and_encoders_need_distinct_folder_safe_names(tmp_path):
         load_with(tmp_path, data)
     data = smoke()
     data["encoding"]["encoders"][0]["name"] = "../up"
-    with pytest.raises(AuditError, match="encoding.encoders.0.name"):
+    with pytest.raises(AuditError, match=r"encoding.encoders\[0\].name"):
         load_with(tmp_path, data)
 
 

@@ -6,6 +6,12 @@ Vectors live under ``CACHE_DIR/embeddings/<model>/`` in one ``.npz`` shard per w
 keys, its vectors, and the model key and dimension they belong to, checked on load — a half-written or
 foreign shard is never used. So a rerun, or another run or configuration with the same encoder, computes
 nothing twice.
+
+A configuration with a transform (params ``transforms``, :mod:`helpers.transforms`) encodes its images after
+the chain: each transformed image is a derived product in ``CACHE_DIR/transformed/<chain digest>/``, named by
+:func:`helpers.transforms.derived_key` (the source's hash, the chain's digest, the hashes of the folder images
+it reads) and written once; its embedding is cached by its own bytes like any image. ``images.csv`` keeps the
+source image's path and hash; ``encoder.json`` says which chain ran on which kind of image.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ import numpy as np
 import pandas as pd
 
 from . import paths as _paths
-from . import plots, provenance
+from . import plots, provenance, transforms
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import atomic_write_bytes, read_json, read_table, sha256_bytes, write_json, write_table
 from .models import Encoder, load_encoder
-from .paths import ConfigPaths
-from .schema import Configuration, Params, render_prompt
+from .paths import ConfigPaths, resolve_path
+from .schema import Configuration, Params, TransformSpec, render_prompt
 
 __all__ = [
     "EmbeddingCache",
@@ -296,19 +302,83 @@ def _npy_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _encode_config(params: Params, config: Configuration, encoder: Encoder, images: pd.DataFrame,
-                   labels: pd.DataFrame, progress: bool) -> Embeddings:  # fmt: skip
-    settings, paths = params.encoding, params.paths
-    cache = EmbeddingCache(encoder.key)
-    files = [paths.in_run(p) for p in images["path"]]
-    vectors, keys = _encode_images(encoder, files, batch_size=settings.batch_size, num_workers=settings.num_workers,
-                                   cache=cache, progress=progress)  # fmt: skip
-    changed = [str(f) for f, k, want in zip(files, keys, images["sha256"], strict=True) if want and k != want]
+def _check_hashes(files: Sequence[Path], keys: Sequence[str], wanted: pd.Series) -> None:
+    changed = [str(f) for f, k, want in zip(files, keys, wanted, strict=True) if want and k != want]
     if changed:
         raise AuditError(
             f"{len(changed)} image(s) differ from the hash their manifest records, e.g. {changed[0]}",
             fix="rerun the stage that recorded them (02_generation for generated images, 01_selection for real works)",
         )
+
+
+# -- transformed images: derived products in the content cache ------------------------------------------------
+
+
+def _relative(params: Params, config: Configuration, kind: str, path: str) -> Path:
+    """An image's path below its own root (the images folder of its generation setting or the folder generator's
+    folder, the real-works folder or the stand-ins' folder): where a folder step looks for its counterpart."""
+    paths, full = params.paths, params.paths.in_run(path)
+    if kind == "imitation":
+        external = [resolve_path(config.generator.path)] if config.generator.external else []
+        roots = [*external, paths.images(config.generation_key).root]
+    else:
+        roots = [resolve_path(params.validation.real_works_dir or "."), paths.standins.root]
+    root = next((r for r in roots if full.is_relative_to(r)), None)
+    assert root is not None, f"{full} is below none of {roots}"
+    return full.relative_to(root)
+
+
+def _counterparts(params: Params, config: Configuration, images: pd.DataFrame) -> list[list[Path]]:
+    """For each image the chain transforms, the folder images its folder steps read; refuses a missing one."""
+    chain, out = config.transform, []
+    index = next(i for i, t in enumerate(params.transforms) if t.name == chain.name)
+    for kind, path in zip(images["kind"], images["path"], strict=True):
+        if not transforms.applies(chain, kind):
+            out.append([])
+            continue
+        rel, found = _relative(params, config, kind, path), []
+        for position, folder in transforms.folder_steps(chain):
+            other = transforms.counterpart(resolve_path(folder), rel)
+            if not other.is_file():
+                raise AuditError(f"the folder step's folder {resolve_path(folder)} has no image {rel} (for {path})",
+                                 where=f"transforms[{index}].steps[{position}].path",
+                                 fix="give it an image at the same relative path for every image the chain "
+                                     "applies to, or narrow applies_to")  # fmt: skip
+            found.append(other)
+        out.append(found)
+    return out
+
+
+def _transformed(chain: TransformSpec, files: list[Path], keys: list[str], kinds: pd.Series,
+                 counterparts: list[list[Path]]) -> list[Path]:  # fmt: skip
+    """The files to encode: each image the chain applies to replaced by its transformed copy (made once)."""
+    folder = _paths.CACHE_DIR / "transformed" / chain.digest()[:16]
+    out = []
+    for file, key, kind, others in zip(files, keys, kinds, counterparts, strict=True):
+        if not transforms.applies(chain, kind):
+            out.append(file)
+            continue
+        extra = [p.read_bytes() for p in others]
+        target = folder / f"{transforms.derived_key(key, chain, [sha256_bytes(b) for b in extra])}.png"
+        if not target.is_file():
+            atomic_write_bytes(target, transforms.apply(file.read_bytes(), chain, key, extra))
+        out.append(target)
+    return out
+
+
+def _encode_config(params: Params, config: Configuration, encoder: Encoder, images: pd.DataFrame,
+                   labels: pd.DataFrame, progress: bool, counterparts: list[list[Path]]) -> Embeddings:  # fmt: skip
+    settings, paths = params.encoding, params.paths
+    cache = EmbeddingCache(encoder.key)
+    files = [paths.in_run(p) for p in images["path"]]
+    if config.transform is not None:
+        sources = _read_keys(files)
+        _check_hashes(files, sources, images["sha256"])
+        files = _transformed(config.transform, files, sources, images["kind"], counterparts)
+    vectors, keys = _encode_images(encoder, files, batch_size=settings.batch_size, num_workers=settings.num_workers,
+                                   cache=cache, progress=progress)  # fmt: skip
+    if config.transform is None:
+        _check_hashes(files, keys, images["sha256"])
     label_vectors = encode_texts(encoder, labels["text"].tolist(), batch_size=max(settings.batch_size, 256), cache=cache)
     info = {
         "spec": config.encoder.model_dump(),
@@ -320,6 +390,8 @@ def _encode_config(params: Params, config: Configuration, encoder: Encoder, imag
         "checkpoint": encoder.checkpoint,
         "n_images": int(len(images)),
         "n_labels": int(len(labels)),
+        **({"transform": {**config.transform.model_dump(), "digest": config.transform.digest()}}
+           if config.transform else {}),
     }
     out = paths.config(config.name)
     atomic_write_bytes(out.embedding_file("images.npy"), _npy_bytes(vectors))
@@ -356,12 +428,18 @@ def run_stage(
     real = pd.concat([real_works, standins], ignore_index=True) if len(standins) else real_works
     encoders: dict[str, Encoder] = {}
     out: dict[str | None, Embeddings] = {}
+    tables = {c.name: _image_table(manifests[c.generation_key], real[real["rank"].astype(int) < c.max_works])
+              for c in params.configurations}  # fmt: skip
+    # every folder step's images checked before anything is encoded
+    counterparts = {c.name: _counterparts(params, c, tables[c.name]) if c.transform else [[]] * len(tables[c.name])
+                    for c in params.configurations}  # fmt: skip
     for config in params.configurations:
         key = config.encoder.model_dump_json()
         if key not in encoders:
             encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype)
-        images = _image_table(manifests[config.generation_key], real[real["rank"].astype(int) < config.max_works])
-        out[config.name] = _encode_config(params, config, encoders[key], images, _label_table(config.label_template, names), progress)
+        labels = _label_table(config.label_template, names)
+        out[config.name] = _encode_config(params, config, encoders[key], tables[config.name], labels, progress,
+                                          counterparts[config.name])  # fmt: skip
     return EncodingResult(out, _figures(params, out))
 
 

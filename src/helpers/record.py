@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from . import lock, models, provenance
+from . import lock, models, provenance, transforms
 from .errors import AuditError, fault_kind
 from .files import file_identity, folder_identity, json_digest, package_versions, write_json, write_text
 from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS, RunPaths, resolve_path
@@ -197,7 +197,8 @@ def _code_digest() -> str:
 
 def inputs_digest(params: Params) -> str:
     """Everything a run's outputs depend on: its params, the code and notebooks, the artists file, the
-    caption metadata, the real works and every local model folder (each file by :func:`files.file_identity`).
+    caption metadata, the real works, every local model folder and the folders of the transforms' folder steps
+    (each file by :func:`files.file_identity`).
     Equal digests mean a finished stage would compute the same again."""
     data: dict[str, object] = {"params": params.digest(), "code": _code_digest()}
     data["artists"] = file_identity(resolve_path(params.artists.file))
@@ -209,6 +210,9 @@ def inputs_digest(params: Params) -> str:
         data["real_works"] = folder_identity(resolve_path(params.validation.real_works_dir))
     specs = [*params.generation.generators, *params.encoding.encoders]
     data["models"] = [folder_identity(resolve_path(s.model)) for s in specs if s.source == "local"]
+    folders = [resolve_path(f) for t in params.transforms for _, f in transforms.folder_steps(t)]
+    if folders:  # the transforms' folder steps (absent otherwise: the digest of a run without them is unchanged)
+        data["transform_folders"] = [folder_identity(f) if f.is_dir() else str(f) for f in folders]
     return json_digest(data)
 
 

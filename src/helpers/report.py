@@ -59,6 +59,10 @@ FIGURE_CAPTIONS = {
     "Wilson intervals.",
     "forest": "Mean top-1 accuracy over artists per configuration, with its bootstrap interval over artists; "
     "the dashed line is the paper's 81.0%.",
+    "transforms": "The signal against post-processing (params transforms): per kind of processing, the mean accuracy "
+    "(with its interval over artists) and the share of artists the artist-level test validates at each strength, "
+    "stronger to the right, beside the untransformed images (dashed) and chance (dotted). The paired differences "
+    "say artist by artist which moves are more than luck.",
 }
 _STYLE = (
     "body{font-family:system-ui,-apple-system,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;"
@@ -286,7 +290,7 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
     if headline and paths.figure("calibration").is_file():
         parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
     for name, caption in FIGURE_CAPTIONS.items():
-        if name not in ("selection_counts", "forest", "calibration") and paths.figure(name).is_file():
+        if name not in ("selection_counts", "forest", "calibration", "transforms") and paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), caption))
     if paths.table("accuracy.csv").is_file() and paths.table("validation.csv").is_file():
         parts.append(_disagreements(params, paths))
@@ -316,8 +320,9 @@ def _sweep(params: Params) -> str:
                      "significant, paper's test (false positives)"], rows, numeric={5, 6, 7, 8, 9}),
              f'<p class="sub">Templates: {legend}. False positives: the share of artists each test calls significant '
              "when each is given another artist's real works (the negative control).</p>"]  # fmt: skip
-    if paths.figure("forest").is_file():
-        parts.append(_figure(paths.figure("forest"), FIGURE_CAPTIONS["forest"]))
+    for name in ("forest", "transforms"):
+        if paths.figure(name).is_file():
+            parts.append(_figure(paths.figure(name), FIGURE_CAPTIONS[name]))
     if len(paired):
         rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), _e(_METRIC_LABELS.get(r.metric, r.metric)),
                  _difference(r.metric, r.difference, r.ci_low, r.ci_high), p_value(r.p_value), p_value(r.p_holm),

@@ -210,10 +210,17 @@ def _export_html(notebook: Path) -> None:
 
 def preflight(params, stages: list[str]) -> None:
     """Everything a run needs that can be checked in seconds, before any stage runs: the candidate artists
-    (every row) and, when generation or encoding will run, every model."""
-    from . import models, selection
+    (every row), the folders of the transforms' folder steps (stage 03 checks their every image) and, when
+    generation or encoding will run, every model."""
+    from . import models, selection, transforms
 
     selection.check_inputs(params)
+    for i, chain in enumerate(params.transforms):
+        for j, folder in transforms.folder_steps(chain):
+            if not resolve_path(folder).is_dir():
+                raise AuditError(f"the folder step's folder {resolve_path(folder)} does not exist",
+                                 where=f"transforms[{i}].steps[{j}].path",
+                                 fix="point it at a folder of images with the same relative paths as the sources")  # fmt: skip
     if any(s in ("02_generation", "03_encoding") for s in stages):
         models.preflight(params)
 

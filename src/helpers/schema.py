@@ -6,12 +6,10 @@ it names exist (relative paths are relative to the project root), and raises one
 model is loaded. What is inside those files (the artists' rows, the models) is checked by the code that
 reads them (stage 01, :mod:`helpers.models`), which the runner asks before anything runs.
 
-A run measures one or more *configurations* (:class:`Configuration`), the product of six lists, in this
-order: ``generation.generators``, ``generation.templates``, ``generation.seeds``, ``encoding.encoders``,
-``classification.label_templates`` and ``validation.max_works``. A params file whose lists hold one value
-each is a run of one configuration. A configuration is named by the values of the lists that hold more
-than one: the generator's and encoder's ``name``, ``t<i>`` and ``l<i>`` for the i-th template and label
-template (from 1), ``s<seed>``, ``w<n>`` — joined by ``_``, e.g. ``sd-v1-5_t2_s1_clip-vit-b-32``.
+A run measures one or more *configurations* (:class:`Configuration`), the product of seven lists, in the
+order of :meth:`Params._axes` (the last, ``transforms``, is ``none`` then each chain). A configuration is
+named by the lists that hold more than one value: generator, encoder and transform ``name``, ``t<i>``/``l<i>``
+for the i-th template/label template, ``s<seed>``, ``w<n>``, joined by ``_``: ``sd-v1-5_t2_s1_clip-vit-b-32``.
 """
 
 from __future__ import annotations
@@ -43,6 +41,8 @@ __all__ = [
     "Aggregate",
     "CREDIT_FORMS",
     "STYLE_FORMS",
+    "TransformSpec",
+    "NO_TRANSFORM",
 ]
 
 ARTIST_PLACEHOLDER = "{artist}"
@@ -345,6 +345,60 @@ class ValidationParams(_Section):
         return self.max_works if isinstance(self.max_works, list) else [self.max_works]
 
 
+class JpegStep(_Section):
+    step: Literal["jpeg"]
+    quality: Annotated[int, Field(ge=1, le=100, strict=True)]  # Pillow's JPEG quality
+
+
+class ResizeStep(_Section):
+    step: Literal["resize"]
+    size: PositiveInt  # the longer side down to this many px (bicubic, aspect kept), then back up
+
+
+class CropStep(_Section):
+    step: Literal["crop"]
+    fraction: Annotated[float, Field(gt=0, le=1)]  # the crop's side over the image's; scaled back up after
+    mode: Literal["centre", "random"] = "centre"
+
+
+class NoiseStep(_Section):
+    step: Literal["noise"]
+    sigma: Annotated[float, Field(ge=0)]  # Gaussian, on the 0-255 pixel scale, per channel, then clipped
+
+
+class BlurStep(_Section):
+    step: Literal["blur"]
+    radius: Annotated[float, Field(ge=0)]  # Pillow's GaussianBlur radius, px
+
+
+class FolderStep(_Section):
+    step: Literal["folder"]
+    path: Annotated[str, Field(min_length=1)]  # the image at the same relative path there (protected works)
+
+
+Step = Annotated[JpegStep | ResizeStep | CropStep | NoiseStep | BlurStep | FolderStep, Field(discriminator="step")]
+STEPS, NO_TRANSFORM = ("jpeg", "resize", "crop", "noise", "blur", "folder"), "none"
+
+
+class TransformSpec(_Section):
+    """A named chain of image steps, applied to ``applies_to`` before encoding (:mod:`helpers.transforms`)."""
+
+    name: Label
+    applies_to: Literal["imitations", "real_works", "both"] = "imitations"
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _reserved(cls, v: str) -> str:
+        if v == NO_TRANSFORM:
+            raise ValueError(f"'{NO_TRANSFORM}' names the untransformed images (measured in every sweep): rename it")
+        return v
+
+    def digest(self) -> str:
+        """SHA-256 of the chain's steps (canonical JSON): two entries with the same steps share their images."""
+        return json_digest([s.model_dump() for s in self.steps])
+
+
 class Params(_Section):
     """All settings of one run. ``run`` names the folder ``outputs/<run>/``."""
 
@@ -358,6 +412,12 @@ class Params(_Section):
     encoding: EncodingParams = Field(default_factory=EncodingParams)
     classification: ClassificationParams = Field(default_factory=ClassificationParams)
     validation: ValidationParams = Field(default_factory=ValidationParams)
+    transforms: list[TransformSpec] = Field(default_factory=list)  # beside the untransformed images, "none"
+
+    @field_validator("transforms")
+    @classmethod
+    def _transform_names(cls, v: list[TransformSpec]) -> list[TransformSpec]:
+        return _distinct([t.name for t in v], "transform names") and v
 
     @model_validator(mode="after")
     def _standins_need_a_model(self):
@@ -372,7 +432,6 @@ class Params(_Section):
             raise ValueError("generation.safety_checker: tiny generators have no safety checker; set it to false")
         return self
 
-    # -- derived, never set by hand -------------------------------------------------------------
     @property
     def configurations(self) -> list[Configuration]:
         """The configurations this run measures, in the documented order (see the module docstring)."""
@@ -380,16 +439,18 @@ class Params(_Section):
         axes = self._axes()
         varying = [axis for axis, values in axes.items() if len(values) > 1]
         configs = []
-        for g, t, seed, e, lt, w in product(*axes.values()):
+        chains = [None, *self.transforms]
+        for g, t, seed, e, lt, w, x in product(*axes.values()):
             spelt = {"generator": gens[g].name, "template": f"t{t + 1}", "seed": f"s{seed}", "encoder": encs[e].name,
-                     "label_template": f"l{lt + 1}", "max_works": f"w{w}"}  # fmt: skip
+                     "label_template": f"l{lt + 1}", "max_works": f"w{w}",
+                     "transform": chains[x].name if chains[x] else NO_TRANSFORM}  # fmt: skip
             name = "_".join(spelt[a] for a in varying) or None
             key = "_".join(spelt[a] for a in ("generator", "template", "seed") if a in varying) or None
             configs.append(Configuration(
                 name=name, generator=gens[g], template=self.generation.templates[t], seed=seed, encoder=encs[e],
                 label_template=labels[lt], max_works=w, generation_key=key,
                 axes={"generator": gens[g].name, "template": t + 1, "seed": seed, "encoder": encs[e].name,
-                      "label_template": lt + 1, "max_works": w},
+                      "label_template": lt + 1, "max_works": w, "transform": spelt["transform"]}, transform=chains[x],
             ))  # fmt: skip
         return configs
 
@@ -402,6 +463,7 @@ class Params(_Section):
             "encoder": list(range(len(self.encoding.encoders))),
             "label_template": list(range(len(self.classification.label_templates))),
             "max_works": self.validation.works_values,
+            "transform": list(range(1 + len(self.transforms))),
         }
 
     @property
@@ -435,9 +497,8 @@ class Configuration:
     generation_key: str | None
     """The images folder this configuration reads: ``None`` when the run has one generation setting."""
     axes: dict[str, Any]
-    """The value of each axis: generator and encoder names, template and label template numbers (from 1),
-    seed, real works per artist."""
-
+    """Each axis's value: generator, encoder, transform names; template, label template numbers; seed; works."""
+    transform: TransformSpec | None = None  # the chain applied before encoding; None: the images as they are
 
 
 def _distinct(values: list, what: str) -> list:
@@ -449,7 +510,7 @@ def _distinct(values: list, what: str) -> list:
 
 def _format(err: ValidationError, source: str) -> AuditError:
     first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+    loc = _key_path(first["loc"])
     kind, msg = first["type"], first["msg"]
     if kind == "extra_forbidden":
         what, fix = f"unknown key '{loc}'", "remove it or correct its spelling (see params/paper.yaml for every key)"
@@ -463,6 +524,17 @@ def _format(err: ValidationError, source: str) -> AuditError:
     if more:
         what += f" (and {more} more problem{'s' if more > 1 else ''})"
     return AuditError(what, where=source, fix=fix)
+
+
+def _key_path(loc: tuple) -> str:
+    """``('transforms', 2, 'steps', 0, 'jpeg', 'quality')`` → ``transforms[2].steps[0].quality`` (no step tag)."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not (part in STEPS and i >= 2 and loc[i - 2] == "steps"):
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
 
 
 def load(source: str | Path | dict[str, Any], *, check_files: bool = True) -> Params:

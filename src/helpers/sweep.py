@@ -4,14 +4,14 @@ and the spread of the mean accuracy over generation seeds. The ``06_comparison``
 Each configuration's numbers come from its ``summary.json`` (:mod:`helpers.summary`); the pairing reads its
 per-artist tables (stage 04's and stage 05's readers). Products, in the run folder:
 ``tables/comparison.csv``, ``tables/paired_differences.csv``, ``tables/seed_spread.csv``,
-``figures/forest.png``.
+``figures/forest.png`` and, with transforms, ``figures/transforms.png`` (the signal against their strength).
 
 **Pairs.** Two configurations are compared when they differ in exactly one axis (a generator, template,
-seed, encoder, label template or number of real works), so each difference has one cause, and only in the
-measures that axis can change: accuracy (not by the number of real works, which leaves every prediction as
-it is), the artists' validation — the per-artist AUC and the artist-level significance — (not by the label
-template, which validation does not read) and the ceiling (only by the encoder, the label template and the
-real works). **The artists are the units**: the difference is the mean over artists of the per-artist
+seed, encoder, label template, number of real works or transform), so each difference has one cause, and only
+in the measures that axis can change: accuracy (not by the number of real works, which leaves every prediction
+as it is, nor by a transform of the real works alone), the artists' validation — the per-artist AUC and the
+artist-level significance — (not by the label template, which validation does not read) and the ceiling (only
+by the encoder, the label template, the real works and a transform that touches them). **The artists are the units**: the difference is the mean over artists of the per-artist
 difference, with a paired-bootstrap interval over artists; its p-value is Wilcoxon's signed-rank test over
 the per-artist differences (exact McNemar over artists for the significance flags). When both
 configurations classify the very same images, the exact McNemar test over images is reported beside it,
@@ -26,7 +26,7 @@ from itertools import combinations
 
 import pandas as pd
 
-from . import classification, plots, provenance, significance, stats, summary, validation
+from . import classification, plots, provenance, significance, stats, summary, transforms, validation
 from .errors import AuditError
 from .files import read_table, write_table
 from .paths import RunPaths
@@ -40,20 +40,24 @@ COMPARISON_COLUMNS = (
     "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "fraction_significant",
     "n_validated", "max_works", "ceiling_accuracy", "fraction_significant_centered", "weights",
     "fraction_significant_artist_level", "false_positive_rate_artist_level", "false_positive_rate_paper_test",
+    "transform",
 )  # fmt: skip
 PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "metric", "method", "n_artists", "difference", "ci_low",
                   "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
 SPREAD_COLUMNS = ("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
-_AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works")
+_AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works", "transform")
 METRICS = {
-    "accuracy": ("generator", "template", "seed", "encoder", "label_template"),
-    "validation_auc": ("generator", "template", "seed", "encoder", "max_works"),
-    "significant_artist_level": ("generator", "template", "seed", "encoder", "max_works"),
-    "ceiling_accuracy": ("encoder", "label_template", "max_works"),
+    "accuracy": ("generator", "template", "seed", "encoder", "label_template", "transform"),
+    "validation_auc": ("generator", "template", "seed", "encoder", "max_works", "transform"),
+    "significant_artist_level": ("generator", "template", "seed", "encoder", "max_works", "transform"),
+    "ceiling_accuracy": ("encoder", "label_template", "max_works", "transform"),
 }
-"""Each per-artist measure the comparison pairs, and the axes that can change it."""
+"""Each per-artist measure the comparison pairs, and the axes that can change it (a transform: only where it
+touches the images the measure reads, :func:`_transform_reaches`)."""
+_READS = {"accuracy": ("imitation",), "validation_auc": ("imitation", "real"),
+          "significant_artist_level": ("imitation", "real"), "ceiling_accuracy": ("real",)}  # fmt: skip
 _TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
-         "differs_in", "metric", "method", "configs"}
+         "differs_in", "metric", "method", "configs", "transform"}
 """The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
@@ -65,13 +69,18 @@ def comparison_table(params: Params) -> pd.DataFrame:
         row = {key: numbers.get(key) for key in COMPARISON_COLUMNS}
         row.update(config=config.name, generator=config.generator.name, encoder=config.encoder.name,
                    template=config.template, label_template=config.label_template, seed=config.seed,
-                   max_works=config.max_works)  # fmt: skip
+                   max_works=config.max_works, transform=config.axes["transform"])  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
 def _differs(a: Configuration, b: Configuration) -> list[str]:
     return [axis for axis in _AXES if a.axes[axis] != b.axes[axis]]
+
+
+def _transform_reaches(a: Configuration, b: Configuration, metric: str) -> bool:
+    """Whether the transform of ``a`` or ``b`` touches an image ``metric`` reads."""
+    return any(transforms.applies(c.transform, kind) for c in (a, b) for kind in _READS[metric])
 
 
 def _per_artist(params: Params, config: Configuration, metric: str) -> pd.Series:
@@ -123,7 +132,9 @@ def paired_differences(params: Params) -> pd.DataFrame:
         if len(differs) != 1:
             continue
         for metric, axes in METRICS.items():
-            if differs[0] not in axes or (found := _compare(params, a, b, metric)) is None:
+            if differs[0] not in axes or (differs[0] == "transform" and not _transform_reaches(a, b, metric)):
+                continue
+            if (found := _compare(params, a, b, metric)) is None:
                 continue
             image_level = float("nan")
             if metric == "accuracy" and a.generation_key == b.generation_key:  # the same images, classified two ways
@@ -141,7 +152,7 @@ def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
     accuracy over seeds, beside the average half-width of their bootstrap intervals over artists. Each group
     is counted once: configurations that differ only in the number of real works classify the same images,
     so they are one member of it."""
-    others = [c for c in ("generator", "template", "encoder", "label_template") if c in table]
+    others = [c for c in ("generator", "template", "encoder", "label_template", "transform") if c in table]
     rows = []
     for _, group in table.groupby(others, sort=False):
         group = group.drop_duplicates("seed")  # configurations differing only in max_works share their accuracy
@@ -168,7 +179,7 @@ def run(params: Params) -> SweepResult:
     """Compare the configurations of a finished sweep; write the tables and the forest plot."""
     if len(params.configurations) < 2:
         raise AuditError("this run has one configuration: there is nothing to compare",
-                         fix="list several generators, templates, seeds, encoders or label templates")  # fmt: skip
+                         fix="list several generators, templates, seeds, encoders, label templates or transforms")  # fmt: skip
     paths = params.paths
     table = comparison_table(params)
     paired = paired_differences(params)
@@ -181,7 +192,28 @@ def run(params: Params) -> SweepResult:
     forest = forest.rename(columns={"accuracy_ci_low": "ci_low", "accuracy_ci_high": "ci_high"})
     fig = plots.forest(forest, paper=summary.PAPER["accuracy"], title=f"{params.run}: accuracy per configuration",
                        weights=provenance.weights(params))  # fmt: skip
-    return SweepResult(table, paired, spread, {"forest": plots.save(fig, paths.figure("forest"))})
+    figures = {"forest": plots.save(fig, paths.figure("forest"))}
+    curves = transform_curves(params, table)
+    if curves is not None:
+        fig = plots.transform_curves(*curves, title=f"{params.run}: the signal against post-processing",
+                                     weights=provenance.weights(params))  # fmt: skip
+        figures["transforms"] = plots.save(fig, paths.figure("transforms"))
+    return SweepResult(table, paired, spread, figures)
+
+
+def transform_curves(params: Params, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series] | None:
+    """``(rows, reference)`` for :func:`helpers.plots.transform_curves`: the chains of one step with a strength,
+    at the first configuration's setting of every other axis, and that setting's untransformed row; ``None``
+    when there is no such chain."""
+    first = params.configurations[0]
+    same = [c for c in params.configurations if all(c.axes[k] == first.axes[k] for k in _AXES if k != "transform")]
+    rows = [(c.name, *found) for c in same if c.transform and (found := transforms.strength(c.transform))]
+    if not rows:
+        return None
+    indexed = table.set_index("config")
+    curves = indexed.loc[[name for name, _, _ in rows]].reset_index()
+    curves["step"], curves["strength"] = [step for _, step, _ in rows], [value for _, _, value in rows]
+    return curves, indexed.loc[first.name]
 
 
 def read_tables(paths: RunPaths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:

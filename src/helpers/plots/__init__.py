@@ -10,8 +10,8 @@ as an image (inline PNG under papermill and in JupyterLab) when it is a cell's l
 One module per concern, all re-exported here (``from helpers import plots; plots.accuracy_bars(...)``):
 ``_base`` (the header, the table check, saving), ``accuracy`` (classification), ``similarity``
 (validation, embeddings), ``inputs`` (selection, generated images), ``comparisons`` (accuracy against the
-real works' ceiling and against caption exposure, configurations side by side), ``calibration`` (the
-validation tests under their negative controls).
+real works' ceiling and against caption exposure, configurations side by side, the signal against the strength
+of post-processing), ``calibration`` (the validation tests under their negative controls).
 
 The submodules load on first use (:func:`__getattr__`): matplotlib and seaborn cost about two seconds to
 import, which every stage module, the selection and scoring CLIs and each generation process would
@@ -37,6 +37,7 @@ _EXPORTS = {
     "accuracy_vs_captions": "comparisons",
     "accuracy_vs_ceiling": "comparisons",
     "forest": "comparisons",
+    "transform_curves": "comparisons",
     "captioned_grid": "inputs",
     "image_grid": "inputs",
     "selection_counts": "inputs",

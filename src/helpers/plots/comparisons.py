@@ -148,3 +148,42 @@ def forest(
     ax.set_axisbelow(True)
     ax.legend(**_LEGEND_OUTSIDE)
     return fig
+
+
+_STRONGER_LEFT = {"jpeg", "resize", "crop"}  # a lower quality, size or fraction is stronger processing
+_SIGNALS = (("accuracy", "mean accuracy (imitations)", _POINT),
+            ("fraction_significant_artist_level", "artists validated (artist-level test)", "#55a868"))
+
+
+def transform_curves(table: pd.DataFrame, reference: pd.Series, *, title: str, weights: str,
+                     note: str | None = None) -> Figure:  # fmt: skip
+    """The signal against the strength of each kind of processing: one panel per step (``jpeg``, ``resize``,
+    ``noise``, …) with the mean accuracy (and its interval) and the artist-level validation fraction at each
+    strength, beside the untransformed configuration's values (dashed) and chance (dotted); stronger to the
+    right. ``table`` has columns ``step, strength, accuracy, accuracy_ci_low, accuracy_ci_high,
+    fraction_significant_artist_level``, one row per chain of one step; ``reference`` the same numbers untransformed."""
+    data = _columns(table, ("step", "strength", "accuracy", "accuracy_ci_low", "accuracy_ci_high",
+                            "fraction_significant_artist_level"), "transform_curves", "the comparison table")  # fmt: skip
+    steps = list(dict.fromkeys(data["step"]))
+    fig, axes = _figure(4.2 * len(steps), 4.2, title=title, weights=weights, note=note, ncols=len(steps))
+    for ax, step in zip(np.atleast_1d(axes), steps, strict=True):
+        rows = data[data["step"] == step].sort_values("strength", ascending=step not in _STRONGER_LEFT)
+        x = np.arange(len(rows))
+        for column, label, colour in _SIGNALS:
+            values = rows[column].to_numpy(float)
+            ax.plot(x, values, marker="o", color=colour, label=label)
+            ax.axhline(float(reference[column]), color=colour, linestyle="--", linewidth=1, label=f"{label}, untransformed")
+        ax.fill_between(x, rows["accuracy_ci_low"].to_numpy(float), rows["accuracy_ci_high"].to_numpy(float),
+                        color=_POINT, alpha=0.15, linewidth=0)  # fmt: skip
+        if "chance" in reference:
+            ax.axhline(float(reference["chance"]), color="black", linestyle=":", linewidth=1, label="chance (1/K)")
+        ax.set_xticks(x, [f"{v:g}" for v in rows["strength"]])
+        ax.set_xlabel(f"{step}: {_STRENGTH_NAME.get(step, 'strength')} (stronger →)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+    np.atleast_1d(axes)[-1].legend(**_LEGEND_OUTSIDE)
+    return fig
+
+
+_STRENGTH_NAME = {"jpeg": "quality", "resize": "size (px)", "crop": "fraction kept", "noise": "sigma (0-255)",
+                  "blur": "radius (px)"}
