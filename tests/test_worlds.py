@@ -196,3 +196,7 @@ def test_the_report_flags_named_but_not_validated_and_the_reverse():
     assert table[["artist", "case", "disagreement"]].values.tolist() == [
         ["b", "impostor", "named, not validated"], ["c", "", "validated, not named"]]  # fmt: skip
     assert disagreements(accuracy, validated.iloc[[0, 3]]).empty  # a agrees (yes, yes), d agrees (no, no)
+    # too few artists for the artist-level test (its columns empty, as validation.read_validation gives them):
+    # no verdict, so no disagreement — and no crash on pandas' NA
+    untested = validated.assign(significant_artist_level=pd.array([pd.NA] * 4, dtype="boolean"))
+    assert disagreements(accuracy, untested).empty

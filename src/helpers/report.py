@@ -248,7 +248,10 @@ def disagreements(accuracy: pd.DataFrame, validated: pd.DataFrame, cases: dict[s
     val = validated.set_index("artist")
     rows = []
     for artist in val.index.intersection(acc.index):
-        named, significant = acc[artist] >= NAMED_AT, bool(val.at[artist, "significant_artist_level"])
+        verdict = val.at[artist, "significant_artist_level"]
+        if pd.isna(verdict):  # too few artists for the artist-level test: no verdict to disagree with
+            continue
+        named, significant = acc[artist] >= NAMED_AT, bool(verdict)
         if named == significant:
             continue
         rows.append({
