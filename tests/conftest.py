@@ -7,6 +7,8 @@ random-weight models are built once per session in a temporary cache.
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -60,6 +62,23 @@ def _tiny_dict(run: str = "tiny", **overrides) -> dict:
             node = node.setdefault(key, {})
         node[leaf] = value
     return data
+
+
+def module_env(outputs, **extra) -> dict:
+    """The environment of a ``python -m helpers...`` subprocess writing into ``outputs``: offline, and not
+    under a lock some runner of this test process holds."""
+    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1", **extra}
+    env.pop("IMITATION_AUDIT_LOCK", None)
+    return env
+
+
+def run_module(args, outputs, *, timeout=600, **extra) -> subprocess.CompletedProcess:
+    """``python -m <args>`` from the project root into ``outputs`` (see :func:`module_env`; ``extra``: more
+    environment variables), its output captured."""
+    from helpers.paths import PROJECT_ROOT
+
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env=module_env(outputs, **extra), timeout=timeout)  # fmt: skip
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
+from conftest import run_module
 
 from helpers import schema
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
@@ -32,9 +33,7 @@ MAX_FALSE_POSITIVES = 0.05  # the artist-level test's false-positive rate on eac
 
 
 def _run(args, outputs, timeout=1200):
-    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
-                          timeout=timeout)  # fmt: skip
+    return run_module(args, outputs, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

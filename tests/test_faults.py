@@ -17,7 +17,7 @@ import time
 
 import pytest
 import yaml
-from conftest import _tiny_dict
+from conftest import _tiny_dict, module_env, run_module
 
 from helpers.files import sha256_file
 from helpers.paths import PROJECT_ROOT
@@ -28,24 +28,24 @@ FAULTS = PROJECT_ROOT / "tests" / "faults"
 RESUMED = ("02_generation", "05_validation")  # a full resume after these; the others rerun alone (time)
 
 
-def _env(outputs, **extra) -> dict:
-    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1", **extra}
-    env.pop("IMITATION_AUDIT_LOCK", None)
-    return env
-
-
-def _cmd(params_file, *args) -> list[str]:
-    return [sys.executable, "-m", "helpers.runner", "--params", str(params_file), *args]
+def _runner(params_file, *args) -> list[str]:
+    return ["helpers.runner", "--params", str(params_file), *args]
 
 
 def _run(params_file, outputs, *args, timeout=600, **extra):
-    return subprocess.run(_cmd(params_file, *args), capture_output=True, text=True, cwd=PROJECT_ROOT,
-                          env=_env(outputs, **extra), timeout=timeout)  # fmt: skip
+    return run_module(_runner(params_file, *args), outputs, timeout=timeout, **extra)
 
 
 def _start(params_file, outputs, *args):
-    return subprocess.Popen(_cmd(params_file, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=PROJECT_ROOT, env=_env(outputs), start_new_session=True)  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", *_runner(params_file, *args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=PROJECT_ROOT, env=module_env(outputs), start_new_session=True)  # fmt: skip
+
+
+def _wait_until(found, seconds: float = 300) -> None:
+    """Poll ``found()`` until it is true (a run reached a given point) or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while not found() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _numbers(root, headline: bool = True) -> dict:
@@ -139,9 +139,7 @@ def test_an_interrupt_at_a_random_moment_is_recorded_and_a_rerun_resumes(clean, 
     outputs = tmp_path / "outputs"
     proc = _start(params_file, outputs)
     run_json = outputs / RUN / "run.json"
-    deadline = time.monotonic() + 300
-    while not run_json.is_file() and time.monotonic() < deadline:  # past start-up: a stage has begun
-        time.sleep(0.05)
+    _wait_until(run_json.is_file)  # past start-up: a stage has begun
     time.sleep(random.Random(seed).uniform(0, 0.6 * seconds))
     if signum == signal.SIGINT:
         os.killpg(proc.pid, signum)  # Ctrl-C reaches the runner and its kernel, as in a terminal
@@ -167,12 +165,8 @@ def test_a_killed_run_is_recorded_as_interrupted_on_the_next_start(clean, tmp_pa
     outputs = tmp_path / "outputs"
     proc = _start(params_file, outputs)
     run_json = outputs / RUN / "run.json"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if run_json.is_file() and any(e["status"] == "running" and e.get("pid") != proc.pid
-                                      for e in _stages(outputs / RUN).values()):  # fmt: skip
-            break
-        time.sleep(0.05)
+    _wait_until(lambda: run_json.is_file() and any(e["status"] == "running" and e.get("pid") != proc.pid
+                                                   for e in _stages(outputs / RUN).values()))  # a kernel at work  # fmt: skip
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, with no chance to record anything
     proc.communicate(timeout=60)
     left = [n for n, e in _stages(outputs / RUN).items() if e["status"] == "running"]
@@ -190,9 +184,7 @@ def test_a_second_runner_on_a_folder_in_use_refuses_or_waits(clean, tmp_path):
     outputs = tmp_path / "outputs"
     first = _start(params_file, outputs)
     lock = outputs / RUN / ".lock"
-    deadline = time.monotonic() + 300
-    while not (lock.is_file() and lock.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_until(lambda: lock.is_file() and lock.read_text())  # the first runner holds the folder
     refused = _run(params_file, outputs)
     assert refused.returncode == 2
     line = _one_line(refused)

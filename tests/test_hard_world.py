@@ -11,12 +11,10 @@ ceiling below 1, most confusions inside a family, the artist-level test's false 
 validated, and the report lists every impostor where classification and validation disagree.
 """
 
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
+from conftest import run_module
 
 from helpers import classification, report, schema, summary, validation
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT, RunPaths
@@ -33,9 +31,7 @@ CASES = pd.read_csv(PARAMS_DIR / "hard_artists.csv", keep_default_na=False).set_
 
 
 def _run(args, outputs, timeout=1800):
-    env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
-                          timeout=timeout)  # fmt: skip
+    return run_module(args, outputs, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
