@@ -79,11 +79,11 @@ def pair_matrix(s: significance.Scores) -> tuple[np.ndarray, np.ndarray, list]:
     of row ``k``'s own imitations."""
     present = np.flatnonzero(np.bincount(s.imitation_of, minlength=len(s.names)))
     column_of = {int(a): j for j, a in enumerate(present)}
-    sums = np.zeros((len(s.artists), present.size))
+    means = np.zeros((len(s.artists), present.size))
     for j, a in enumerate(present):
-        sums[:, j] = s.values[:, s.imitation_of == a].mean(axis=1)
+        means[:, j] = s.values[:, s.imitation_of == a].mean(axis=1)
     diagonal = np.array([column_of[int(a)] for a in s.row_of])
-    return sums, diagonal, [s.names[a] for a in present]
+    return means, diagonal, [s.names[a] for a in present]
 
 
 def _leave_out_mean(values: np.ndarray, off: np.ndarray, axis: int) -> np.ndarray:

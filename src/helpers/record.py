@@ -178,7 +178,8 @@ def _known(name: str) -> None:
 def _set_status(record: dict, name: str, status: str, error: str | None = None) -> None:
     entry = record["stages"].setdefault(name, {})
     entry["status"] = status
-    entry["started" if status == "running" else "finished"] = _now()
+    if status != "stale":  # stale keeps when the stage last ran
+        entry["started" if status == "running" else "finished"] = _now()
     if status == "running":
         for key in ("finished", "error", "inputs"):
             entry.pop(key, None)
@@ -241,29 +242,30 @@ def settle(params: Params) -> list[str]:
     """Record as ``interrupted`` every stage left ``running`` by a process that is gone; return their names.
     Call it only while holding the run folder's lock (:mod:`helpers.lock`): then no other process can be
     running a stage here, whatever the record says."""
-    record = read_run(params.paths)
-    left = [n for n, e in record.get("stages", {}).items() if e.get("status") == "running"]
-    if not left:
-        return []
-    for name in left:
-        entry = record["stages"][name]
-        _set_status(record, name, "interrupted",
-                    f"its process ({entry.get('pid')} on {entry.get('host')}) ended without finishing (killed?)")  # fmt: skip
-    record["updated"] = _now()
-    write_json(params.paths.run_json, record)
-    return left
+    def cause(entry: dict) -> str:
+        return f"its process ({entry.get('pid')} on {entry.get('host')}) ended without finishing (killed?)"
+
+    return _restatus(params, STEPS, "running", "interrupted", cause)
 
 
 def stale_after(params: Params, name: str) -> None:
     """Mark every finished stage after ``name`` stale: ``name`` is about to run again, so what they computed
     from its products may no longer hold (a full run reruns them; ``--stage`` leaves them to the next run)."""
+    _restatus(params, STEPS[STEPS.index(name) + 1:], "done", "stale")
+
+
+def _restatus(params: Params, names, old: str, new: str, cause=None) -> list[str]:
+    """Set every stage of ``names`` whose status is ``old`` to ``new`` (with ``cause(entry)`` as its error),
+    writing ``run.json`` only when one changed; return the stages changed."""
     record = read_run(params.paths)
-    later = [s for s in STEPS[STEPS.index(name) + 1:] if record.get("stages", {}).get(s, {}).get("status") == "done"]
-    for s in later:
-        record["stages"][s]["status"] = "stale"
-    if later:
+    stages = record.get("stages", {})
+    changed = [n for n in names if stages.get(n, {}).get("status") == old]
+    for n in changed:
+        _set_status(record, n, new, cause(stages[n]) if cause else None)
+    if changed:
         record["updated"] = _now()
         write_json(params.paths.run_json, record)
+    return changed
 
 
 def _failure_status(exc: BaseException) -> str:

@@ -285,13 +285,17 @@ def _disagreements(params: Params, paths: ConfigPaths) -> str:
     return intro + _table(header, rows, numeric={1 + show_case, 3 + show_case})
 
 
+def _headline_block(paths: ConfigPaths) -> str:
+    """A configuration's headline against the paper and, beside it, the calibration of its tests."""
+    parts = [_headline(summary.read_summary(paths))] if paths.summary_json.is_file() else []
+    if paths.figure("calibration").is_file():
+        parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
+    return "".join(parts)
+
+
 def _config_section(params: Params, config: Configuration, *, headline: bool = True) -> str:
     paths = params.paths.config(config.name)
-    parts = []
-    if headline and paths.summary_json.is_file():
-        parts.append(_headline(summary.read_summary(paths)))
-    if headline and paths.figure("calibration").is_file():
-        parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
+    parts = [_headline_block(paths)] if headline else []
     for name, caption in FIGURE_CAPTIONS.items():
         if name not in ("selection_counts", "forest", "calibration", "transforms") and paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), caption))
@@ -375,9 +379,7 @@ def write_report(params: Params) -> None:
     if params.description:
         parts.append(f'<p class="sub">{_e(params.description)}</p>')
     if len(configs) == 1 and paths.summary_json.is_file():
-        parts += ["<h2>Headline: this run against the paper</h2>", _headline(summary.read_summary(paths))]
-        if paths.figure("calibration").is_file():
-            parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
+        parts += ["<h2>Headline: this run against the paper</h2>", _headline_block(paths)]
     parts += [f'<p class="caveat{" toy" if kind == "toy" and c == provenance.TOY_WORLD_NOTE else ""}">{_e(c)}</p>'
               for c in provenance.caveats(params, origins=_origins(params))]  # fmt: skip
     if len(configs) > 1:

@@ -98,14 +98,14 @@ def _settle_notebook(partial: Path, out: Path, label: str) -> None:
     if not partial.is_file():
         return
     try:
-        nbformat.read(partial, as_version=4)
+        node = nbformat.read(partial, as_version=4)
     except Exception:  # noqa: BLE001 - cut short (full disk, killed writer): not a notebook to keep
         partial.unlink(missing_ok=True)
         print(f"[{label}] note: the executed notebook was incomplete, so it and its HTML copy were not written", flush=True)
         return
     os.replace(partial, out)
     try:
-        _export_html(out)
+        _export_html(out, node)
     except OSError as exc:
         out.with_suffix(".html").unlink(missing_ok=True)
         print(f"[{label}] note: HTML copy skipped ({exc.strerror}); the notebook itself is complete", flush=True)
@@ -123,9 +123,8 @@ def execute_stage(params, params_file: Path, stage: str) -> Path:
         return execute_notebook(notebook_paths()[stage], out, {"params_file": str(params_file)}, label=stage)
     except PapermillExecutionError as exc:
         first = (str(exc.evalue).splitlines() or [""])[0]
-        if exc.ename == "KeyboardInterrupt":
-            _record_end(params, stage, "interrupted", "KeyboardInterrupt")
-            raise Interrupted(f"stage {stage} interrupted", where=str(params.paths.root)) from None
+        if exc.ename == "KeyboardInterrupt":  # the kernel saw Ctrl-C first
+            raise _interrupted(params, stage, signal.SIGINT) from None
         _record_end(params, stage, "failed", f"{exc.ename}: {exc.evalue}")
         fault = _fault_in_notebook(exc, stage)
         if fault is not None:
@@ -144,16 +143,20 @@ def execute_stage(params, params_file: Path, stage: str) -> Path:
             fix="free memory or lower generation.batch_size / encoding.batch_size, then run the same command again to resume",
         ) from None
     except (KeyboardInterrupt, Interrupted) as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        _record_end(params, stage, "interrupted", f"stopped by {signal.Signals(signum).name}")
-        raise Interrupted(f"stage {stage} interrupted ({signal.Signals(signum).name})", signum=signum,
-                          where=str(params.paths.root)) from None  # fmt: skip
+        raise _interrupted(params, stage, getattr(exc, "signum", signal.SIGINT)) from None
     except OSError as exc:
         fault = from_os_error(exc, doing=f"stage {stage}")
         _record_end(params, stage, "failed", f"{type(exc).__name__}: {exc}")
         if fault is None:
             raise
         raise fault from None
+
+
+def _interrupted(params, stage: str, signum: int) -> Interrupted:
+    """Record ``stage`` as interrupted by ``signum`` and return the one-line error that says so."""
+    name = signal.Signals(signum).name
+    _record_end(params, stage, "interrupted", f"stopped by {name}")
+    return Interrupted(f"stage {stage} interrupted ({name})", signum=signum, where=str(params.paths.root))
 
 
 def _fault_in_notebook(exc, stage: str) -> AuditError | None:
@@ -195,16 +198,14 @@ def explore(params_file: str | Path, artist: str | None = None, config: str | No
                          fix="run the five stages first (make reproduce), and name an artist of the run") from None
 
 
-def _export_html(notebook: Path) -> None:
-    """An HTML copy of an executed notebook beside it, readable in any browser (the report links it)."""
-    if not notebook.is_file():
-        return
-    import nbformat
+def _export_html(notebook: Path, node) -> None:
+    """An HTML copy of the executed notebook ``node`` (read from ``notebook``) beside it, readable in any
+    browser (the report links it)."""
     from nbconvert import HTMLExporter
 
     from .files import write_text
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = HTMLExporter().from_notebook_node(node)
     write_text(notebook.with_suffix(".html"), body)
 
 

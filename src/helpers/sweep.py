@@ -102,11 +102,12 @@ def _image_correct(params: Params, config: Configuration) -> pd.Series:
     return pd.Series((pred["correct"] == "True").to_numpy(), index=pred["image"].to_numpy())
 
 
-def _compare(params: Params, a: Configuration, b: Configuration, metric: str) -> tuple | None:
+def _compare(params: Params, a: Configuration, b: Configuration, metric: str, per_artist=_per_artist) -> tuple | None:
     """``(method, n_artists, difference, low, high, p)`` of ``metric`` between ``a`` and ``b`` over their
-    artists, or ``None`` when the metric is missing in either (no ceiling, an artist-level test not computed)."""
+    artists, or ``None`` when the metric is missing in either (no ceiling, an artist-level test not computed).
+    ``per_artist(params, config, metric)`` reads the values (:func:`_per_artist`, or a cache of it)."""
     settings = params.classification
-    values_a, values_b = _per_artist(params, a, metric), _per_artist(params, b, metric)
+    values_a, values_b = per_artist(params, a, metric), per_artist(params, b, metric)
     if set(values_a.index) != set(values_b.index):
         raise AuditError(f"configurations {a.name} and {b.name} measured different artists ({metric})",
                          fix="rerun the run from 01_selection")  # fmt: skip
@@ -123,9 +124,24 @@ def _compare(params: Params, a: Configuration, b: Configuration, metric: str) ->
             significance.signed_rank(x, y))  # fmt: skip
 
 
+def _by_config(read):
+    """``read(params, config, *rest)``, remembered per configuration name and ``rest``."""
+    seen: dict = {}
+
+    def remembered(params: Params, config: Configuration, *rest):
+        key = (config.name, *rest)
+        if key not in seen:
+            seen[key] = read(params, config, *rest)
+        return seen[key]
+
+    return remembered
+
+
 def paired_differences(params: Params) -> pd.DataFrame:
     """Every pair of configurations that differ in exactly one axis, compared artist by artist in each measure
-    that axis can change (see the module docstring); Holm across all rows."""
+    that axis can change (see the module docstring); Holm across all rows. Each configuration's tables are
+    read once, however many pairs it is in."""
+    per_artist, image_correct = _by_config(_per_artist), _by_config(_image_correct)
     rows = []
     for a, b in combinations(params.configurations, 2):
         differs = _differs(a, b)
@@ -134,11 +150,11 @@ def paired_differences(params: Params) -> pd.DataFrame:
         for metric, axes in METRICS.items():
             if differs[0] not in axes or (differs[0] == "transform" and not _transform_reaches(a, b, metric)):
                 continue
-            if (found := _compare(params, a, b, metric)) is None:
+            if (found := _compare(params, a, b, metric, per_artist)) is None:
                 continue
             image_level = float("nan")
             if metric == "accuracy" and a.generation_key == b.generation_key:  # the same images, classified two ways
-                right_a, right_b = _image_correct(params, a), _image_correct(params, b)
+                right_a, right_b = image_correct(params, a), image_correct(params, b)
                 _, _, image_level = significance.mcnemar_exact(right_a.to_numpy(), right_b.loc[right_a.index].to_numpy())
             rows.append((a.name, b.name, differs[0], metric, *found, float("nan"), image_level))
     table = pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))

@@ -67,7 +67,7 @@ TEST_NAMES = {
     "artist_level": "artist-level test (artists as units): the matched pairing of the artist's works with its "
     "imitations against every mismatched pairing of one artist's works with another's imitations",
 }
-_INTS = ("n_real", "n_own", "n_other", "replicates", "tests", "false_positives", "replicates_with_any")
+_INTS = ("n_real", "n_own", "n_other", "replicate", "replicates", "tests", "false_positives", "replicates_with_any")
 _FLAGS = ("significant_paper_test", "significant_artist_level", "identified")
 
 
@@ -315,9 +315,7 @@ def read_control_pvalues(paths: ConfigPaths) -> pd.DataFrame:
     """Every null p-value of the negative controls (:data:`helpers.controls.PVALUE_COLUMNS`)."""
     table = read_table(paths.table("negative_control_pvalues.csv"), needs="05_validation",
                        columns=controls.PVALUE_COLUMNS)  # fmt: skip
-    table = _typed(table, ("control", "test", "artist"))
-    table["replicate"] = table["replicate"].astype(int)
-    return table
+    return _typed(table, ("control", "test", "artist"))
 
 
 def read_headline(paths: ConfigPaths) -> dict:
