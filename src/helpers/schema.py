@@ -18,14 +18,32 @@ from dataclasses import dataclass
 from glob import glob
 from itertools import product
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .errors import AuditError
 from .files import json_digest
 from .paths import RunPaths, resolve_path
+from .schema_types import (  # noqa: F401
+    AGGREGATES,
+    ARTIST_PLACEHOLDER,
+    CORRECTIONS,
+    INTERVALS,
+    Aggregate,
+    Correction,
+    Interval,
+    Label,
+    NonNegativeInt,
+    PositiveInt,
+    Probability,
+    Section,
+    check_template,
+    distinct,
+    render_prompt,
+)
+from .specs import EncoderSpec, GeneratorSpec, Scheduler
 
 __all__ = [
     "Params",
@@ -45,42 +63,14 @@ __all__ = [
     "NO_TRANSFORM",
 ]
 
-ARTIST_PLACEHOLDER = "{artist}"
-PositiveInt = Annotated[int, Field(gt=0, strict=True)]
-Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")]
-"""A short name used in tables and folder names: letters, digits, ``_ . -``."""
-NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
-Probability = Annotated[float, Field(gt=0, lt=1)]
-# The choices of the statistics, named once: helpers.stats and helpers.significance take these types.
-Interval = Literal["wilson", "exact"]
-Correction = Literal["bonferroni", "holm", "fdr_bh"]
-Aggregate = Literal["mean", "max", "median"]
-INTERVALS, CORRECTIONS, AGGREGATES = get_args(Interval), get_args(Correction), get_args(Aggregate)
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-def render_prompt(template: str, name: str) -> str:
-    """The prompt for ``name``: the template with every ``{artist}`` replaced (no other formatting)."""
-    return template.replace(ARTIST_PLACEHOLDER, name)
-
-
-def _check_template(value: str) -> str:
-    if ARTIST_PLACEHOLDER not in value:
-        raise ValueError(f"template {value!r} has no {ARTIST_PLACEHOLDER} placeholder; write e.g. 'Artwork from {{artist}}'")
-    return value
-
-
-class ArtistsParams(_Section):
+class ArtistsParams(Section):
     file: str = "params/artists.csv"
     """CSV of candidate artists: column ``artist`` and the curation columns ``alive``, ``online_presence``."""
     limit: PositiveInt | None = None
     """Keep only the first N selected artists (in file order); ``null`` keeps all."""
 
 
-class SelectionParams(_Section):
+class SelectionParams(Section):
     metadata: str | None = None
     """Parquet caption metadata (a file, a folder or a glob). ``null``: no count check, every curated
     candidate is taken and the run records ``selection_verified: false``."""
@@ -104,78 +94,14 @@ class SelectionParams(_Section):
         return self
 
 
-class RandomNamesParams(_Section):
+class RandomNamesParams(Section):
     count: PositiveInt | None = None
     """How many non-artist names; ``null`` means as many as selected artists (the paper's design)."""
     locales: list[str] = Field(default_factory=lambda: ["en_US"], min_length=1)
     seed: NonNegativeInt = 0
 
 
-Scheduler = Literal["default", "pndm", "ddim", "euler", "euler_a", "dpm"]
-
-
-class GeneratorSpec(_Section):
-    name: Label = "sd-v1-5"
-    """Short label for tables and folders."""
-    source: Literal["hub", "local", "tiny", "folder"] = "hub"
-    """``hub``: a Hugging Face repo id (downloaded or from the local HF cache); ``local``: a folder saved
-    with ``save_pretrained``; ``tiny``: a small random-weight pipeline built in code (tests, smoke);
-    ``folder``: images already made elsewhere (a closed or external model), under ``path``."""
-    model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5"
-    path: str | None = None
-    """``source: folder`` only: ``<path>/artists/<name or slug>/<image>`` and ``<path>/random_names/…``,
-    optionally ``<path>/prompts.csv`` (``group, name, file, prompt, model, date``)."""
-    on_shortfall: Literal["refuse", "measure"] = "refuse"
-    """``source: folder`` only, for a name with fewer than ``images_per_name`` images (or a random name with
-    none): ``refuse`` stops the run naming them; ``measure`` measures what exists and lists the shortfall."""
-    skip_bad_files: bool = False
-    """``source: folder`` only: a corrupt, empty, non-image or outside-linking file stops the run unless
-    ``true``; then it is skipped and listed."""
-    revision: str | None = None
-    allow_pickle: bool = False
-    """Weights load from safetensors only. ``true`` permits pickle ``.bin`` checkpoints, which can run
-    code when loaded: only for checkpoints you trust."""
-    # Per-generator call settings (null: the generation section's value). Families differ: SDXL draws at
-    # 1024 px, a one-step distilled model (SD-Turbo) wants steps 1, guidance 0 and its own scheduler.
-    steps: PositiveInt | None = None
-    guidance_scale: Annotated[float, Field(ge=0)] | None = None
-    height: PositiveInt | None = None
-    width: PositiveInt | None = None
-    scheduler: Scheduler | None = None
-
-    @model_validator(mode="after")
-    def _folder(self):
-        if (self.source == "folder") != (self.path is not None):
-            raise ValueError("a generator has 'path' exactly when its source is folder (images made elsewhere)")
-        return self
-
-    @property
-    def random_weights(self) -> bool:
-        """True for the small random-weight models built in code."""
-        return self.source == "tiny"
-
-    @property
-    def external(self) -> bool:
-        """True for images made elsewhere (``source: folder``): their seeds and settings are unknown."""
-        return self.source == "folder"
-
-
-class EncoderSpec(_Section):
-    name: Label = "clip-vit-l-14-openai"
-    source: Literal["open_clip", "local", "tiny"] = "open_clip"
-    """``open_clip``: architecture ``model`` with pretrained tag ``pretrained``; ``local``: a folder with
-    ``open_clip_config.json`` and ``open_clip_model.safetensors``; ``tiny``: small random weights."""
-    model: str = "ViT-L-14"
-    pretrained: str | None = "openai"
-    allow_pickle: bool = False
-
-    @property
-    def random_weights(self) -> bool:
-        """True for tiny models and for an open_clip architecture without a pretrained tag."""
-        return self.source == "tiny" or (self.source == "open_clip" and self.pretrained is None)
-
-
-class GenerationParams(_Section):
+class GenerationParams(Section):
     generators: list[GeneratorSpec] = Field(default_factory=lambda: [GeneratorSpec()], min_length=1)
     templates: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=lambda: ["Artwork from {artist}"], min_length=1
@@ -209,12 +135,12 @@ class GenerationParams(_Section):
     @field_validator("templates")
     @classmethod
     def _templates(cls, v: list[str]) -> list[str]:
-        return _distinct([_check_template(t) for t in v], "templates")
+        return distinct([check_template(t) for t in v], "templates")
 
     @model_validator(mode="after")
     def _shape(self):
-        _distinct([g.name for g in self.generators], "generator names")
-        _distinct(self.seeds or [], "seeds")
+        distinct([g.name for g in self.generators], "generator names")
+        distinct(self.seeds or [], "seeds")
         for spec in [None, *self.generators]:
             h, w = self.call_settings(spec)["height"], self.call_settings(spec)["width"]
             if h % 8 or w % 8:
@@ -229,13 +155,13 @@ class GenerationParams(_Section):
         return {k: own.get(k, getattr(self, k)) for k in names}
 
 
-class EncodingParams(_Section):
+class EncodingParams(Section):
     encoders: list[EncoderSpec] = Field(default_factory=lambda: [EncoderSpec()], min_length=1)
 
     @field_validator("encoders")
     @classmethod
     def _names(cls, v: list[EncoderSpec]) -> list[EncoderSpec]:
-        _distinct([e.name for e in v], "encoder names")
+        distinct([e.name for e in v], "encoder names")
         return v
 
     batch_size: PositiveInt = 64
@@ -244,7 +170,7 @@ class EncodingParams(_Section):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
 
 
-class ClassificationParams(_Section):
+class ClassificationParams(Section):
     label_templates: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=lambda: ["Artwork from {artist}"], min_length=1
     )
@@ -256,6 +182,16 @@ class ClassificationParams(_Section):
     permutations: PositiveInt = 10_000
     subsample_repeats: PositiveInt = 200
     """Seeded subsamples per size for the sample-size curve."""
+    # method: reference (an encoder's ``method``, :mod:`helpers.references`)
+    reference_share: Probability = 0.5
+    """The share of each artist's real works that serve as references (a seeded draw: at least one, and at
+    least one left over); the others validate (stage 05) and measure the ceiling. The two never overlap."""
+    reference_scoring: Literal["centroid", "knn"] = "centroid"
+    """``centroid``: the artist whose references' mean direction is nearest (cosine); ``knn``: the artist
+    with the highest mean cosine over the query's ``reference_knn`` nearest references of each artist."""
+    reference_knn: PositiveInt = 3
+    retrieval_k: list[PositiveInt] = Field(default_factory=lambda: [1, 5, 10], min_length=1)
+    """The k of recall@k and mAP@k (imitation as query, the reference works as gallery)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -267,7 +203,7 @@ class ClassificationParams(_Section):
     @field_validator("label_templates")
     @classmethod
     def _templates(cls, v: list[str]) -> list[str]:
-        return _distinct([_check_template(t) for t in v], "label templates")
+        return distinct([check_template(t) for t in v], "label templates")
 
 
 CREDIT_FORMS = ("by {artist}", "art by {artist}", "artwork by {artist}", "illustration by {artist}",
@@ -280,7 +216,7 @@ STYLE_FORMS = ("in the style of {artist}", "style of {artist}", "inspired by {ar
 """The default forms that name a style, never an author."""
 
 
-class ValidationParams(_Section):
+class ValidationParams(Section):
     real_works_dir: str | None = "data/real_works"
     """Folder with one subfolder per artist (named as the artist, or the artist's slug) of real works."""
     standin: bool = False
@@ -328,13 +264,13 @@ class ValidationParams(_Section):
             if form.count(ARTIST_PLACEHOLDER) != 1 or not form.replace(ARTIST_PLACEHOLDER, "").strip():
                 raise ValueError(f"form {form!r} must hold {ARTIST_PLACEHOLDER} exactly once beside other words, "
                                  "e.g. 'art by {artist}'")
-        return _distinct(v, "forms")
+        return distinct(v, "forms")
 
     @model_validator(mode="after")
     def _source(self):
         if not self.standin and self.real_works_dir is None:
             raise ValueError("set real_works_dir (a folder per artist) or standin: true")
-        values = _distinct(self.works_values, "max_works values")
+        values = distinct(self.works_values, "max_works values")
         if not values or min(values) < self.min_works:
             raise ValueError(f"max_works ({self.max_works}) is below min_works ({self.min_works})")
         return self
@@ -345,33 +281,33 @@ class ValidationParams(_Section):
         return self.max_works if isinstance(self.max_works, list) else [self.max_works]
 
 
-class JpegStep(_Section):
+class JpegStep(Section):
     step: Literal["jpeg"]
     quality: Annotated[int, Field(ge=1, le=100, strict=True)]  # Pillow's JPEG quality
 
 
-class ResizeStep(_Section):
+class ResizeStep(Section):
     step: Literal["resize"]
     size: PositiveInt  # the longer side down to this many px (bicubic, aspect kept), then back up
 
 
-class CropStep(_Section):
+class CropStep(Section):
     step: Literal["crop"]
     fraction: Annotated[float, Field(gt=0, le=1)]  # the crop's side over the image's; scaled back up after
     mode: Literal["centre", "random"] = "centre"
 
 
-class NoiseStep(_Section):
+class NoiseStep(Section):
     step: Literal["noise"]
     sigma: Annotated[float, Field(ge=0)]  # Gaussian, on the 0-255 pixel scale, per channel, then clipped
 
 
-class BlurStep(_Section):
+class BlurStep(Section):
     step: Literal["blur"]
     radius: Annotated[float, Field(ge=0)]  # Pillow's GaussianBlur radius, px
 
 
-class FolderStep(_Section):
+class FolderStep(Section):
     step: Literal["folder"]
     path: Annotated[str, Field(min_length=1)]  # the image at the same relative path there (protected works)
 
@@ -380,7 +316,7 @@ Step = Annotated[JpegStep | ResizeStep | CropStep | NoiseStep | BlurStep | Folde
 STEPS, NO_TRANSFORM = ("jpeg", "resize", "crop", "noise", "blur", "folder"), "none"
 
 
-class TransformSpec(_Section):
+class TransformSpec(Section):
     """A named chain of image steps, applied to ``applies_to`` before encoding (:mod:`helpers.transforms`)."""
 
     name: Label
@@ -399,7 +335,7 @@ class TransformSpec(_Section):
         return json_digest([s.model_dump() for s in self.steps])
 
 
-class Params(_Section):
+class Params(Section):
     """All settings of one run. ``run`` names the folder ``outputs/<run>/``."""
 
     run: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -417,13 +353,21 @@ class Params(_Section):
     @field_validator("transforms")
     @classmethod
     def _transform_names(cls, v: list[TransformSpec]) -> list[TransformSpec]:
-        return _distinct([t.name for t in v], "transform names") and v
+        return distinct([t.name for t in v], "transform names") and v
 
     @model_validator(mode="after")
     def _standins_need_a_model(self):
         if self.validation.standin and self.generation.generators[0].external:
             raise ValueError("validation.standin: stand-in real works are generated by the first generator, which "
                              "is a folder of images; put a model first or give real_works_dir")
+        return self
+
+    @model_validator(mode="after")
+    def _references_need_real_works(self):
+        ref = [e.name for e in self.encoding.encoders if e.resolved_method == "reference"]
+        if ref and self.validation.real_works_dir is None and not self.validation.standin:
+            raise ValueError(f"encoder {ref[0]!r} attributes by reference works, but the run has none: give "
+                             "validation.real_works_dir (or use a zero-shot encoder)")  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -448,7 +392,7 @@ class Params(_Section):
             key = "_".join(spelt[a] for a in ("generator", "template", "seed") if a in varying) or None
             configs.append(Configuration(
                 name=name, generator=gens[g], template=self.generation.templates[t], seed=seed, encoder=encs[e],
-                label_template=labels[lt], max_works=w, generation_key=key,
+                label_template=labels[lt], max_works=w, generation_key=key, method=encs[e].resolved_method,
                 axes={"generator": gens[g].name, "template": t + 1, "seed": seed, "encoder": encs[e].name,
                       "label_template": lt + 1, "max_works": w, "transform": spelt["transform"]}, transform=chains[x],
             ))  # fmt: skip
@@ -499,13 +443,8 @@ class Configuration:
     axes: dict[str, Any]
     """Each axis's value: generator, encoder, transform names; template, label template numbers; seed; works."""
     transform: TransformSpec | None = None  # the chain applied before encoding; None: the images as they are
-
-
-def _distinct(values: list, what: str) -> list:
-    seen = [v for i, v in enumerate(values) if v in values[:i]]
-    if seen:
-        raise ValueError(f"{what} repeat {seen[0]!r}: give each value once")
-    return values
+    method: str = "zero-shot"
+    """How imitations are attributed (the encoder's :attr:`~helpers.specs.EncoderSpec.resolved_method`)."""
 
 
 def _format(err: ValidationError, source: str) -> AuditError:
