@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import plots, provenance, significance, stats
+from . import attribution, plots, provenance, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import read_json, read_table, write_json, write_table
@@ -48,7 +48,7 @@ __all__ = [
     "CEILING_COLUMNS",
 ]
 
-PREDICTION_COLUMNS = ("group", "name", "image", "predicted", "correct", "score", "in_top_k")
+PREDICTION_COLUMNS = ("method", "group", "name", "image", "predicted", "correct", "score", "in_top_k")
 CEILING_COLUMNS = ("artist", "n_real", "n_correct", "accuracy")
 PAPER_RULE = 100
 """The paper's selection rule: artists named in more than this many captions."""
@@ -59,7 +59,7 @@ def measured_names(emb: Embeddings, group: str) -> list[str]:
     """The names of ``group`` that have images, in label order: the labels they are classified among (a name
     without images — possible only for images made elsewhere — is neither a target nor a candidate)."""
     have = set(emb.rows("imitation", group)["name"])
-    return [n for n in emb.label_rows(group)["name"] if n in have]
+    return [n for n in emb.names(group) if n in have]
 
 
 def classify_group(emb: Embeddings, group: str, *, top_k: int = 5) -> pd.DataFrame:
@@ -83,6 +83,7 @@ def classify_group(emb: Embeddings, group: str, *, top_k: int = 5) -> pd.DataFra
     true = images["name"].map(position).to_numpy()
     return pd.DataFrame(
         {
+            "method": "zero-shot",
             "group": group,
             "name": images["name"].to_numpy(),
             "image": images["path"].to_numpy(),
@@ -132,7 +133,15 @@ def ceiling(emb: Embeddings) -> pd.DataFrame:
         return pd.DataFrame(columns=list(CEILING_COLUMNS))
     idx, _ = stats.top_k(emb.image_vectors[real.index], emb.label_vectors[labels.index], k=1)
     position = {n: i for i, n in enumerate(names)}
-    right = pd.Series(idx[:, 0] == real["name"].map(position).to_numpy(), index=real["name"].to_numpy())
+    return ceiling_table(real["name"].to_numpy(), idx[:, 0] == real["name"].map(position).to_numpy(), names)
+
+
+def ceiling_table(artist_of_work, correct, names: list[str]) -> pd.DataFrame:
+    """``artist, n_real, n_correct, accuracy`` from each real work's artist and whether it was named right,
+    in the order of ``names``."""
+    if not len(artist_of_work):
+        return pd.DataFrame(columns=list(CEILING_COLUMNS))
+    right = pd.Series(np.asarray(correct, dtype=bool), index=np.asarray(artist_of_work, dtype=object))
     by = right.groupby(level=0, sort=False)
     table = pd.DataFrame({"n_real": by.size(), "n_correct": by.sum().astype(int)})
     table = table.loc[[n for n in names if n in table.index]].rename_axis("artist").reset_index()
@@ -199,6 +208,8 @@ class ConfigClassification:
     curve: pd.DataFrame
     ceiling: pd.DataFrame
     exposure: pd.DataFrame
+    extra: dict[str, pd.DataFrame]
+    """Reference attribution's own tables (``reference_works``, ``retrieval``, ``attraction``); empty for zero-shot."""
 
 
 @dataclass(frozen=True)
@@ -214,20 +225,31 @@ class ClassificationResult:
         return next(iter(self.configs.values()))
 
 
-def _classify(params: Params, emb: Embeddings, artists: pd.DataFrame) -> ConfigClassification:
+def _classify(params: Params, config: Configuration, emb: Embeddings, artists: pd.DataFrame) -> ConfigClassification:
     settings = params.classification
     preds, tables, numbers = [], [], {}
+    extra: dict[str, pd.DataFrame] = {}
+    if config.method == "reference":
+        attributed = attribution.attribute(params, emb, measured_names(emb, "artists"))
+        extra = attributed.tables
     for group in _GROUPS:
         names = measured_names(emb, group)
-        if group != "artists" and len(names) < 2:  # images made elsewhere without a usable baseline
+        if config.method == "reference":
+            if group != "artists":
+                numbers[group] = {**_missing_group(len(names), settings.top_k), "missing": attribution.NO_BASELINE,
+                                  "attraction": attributed.attraction}  # fmt: skip
+                continue
+            names, pred = attributed.names, attributed.predictions
+        elif group != "artists" and len(names) < 2:  # images made elsewhere without a usable baseline
             numbers[group] = _missing_group(len(names), settings.top_k)
             continue
-        pred = classify_group(emb, group, top_k=settings.top_k)
+        else:
+            pred = classify_group(emb, group, top_k=settings.top_k)
         true, predicted = _indices(pred, names)
         table = stats.accuracy_table(true, predicted, names, group=group, interval=settings.interval,
                                      confidence=settings.confidence)  # fmt: skip
         tables.append(table)
-        numbers[group] = headline(pred, table, names, params, params.seed)
+        numbers[group] = {**headline(pred, table, names, params, params.seed), "method": config.method}
         preds.append(pred)
         if group == "artists":
             artist_names = names
@@ -235,11 +257,14 @@ def _classify(params: Params, emb: Embeddings, artists: pd.DataFrame) -> ConfigC
             curve = stats.sample_size_curve(true, predicted, len(names), repeats=settings.subsample_repeats,
                                             confidence=settings.confidence, seed=params.seed)  # fmt: skip
     accuracy = pd.concat(tables, ignore_index=True)
-    ceiling_table = ceiling(emb)
-    numbers["ceiling"] = _ceiling_numbers(accuracy, ceiling_table)
+    ceiling_rows = (ceiling_table(attributed.held_names, attributed.held_correct, attributed.names)
+                    if config.method == "reference" else ceiling(emb))  # fmt: skip
+    numbers["ceiling"] = _ceiling_numbers(accuracy, ceiling_rows)
     exposure_table, numbers["exposure"] = exposure(accuracy, artists)
+    if config.method == "reference":
+        numbers["reference"] = attributed.numbers
     return ConfigClassification(pd.concat(preds, ignore_index=True), accuracy, numbers, confusion, artist_names,
-                                curve, ceiling_table, exposure_table)  # fmt: skip
+                                curve, ceiling_rows, exposure_table, extra)  # fmt: skip
 
 
 def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
@@ -250,6 +275,11 @@ def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
     write_table(confusion, paths.table("confusion_artists.csv"))
     write_table(result.curve, paths.table("sample_size.csv"))
     write_table(result.ceiling, paths.table("ceiling.csv"))
+    write_table(result.extra.get("reference_works", pd.DataFrame(columns=list(attribution.REFERENCE_COLUMNS))),
+                paths.table("reference_works.csv"))  # fmt: skip
+    for name in ("retrieval", "attraction"):
+        if name in result.extra:
+            write_table(result.extra[name], paths.table(f"{name}.csv"))
     write_json(paths.table("classification.json"), result.headline)
 
 
@@ -284,7 +314,7 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], artists:
     ``classification.json`` and the figures."""
     configs, figures = {}, {}
     for config in params.configurations:
-        result = _classify(params, embeddings[config.name], artists)
+        result = _classify(params, config, embeddings[config.name], artists)
         _write(params.paths.config(config.name), result)
         saved = _figures(params, config, result)
         figures = figures or saved

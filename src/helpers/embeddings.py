@@ -32,3 +32,11 @@ class Embeddings:
 
     def label_rows(self, group: str) -> pd.DataFrame:
         return self.labels[self.labels["group"] == group]
+
+    def names(self, group: str) -> list[str]:
+        """The names of ``group`` in label order; without label prompts (an encoder that attributes by
+        reference works encodes none), in the order of their first imitation."""
+        labels = self.label_rows(group)
+        if len(labels):
+            return labels["name"].tolist()
+        return list(dict.fromkeys(self.rows("imitation", group)["name"]))

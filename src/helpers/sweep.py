@@ -40,10 +40,12 @@ COMPARISON_COLUMNS = (
     "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "fraction_significant",
     "n_validated", "max_works", "ceiling_accuracy", "fraction_significant_centered", "weights",
     "fraction_significant_artist_level", "false_positive_rate_artist_level", "false_positive_rate_paper_test",
-    "transform",
+    "transform", "method", "roc_auc",
 )  # fmt: skip
-PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "metric", "method", "n_artists", "difference", "ci_low",
-                  "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
+PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "methods", "metric", "method", "n_artists", "difference",
+                  "ci_low", "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
+"""``methods``: the two configurations' attribution methods (``zero-shot`` / ``reference``: an encoder
+carries its method, so two encoders may also differ in it); ``method``: the paired test."""
 SPREAD_COLUMNS = ("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
 _AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works", "transform")
 METRICS = {
@@ -57,7 +59,7 @@ touches the images the measure reads, :func:`_transform_reaches`)."""
 _READS = {"accuracy": ("imitation",), "validation_auc": ("imitation", "real"),
           "significant_artist_level": ("imitation", "real"), "ceiling_accuracy": ("real",)}  # fmt: skip
 _TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
-         "differs_in", "metric", "method", "configs", "transform"}
+         "differs_in", "metric", "method", "configs", "transform", "methods"}
 """The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
@@ -69,7 +71,7 @@ def comparison_table(params: Params) -> pd.DataFrame:
         row = {key: numbers.get(key) for key in COMPARISON_COLUMNS}
         row.update(config=config.name, generator=config.generator.name, encoder=config.encoder.name,
                    template=config.template, label_template=config.label_template, seed=config.seed,
-                   max_works=config.max_works, transform=config.axes["transform"])  # fmt: skip
+                   max_works=config.max_works, transform=config.axes["transform"], method=config.method)  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
@@ -156,7 +158,8 @@ def paired_differences(params: Params) -> pd.DataFrame:
             if metric == "accuracy" and a.generation_key == b.generation_key:  # the same images, classified two ways
                 right_a, right_b = image_correct(params, a), image_correct(params, b)
                 _, _, image_level = significance.mcnemar_exact(right_a.to_numpy(), right_b.loc[right_a.index].to_numpy())
-            rows.append((a.name, b.name, differs[0], metric, *found, float("nan"), image_level))
+            methods = a.method if a.method == b.method else f"{a.method} vs {b.method}"
+            rows.append((a.name, b.name, differs[0], methods, metric, *found, float("nan"), image_level))
     table = pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
     if len(table):
         table["p_holm"], _ = significance.adjust_pvalues(table["p_value"].to_numpy(), "holm")
@@ -204,7 +207,10 @@ def run(params: Params) -> SweepResult:
     write_table(paired, paths.table("paired_differences.csv"))
     write_table(spread, paths.table("seed_spread.csv"))
     forest = table.sort_values("accuracy", ascending=False)[["config", "accuracy", "accuracy_ci_low", "accuracy_ci_high",
-                                                             "accuracy_random_names", "chance"]]  # fmt: skip
+                                                             "accuracy_random_names", "chance", "method"]]  # fmt: skip
+    if forest["method"].nunique() > 1:  # descriptors compared: each row says how it attributes
+        forest["config"] = forest["config"] + " (" + forest["method"] + ")"
+    forest = forest.drop(columns="method")
     forest = forest.rename(columns={"accuracy_ci_low": "ci_low", "accuracy_ci_high": "ci_high"})
     fig = plots.forest(forest, paper=summary.PAPER["accuracy"], title=f"{params.run}: accuracy per configuration",
                        weights=provenance.weights(params))  # fmt: skip

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import artist_level, controls, plots, provenance, significance, stats
+from . import artist_level, controls, plots, provenance, references, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import read_json, read_table, write_json, write_table
@@ -187,12 +187,16 @@ def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, exclu
     }
 
 
-def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, origins: dict[str, str]) -> ConfigValidation:
+def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, origins: dict[str, str],
+              method: str = "zero-shot") -> ConfigValidation:  # fmt: skip
     settings = params.validation
-    artists = emb.label_rows("artists")["name"].tolist()
+    artists = emb.names("artists")
     imitations = emb.rows("imitation", "artists")
     imitated = [a for a in artists if a in set(imitations["name"])]
     real = emb.rows("real")
+    if method == "reference":  # stage 04 attributed the imitations by the references: validate with the others
+        real = real[~references.split(real["name"], real["sha256"], share=params.classification.reference_share,
+                                      seed=params.seed)]  # fmt: skip
     real = real[real["name"].isin(imitated)]
     if real.empty:
         raise AuditError(
@@ -225,6 +229,7 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, ori
     pvalues = controls.run_controls(raw, stand_in, control)
     summary = controls.summarise(pvalues, control, settings.confidence)
     headline = _headline(params, table, centered, excluded, summary, pvalues, len(imitated))
+    headline["validation_works"] = "held_out" if method == "reference" else "all"
     return ConfigValidation(table, centered, significance.long_form(raw), excluded, summary, pvalues, headline)
 
 
@@ -258,7 +263,7 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
     configs, figures = {}, {}
     for config in params.configurations:
         origins = work_origins(params, real_works, config.max_works)
-        result = _validate(params, embeddings[config.name], excluded, origins)
+        result = _validate(params, embeddings[config.name], excluded, origins, config.method)
         paths = params.paths.config(config.name)
         write_table(result.table, paths.table("validation.csv"))
         write_table(result.centered, paths.table("validation_centered.csv"))
