@@ -169,17 +169,47 @@ def _origins(params: Params) -> set[str]:
     return found
 
 
+_METHOD_WORDS = {"zero-shot": "zero-shot among the label prompts", "reference": "attributed by reference works"}
+
+
+def _reference_rows(numbers: dict) -> list[list[str]]:
+    """The rows only attribution by reference works has: the random names' attraction, retrieval, ROC-AUC and
+    the deranged-references control."""
+    ref, pulled = numbers.get("reference"), numbers.get("random_names_attraction")
+    if not ref:
+        return []
+    ks = sorted(int(k.rsplit("_", 1)[1]) for k in ref if k.startswith("recall_at_"))
+    control = ref["control"]
+    rows = [["&nbsp;&nbsp;random names attributed among the artists: largest share",
+             "—" if not pulled or _missing(pulled.get("max_share")) else
+             f"{percent(pulled['max_share'])} ({_e(pulled['max_share_artist'])}; chance {percent(pulled['chance'])})", "—"],
+            ["Retrieval, imitation as query, references as gallery: recall@k",
+             " · ".join(f"@{k} {percent(ref[f'recall_at_{k}'])}" for k in ks), "—"],
+            ["&nbsp;&nbsp;mAP@k", " · ".join(f"@{k} {percent(ref[f'map_at_{k}'])}" for k in ks), "—"],
+            ["ROC-AUC, own artist's references vs others'", "—" if _missing(ref.get("roc_auc")) else f"{ref['roc_auc']:.3f}", "—"],
+            [f"Artists attributed above chance ({_e(ref['significance_test'])})", percent(ref["fraction_significant_binomial"], 0), "—"],
+            ["&nbsp;&nbsp;with deranged references: accuracy; false positives",
+             "—" if _missing(control.get("accuracy")) else
+             f"{percent(control['accuracy'])}; {percent(control['false_positive_rate'])} "
+             f"(family-wise {percent(control['family_wise_error'], 0)}, {control['n_shifts']} shifts)", "—"],
+            ["References / held-out works (never the same; held-out ones validate)",
+             f"{ref['n_references']} / {ref['n_held_out']} (share {ref['reference_share']:g}, seed {ref['split_seed']})", "—"]]  # fmt: skip
+    return rows
+
+
 def _headline(numbers: dict) -> str:
     paper = summary.PAPER
     alpha = numbers["alpha"]
+    method = numbers.get("method", "zero-shot")
     rows = [
-        ["Mean top-1 accuracy over artists", interval(numbers["accuracy"], numbers["accuracy_ci_low"],
+        [f"Mean top-1 accuracy over artists ({_METHOD_WORDS.get(method, method)})", interval(numbers["accuracy"], numbers["accuracy_ci_low"],
                                                       numbers["accuracy_ci_high"]), percent(paper["accuracy"])],
         ["Same for random names (baseline)", interval(numbers["accuracy_random_names"],
                                                       numbers.get("accuracy_random_names_ci_low"),
                                                       numbers.get("accuracy_random_names_ci_high")),
          percent(paper["accuracy_random_names"])],
         ["Chance, 1/K", percent(numbers["chance"]), percent(paper["chance"])],
+        *_reference_rows(numbers),
         [f"<b>Artists significant, artist-level test</b> (artists as units; {_e(numbers['artist_level_correction'])}, "
          f"α = {alpha:g})", _significant(numbers, "fraction_significant_artist_level"), "—"],
         ["&nbsp;&nbsp;its false positives on deranged real works", _false_positives(numbers, "artist_level"), "—"],
@@ -314,7 +344,7 @@ def _sweep(params: Params) -> str:
     templates = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["template"]))}
     labels = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["label_template"]))}
     table = table.sort_values("accuracy", ascending=False)
-    rows = [[_e(r.config), _e(r.generator), _e(r.encoder), f"t{templates[r.template]} / l{labels[r.label_template]}",
+    rows = [[_e(r.config), _e(r.generator), _e(r.encoder), _e(r.method), f"t{templates[r.template]} / l{labels[r.label_template]}",
              _e(r.seed), interval(r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high), percent(r.accuracy_random_names),
              percent(r.chance), f"{percent(r.fraction_significant_artist_level, 0)} ({percent(r.false_positive_rate_artist_level, 1)})",
              f"{percent(r.fraction_significant, 0)} ({percent(r.false_positive_rate_paper_test, 1)})"]
@@ -322,16 +352,17 @@ def _sweep(params: Params) -> str:
     legend = "; ".join([*(f"t{i}: <code>{_e(t)}</code>" for t, i in templates.items()),
                         *(f"l{i}: <code>{_e(t)}</code>" for t, i in labels.items())])  # fmt: skip
     parts = ["<h2>Configurations compared</h2>",
-             _table(["config", "generator", "encoder", "template / label", "seed", "accuracy [interval]",
+             _table(["config", "generator", "encoder", "method", "template / label", "seed", "accuracy [interval]",
                      "random names", "chance", "significant, artist-level (false positives)",
-                     "significant, paper's test (false positives)"], rows, numeric={5, 6, 7, 8, 9}),
+                     "significant, paper's test (false positives)"], rows, numeric={6, 7, 8, 9, 10}),
              f'<p class="sub">Templates: {legend}. False positives: the share of artists each test calls significant '
              "when each is given another artist's real works (the negative control).</p>"]  # fmt: skip
     for name in ("forest", "transforms"):
         if paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), FIGURE_CAPTIONS[name]))
     if len(paired):
-        rows = [[_e(r.config_a), _e(r.config_b), _e(r.differs_in), _e(_METRIC_LABELS.get(r.metric, r.metric)),
+        rows = [[_e(r.config_a), _e(r.config_b),
+                 _e(r.differs_in + ("" if " vs " not in str(r.methods) else f" ({r.methods})")), _e(_METRIC_LABELS.get(r.metric, r.metric)),
                  _difference(r.metric, r.difference, r.ci_low, r.ci_high), p_value(r.p_value), p_value(r.p_holm),
                  p_value(r.p_image_level), _e(r.method)]
                 for r in paired.itertuples()]  # fmt: skip
