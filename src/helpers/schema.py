@@ -368,6 +368,9 @@ class Params(Section):
         if ref and self.validation.real_works_dir is None and not self.validation.standin:
             raise ValueError(f"encoder {ref[0]!r} attributes by reference works, but the run has none: give "
                              "validation.real_works_dir (or use a zero-shot encoder)")  # fmt: skip
+        if ref and max(self.validation.works_values) < 2:
+            raise ValueError(f"encoder {ref[0]!r} attributes by reference works, which needs at least 2 real works "
+                             "per artist (references, and works left to validate): raise validation.max_works")  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -378,13 +381,16 @@ class Params(Section):
 
     @property
     def configurations(self) -> list[Configuration]:
-        """The configurations this run measures, in the documented order (see the module docstring)."""
+        """The configurations this run measures, in the documented order (see the module docstring); an encoder
+        that attributes by reference works is not measured at ``max_works`` below 2."""
         gens, encs, labels = self.generation.generators, self.encoding.encoders, self.classification.label_templates
         axes = self._axes()
         varying = [axis for axis, values in axes.items() if len(values) > 1]
         configs = []
         chains = [None, *self.transforms]
         for g, t, seed, e, lt, w, x in product(*axes.values()):
+            if encs[e].resolved_method == "reference" and w < 2:
+                continue  # one real work would be the reference, leaving none to validate: not measured
             spelt = {"generator": gens[g].name, "template": f"t{t + 1}", "seed": f"s{seed}", "encoder": encs[e].name,
                      "label_template": f"l{lt + 1}", "max_works": f"w{w}",
                      "transform": chains[x].name if chains[x] else NO_TRANSFORM}  # fmt: skip
