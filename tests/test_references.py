@@ -117,3 +117,13 @@ def test_a_reference_encoder_without_real_works_is_refused(tiny_dict):
     data["encoding"]["encoders"][0]["method"] = "reference"
     with pytest.raises(AuditError, match="real_works_dir"):
         schema.load(data)
+
+
+def test_an_encoder_this_version_cannot_load_is_refused_by_name_at_preflight(tiny_dict):
+    from helpers.models import preflight
+
+    data = tiny_dict()
+    data["encoding"]["encoders"] = [{"name": "dino", "source": "transformers", "model": "facebook/dinov2-base",
+                                     "pretrained": None}]  # fmt: skip
+    with pytest.raises(AuditError, match="cannot load transformers encoders yet"):
+        preflight(schema.load(data))

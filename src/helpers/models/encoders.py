@@ -69,11 +69,20 @@ class Encoder:
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
 
 
+def _open_clip_only(spec: EncoderSpec) -> None:
+    """This version loads open_clip encoders only: a ``transformers`` or ``csd`` entry is refused by name."""
+    if spec.source in ("transformers", "csd"):
+        raise AuditError(f"encoder {spec.name!r}: this version cannot load {spec.source} encoders yet ({spec.model})",
+                         where=_WHERE, fix="use an open_clip encoder (its image tower alone with method: reference), "
+                                           "or a version with the transformers/CSD loaders (docs/descriptors.md)")  # fmt: skip
+
+
 def _tag(spec: EncoderSpec) -> dict[str, Any] | None:
     """The pretrained config of ``spec``'s tag (``None`` for random weights), after checking that the
     architecture and the tag exist."""
     import open_clip
 
+    _open_clip_only(spec)
     models = open_clip.list_models()
     if spec.model not in models:
         raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{_WHERE}.model",
