@@ -14,9 +14,10 @@ PACKAGE = Path(helpers.__file__).parent
 # order of the list is the order of dependence (a library imports only libraries listed before it).
 LAYERS = {
     "ground": ["errors", "paths", "files", "cores", "lock"],
-    "schema": ["schema"],
+    "schema": ["schema_types", "specs", "schema"],
     "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
-                  "significance", "artist_level", "controls", "simulation", "embeddings", "transforms", "plots"],
+                  "significance", "artist_level", "controls", "references", "simulation", "embeddings", "attribution",
+                  "transforms", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
     "top": ["record", "summary", "sweep", "report", "score", "explore", "runner", "course", "toyworld"],
