@@ -89,9 +89,9 @@ def artist_scores(queries: np.ndarray, refs: np.ndarray, ref_names, artists: lis
 
 
 def ranked(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best columns of each row, best first, ties to the lower column: ``(indices, scores)``."""
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return order, np.take_along_axis(scores, order, axis=1)
+    """The ``k`` best artists of each row, best first, ties to the artist listed first (:func:`stats.best_k`
+    on a copy, so ``scores`` stays as it is)."""
+    return stats.best_k(np.array(scores, dtype=np.float64), k)
 
 
 def retrieval(queries: np.ndarray, query_names, refs: np.ndarray, ref_names, ks: list[int]) -> tuple[dict, pd.DataFrame]:

@@ -114,12 +114,13 @@ def top_k(
     for start in range(0, n_images, rows):
         stop = min(start + rows, n_images)
         block = arrays.unit_rows(images[start:stop], what="image_emb", where=where, dtype=np.float32, offset=start)
-        indices[start:stop], scores[start:stop] = _best_k(block @ unit_labels.T, k)
+        indices[start:stop], scores[start:stop] = best_k(block @ unit_labels.T, k)
     return indices, scores
 
 
-def _best_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best ``k`` per row, ties to the lower index. Overwrites ``scores`` (a temporary block)."""
+def best_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` columns per row of a score matrix, best first, ties to the lower index: ``(indices, scores)``.
+    Overwrites ``scores`` (pass a temporary or a copy)."""
     if k <= _ARGMAX_PASSES:
         # k passes of argmax (the first maximum, so the lowest index among ties), masking each winner:
         # far cheaper than argpartition over many labels when k is small.
