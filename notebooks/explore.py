@@ -44,20 +44,21 @@ shown = explore.show(params, view)
 shown["summary"]
 
 # %% [markdown]
-# ## The imitations, and whom CLIP named
-# Each imitation with the artist whose label prompt is most similar to it, and that cosine similarity —
-# green when CLIP named the prompted artist, red otherwise.
+# ## The imitations, and whom the encoder named
+# Each imitation with the artist it was attributed to and the similarity that decided it — zero-shot: the
+# artist whose label prompt is most similar; by reference works (an image-only descriptor): the artist whose
+# reference works are nearest. Green when that is the prompted artist, red otherwise.
 
 # %%
 shown["imitations"]
 
 # %% [markdown]
-# ## The nearest label prompts
-# Every artist's label prompt, by its mean similarity to this artist's imitations: how far ahead (or
-# behind) the artist's own label is.
+# ## The nearest artists
+# Every artist, by the mean similarity of this artist's imitations to them — their label prompt (zero-shot)
+# or their reference works (by reference): how far ahead (or behind) the artist's own is.
 
 # %%
-display(view.nearest_labels.head(8))
+display(view.nearest.head(8))
 
 # %% [markdown]
 # ## The artist's real works

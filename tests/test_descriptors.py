@@ -99,3 +99,51 @@ def test_references_and_validation_works_never_overlap(sweep):
     assert (_csv(config / "tables" / "validation.csv")["n_real"] == "10").all()  # stage 05 read the held-out ten
     zero_shot = _csv(sweep / "configs" / "toy-clip" / "tables" / "reference_works.csv")
     assert zero_shot.empty and (_csv(sweep / "configs" / "toy-clip" / "tables" / "ceiling.csv")["n_real"] == "20").all()
+
+
+def _one_imitation(config):
+    pred = _csv(config / "tables" / "predictions.csv")
+    return pred[(pred["group"] == "artists") & (pred["correct"] == "True")].iloc[0]
+
+
+def test_score_reports_both_methods_where_both_apply(sweep):
+    from helpers import score
+
+    row = _one_imitation(sweep / "configs" / "toy-clip-image")
+    image = sweep / row["image"]
+    both = score.score([image], sweep, config="toy-clip", top_k=3)
+    assert both["method"].tolist() == ["zero-shot"] * 3 + ["reference"] * 3
+    only = score.score([image], sweep, config="toy-clip-image", top_k=3)
+    assert set(only["method"]) == {"reference"} and only["rank"].tolist() == [1, 2, 3]
+    # the reference ranking is stage 04's attribution of the same image: same artist, same centroid cosine
+    assert only["artist"].iloc[0] == row["predicted"] == row["name"]
+    assert only["similarity"].iloc[0] == pytest.approx(float(row["score"]), abs=1e-5)
+    # the toy CLIP's image tower is the same network under both names: the two reference rankings agree
+    reference = both[both["method"] == "reference"].reset_index(drop=True)
+    assert reference["artist"].tolist() == only["artist"].tolist()
+    # a reference configuration validated with the held-out works: s_real is over those 10, and it is the
+    # image's own validation score (the image is one of the artist's imitations)
+    assert only["n_real"].iloc[0] == 10 and reference["n_real"].iloc[0] == 20
+    own = _csv(sweep / "configs" / "toy-clip-image" / "tables" / "own_other.csv")
+    own = own[(own["artist"] == row["name"]) & (own["kind"] == "own")]["similarity"].astype(float).to_numpy()
+    assert np.isclose(own, only["s_real"].iloc[0], atol=1e-5).any()
+
+
+def test_the_explorer_ranks_artists_by_their_reference_works(sweep):
+    from helpers import explore, schema
+
+    params = schema.load(sweep / "params.yaml", check_files=False)
+    row = _one_imitation(sweep / "configs" / "toy-clip-image")
+    view = explore.artist_view(params, row["name"], "toy-clip-image")
+    config = sweep / "configs" / "toy-clip-image"
+    images = _csv(config / "embeddings" / "images.csv")
+    vectors = np.load(config / "embeddings" / "images.npy")
+    refs = _csv(config / "tables" / "reference_works.csv")
+    index = dict(zip(images["path"], images.index.astype(int), strict=True))
+    centroid = _unit(vectors[[index[p] for p in refs[refs["artist"] == row["name"]]["path"]]].mean(0, keepdims=True))[0]
+    mine = images[(images["kind"] == "imitation") & (images["name"] == row["name"])].index.astype(int)
+    own = view.nearest.set_index("artist")["similarity"]
+    assert own[row["name"]] == pytest.approx(float((vectors[mine] @ centroid).mean()), abs=1e-5)
+    assert len(view.nearest) == refs["artist"].nunique()
+    summary = explore.show(params, view)["summary"]
+    assert "rank of the own reference works among all artists'" in summary.index

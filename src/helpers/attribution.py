@@ -22,7 +22,7 @@ from .embeddings import Embeddings
 from .errors import AuditError
 from .schema import Params
 
-__all__ = ["Attributed", "attribute", "NO_BASELINE", "REFERENCE_COLUMNS"]
+__all__ = ["Attributed", "Gallery", "attribute", "gallery", "NO_BASELINE", "REFERENCE_COLUMNS"]
 
 REFERENCE_COLUMNS = references.REFERENCE_COLUMNS
 NO_BASELINE = ("reference attribution: random names have no works to serve as references, so they have no accuracy; "
@@ -46,9 +46,30 @@ class Attributed:
     tables: dict[str, pd.DataFrame]
 
 
-def attribute(params: Params, emb: Embeddings, names: list[str]) -> Attributed:
-    """Attribute the imitations of ``names`` (and the random names' imitations) by reference works."""
-    settings, validation = params.classification, params.validation
+@dataclass(frozen=True)
+class Gallery:
+    """The references of a configuration's artists, ready to score queries against."""
+
+    candidates: list[str]
+    """The artists with references, in label order."""
+    references: pd.DataFrame
+    """The reference rows of ``embeddings/images.csv`` (their index is the embedding row)."""
+    held_out: pd.DataFrame
+    """The real works that are not references (what stage 05 validates with)."""
+    vectors: np.ndarray
+    scoring: str
+    knn: int
+
+    def scores(self, queries: np.ndarray) -> np.ndarray:
+        """s(q, a) of each query vector for each candidate (:func:`helpers.references.artist_scores`)."""
+        return references.artist_scores(queries, self.vectors, self.references["name"].to_numpy(), self.candidates,
+                                        scoring=self.scoring, knn=self.knn)  # fmt: skip
+
+
+def gallery(params: Params, emb: Embeddings, names: list[str]) -> Gallery:
+    """The seeded split of the real works of ``names`` (:func:`helpers.references.split`) as a gallery;
+    refused when fewer than two artists have references."""
+    settings = params.classification
     real = emb.rows("real")
     real = real[real["name"].isin(names)]
     is_ref = references.split(real["name"], real["sha256"], share=settings.reference_share, seed=params.seed)
@@ -59,11 +80,20 @@ def attribute(params: Params, emb: Embeddings, names: list[str]) -> Attributed:
         raise AuditError(f"attribution by reference works needs real works of at least two artists; "
                          f"{len(candidates)} of {len(names)} have any", where="validation.real_works_dir",
                          fix="add real works (one folder per artist), or use a zero-shot encoder")  # fmt: skip
-    ref_vectors, ref_names = emb.image_vectors[refs.index], refs["name"].to_numpy()
+    return Gallery(candidates, refs, held, emb.image_vectors[refs.index], settings.reference_scoring,
+                   settings.reference_knn)  # fmt: skip
+
+
+def attribute(params: Params, emb: Embeddings, names: list[str]) -> Attributed:
+    """Attribute the imitations of ``names`` (and the random names' imitations) by reference works."""
+    settings, validation = params.classification, params.validation
+    found = gallery(params, emb, names)
+    refs, held, candidates = found.references, found.held_out, found.candidates
+    with_refs = set(candidates)
+    ref_vectors, ref_names = found.vectors, refs["name"].to_numpy()
 
     def score(rows: pd.DataFrame) -> np.ndarray:
-        return references.artist_scores(emb.image_vectors[rows.index], ref_vectors, ref_names, candidates,
-                                        scoring=settings.reference_scoring, knn=settings.reference_knn)  # fmt: skip
+        return found.scores(emb.image_vectors[rows.index])
 
     position = {n: i for i, n in enumerate(candidates)}
     images = emb.rows("imitation", "artists")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import classification, encoding, plots, provenance, selection, validation
+from . import attribution, classification, encoding, plots, provenance, selection, validation
 from .errors import AuditError
 from .schema import Configuration, Params
 
@@ -28,8 +28,9 @@ class ArtistView:
     config: Configuration
     imitations: pd.DataFrame
     """One row per imitation: ``image, predicted, score, correct``."""
-    nearest_labels: pd.DataFrame
-    """Every artist's label prompt by its mean cosine similarity to this artist's imitations."""
+    nearest: pd.DataFrame
+    """Every artist by the mean similarity of this artist's imitations to them (``artist, similarity``):
+    to their label prompt (zero-shot), or s(q, a) to their reference works (reference)."""
     real_works: list[str]
     validation: pd.Series | None
     """This artist's row of ``validation.csv`` (``None`` when not validated)."""
@@ -66,10 +67,14 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
                                "score": mine["score"].astype(float).to_numpy(), "correct": (mine["correct"] == "True").to_numpy()})  # fmt: skip
     emb = encoding.read_embeddings(paths)
     rows = emb.rows("imitation", "artists")
-    labels = emb.label_rows("artists")
     own = emb.image_vectors[rows[rows["name"] == artist].index]
-    nearest = pd.DataFrame({"artist": labels["name"].to_numpy(),
-                            "similarity": (own @ emb.label_vectors[labels.index].T).mean(axis=0)})  # fmt: skip
+    if chosen.method == "reference":
+        found = attribution.gallery(params, emb, emb.names("artists"))
+        nearest = pd.DataFrame({"artist": found.candidates, "similarity": found.scores(own).mean(axis=0)})
+    else:
+        labels = emb.label_rows("artists")
+        nearest = pd.DataFrame({"artist": labels["name"].to_numpy(),
+                                "similarity": (own @ emb.label_vectors[labels.index].T).mean(axis=0)})  # fmt: skip
     nearest = nearest.sort_values("similarity", ascending=False, kind="stable").reset_index(drop=True)
     real = emb.rows("real")
     real_works = [str(params.paths.in_run(p)) for p in real[real["name"] == artist]["path"]]
@@ -83,6 +88,11 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
                              "share": wrong.to_numpy() / max(len(imitations), 1)})  # fmt: skip
     return ArtistView(artist, chosen, imitations, nearest, real_works, table.loc[artist] if artist in table.index else None,
                       long, confused, accuracy.loc[artist])  # fmt: skip
+
+
+_RANK = {"zero-shot": "rank of the own label among all labels",
+         "reference": "rank of the own reference works among all artists'"}
+_NAMED = {"zero-shot": "named by their nearest label prompt", "reference": "attributed by the nearest reference works"}
 
 
 def _p(value) -> str:
@@ -104,7 +114,7 @@ def show(params: Params, view: ArtistView) -> dict[str, object]:
     items = [(row.image, f"{row.predicted}\n{row.score:.3f}", bool(row.correct)) for row in view.imitations.itertuples()]
     out: dict[str, object] = {
         "imitations": plots.inline(plots.captioned_grid(
-            items, title=f"{params.run}: imitations of {view.artist}, named by CLIP (green: right)", weights=weights)),
+            items, title=f"{params.run}: imitations of {view.artist}, {_NAMED[view.config.method]} (green: right)", weights=weights)),
     }  # fmt: skip
     if view.real_works:
         out["real_works"] = plots.inline(plots.captioned_grid(
@@ -119,7 +129,7 @@ def show(params: Params, view: ArtistView) -> dict[str, object]:
     acc = view.accuracy
     out["summary"] = pd.Series({
         "accuracy": f"{acc['accuracy']:.0%} ({acc['n_correct']} of {acc['n_images']}) [{acc['ci_low']:.0%}, {acc['ci_high']:.0%}]",
-        "rank of the own label among all labels": int(np.flatnonzero(view.nearest_labels["artist"] == view.artist)[0]) + 1,
+        _RANK[view.config.method]: int(np.flatnonzero(view.nearest["artist"] == view.artist)[0]) + 1,
         "real works": len(view.real_works),
         "artist-level test, p (corrected)": "not validated" if view.validation is None
         else _p(view.validation["p_adjusted_artist_level"]),
@@ -146,7 +156,7 @@ def chooser(params: Params, config: str | None = None, *, current: str | None = 
             view = artist_view(params, change["new"], config)
             for item in show(params, view).values():
                 display(item)
-            display(view.nearest_labels.head(5), view.confused_with)
+            display(view.nearest.head(5), view.confused_with)
 
     dropdown = ipywidgets.Dropdown(options=names, value=current if current in names else names[0], description="artist")
     dropdown.observe(render, names="value")

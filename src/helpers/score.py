@@ -2,14 +2,23 @@
 
     python -m helpers.score IMAGE_OR_FOLDER... --run outputs/<run> [--config NAME] [--top-k 5] [--out scores.csv]
 
-For each image, with the run's own encoder and label template: the ``top_k`` artists whose label prompts are
-most similar to it (``label_similarity``, a cosine), and for each of those artists *a* where the image falls
-among the run's imitations: s_a(x) = the aggregate (``validation.aggregate``) of the cosine similarities of
-a's real works to the image — the validation score — as a percentile of a's own imitations' scores
-(``own_percentile``) and of the other artists' imitations' scores (``other_percentile``). A percentile
-counts the scores below s_a(x) plus half of those equal to it (within 1e-6), over all of them.
+For each image, with the run's own encoder, by each method that applies to the configuration (``method``):
 
-This measures resemblance in CLIP space, nothing more: it is not proof of copying.
+- ``zero-shot`` (an encoder with a text tower, a zero-shot configuration): the ``top_k`` artists whose label
+  prompts are most similar to the image (``similarity``: the cosine to the label prompt);
+- ``reference`` (every configuration whose artists have real works): the ``top_k`` artists whose reference
+  works are nearest (``similarity``: s(x, a), centroid cosine or k-NN mean as the run's
+  ``classification.reference_scoring``), with the run's seeded split of references and held-out works
+  (:func:`helpers.references.split`; for a reference configuration, the works of ``reference_works.csv``).
+
+and for each of those artists *a*, where the image falls among the run's imitations: s_a(x) = the aggregate
+(``validation.aggregate``) of the cosine similarities of a's validation works (all of a's real works; for a
+reference configuration the held-out ones, as stage 05 used) to the image — the validation score — as a
+percentile of a's own imitations' scores (``own_percentile``) and of the other artists' imitations' scores
+(``other_percentile``). A percentile counts the scores below s_a(x) plus half of those equal to it (within
+1e-6), over all of them.
+
+This measures resemblance in the encoder's space, nothing more: it is not proof of copying.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import attribution, schema
 from .encoding import EmbeddingCache, encode_images, read_embeddings
 from .errors import AuditError, exit_on_error
 from .files import write_table
@@ -34,8 +43,9 @@ from .validation import read_own_other
 
 __all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
 
-CAVEAT = "These scores measure resemblance in CLIP space, not proof of copying."
-SCORE_COLUMNS = ("image", "rank", "artist", "label_similarity", "s_real", "own_percentile", "other_percentile", "n_real")
+CAVEAT = "These scores measure resemblance in the encoder's space, not proof of copying."
+SCORE_COLUMNS = ("image", "method", "rank", "artist", "similarity", "s_real", "own_percentile", "other_percentile",
+                 "n_real")  # fmt: skip
 _SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 _AGGREGATE = {"mean": np.mean, "max": np.max, "median": np.median}
 
@@ -84,9 +94,26 @@ def _percentile(values: np.ndarray, x: float) -> float:
     return float(100 * ((values < x) & ~equal).sum() / len(values) + 50 * equal.sum() / len(values))
 
 
+def _rankings(params: Params, chosen: Configuration, emb, vectors: np.ndarray) -> dict[str, tuple[list[str], np.ndarray]]:
+    """By method: the candidate artists and the image-by-artist similarities that rank them."""
+    out: dict[str, tuple[list[str], np.ndarray]] = {}
+    if chosen.method == "zero-shot":
+        labels = emb.label_rows("artists")
+        out["zero-shot"] = (labels["name"].tolist(), vectors @ emb.label_vectors[labels.index].T)
+    names = emb.names("artists")
+    real = emb.rows("real")
+    if real["name"].isin(names).any() and real[real["name"].isin(names)]["name"].nunique() >= 2:
+        found = attribution.gallery(params, emb, names)
+        out["reference"] = (found.candidates, found.scores(vectors))
+    if not out:
+        raise AuditError(f"configuration {chosen.name} attributes by reference works, but its run has real works of "
+                         "fewer than two artists", where="--config", fix="score against a run with real works")  # fmt: skip
+    return out
+
+
 def score(images: Sequence[str | Path], run: str | Path, *, config: str | None = None, top_k: int = 5) -> pd.DataFrame:
     """The scores of ``images`` (files or folders) against the finished run folder ``run`` (see the module
-    docstring): one row per image and rank, columns :data:`SCORE_COLUMNS`."""
+    docstring): one row per image, method and rank, columns :data:`SCORE_COLUMNS`."""
     params, paths, chosen = _run(run, config)
     results = paths.config(chosen.name)
     emb = read_embeddings(results)
@@ -99,20 +126,22 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
                          where=str(results.embeddings), fix="score with the weights and precision the run used")  # fmt: skip
     vectors = encode_images(encoder, files, batch_size=settings.batch_size, num_workers=0,
                             cache=EmbeddingCache(encoder.key), progress=False)  # fmt: skip
-    labels = emb.label_rows("artists")
-    similarity = vectors @ emb.label_vectors[labels.index].T
     real = emb.rows("real")
+    if chosen.method == "reference":  # stage 05 validated this configuration with the held-out works only
+        real = attribution.gallery(params, emb, emb.names("artists")).held_out
     combine = _AGGREGATE[params.validation.aggregate]
-    k = min(top_k, len(labels))
     rows = []
-    for i, path in enumerate(files):
-        for rank, j in enumerate(np.argsort(-similarity[i], kind="stable")[:k], start=1):
-            artist = labels["name"].iloc[j]
-            mine = real[real["name"] == artist]
-            s = float(combine(emb.image_vectors[mine.index] @ vectors[i])) if len(mine) else float("nan")
-            own = scores[(scores["artist"] == artist) & (scores["kind"] == "own")]["similarity"].to_numpy()
-            other = scores[(scores["artist"] == artist) & (scores["kind"] == "other")]["similarity"].to_numpy()
-            rows.append((str(path), rank, artist, float(similarity[i, j]), s, _percentile(own, s), _percentile(other, s), len(mine)))
+    for method, (artists, similarity) in _rankings(params, chosen, emb, vectors).items():
+        k = min(top_k, len(artists))
+        for i, path in enumerate(files):
+            for rank, j in enumerate(np.argsort(-similarity[i], kind="stable")[:k], start=1):
+                artist = artists[j]
+                mine = real[real["name"] == artist]
+                s = float(combine(emb.image_vectors[mine.index] @ vectors[i])) if len(mine) else float("nan")
+                own = scores[(scores["artist"] == artist) & (scores["kind"] == "own")]["similarity"].to_numpy()
+                other = scores[(scores["artist"] == artist) & (scores["kind"] == "other")]["similarity"].to_numpy()
+                rows.append((str(path), method, rank, artist, float(similarity[i, j]), s, _percentile(own, s),
+                             _percentile(other, s), len(mine)))  # fmt: skip
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
@@ -126,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", help="also write the table as CSV")
     ns = ap.parse_args(argv)
     table = score(ns.images, ns.run, config=ns.config, top_k=ns.top_k)
-    shown = table.assign(label_similarity=table["label_similarity"].round(3), s_real=table["s_real"].round(3),
+    shown = table.assign(similarity=table["similarity"].round(3), s_real=table["s_real"].round(3),
                          own_percentile=table["own_percentile"].round(1), other_percentile=table["other_percentile"].round(1))  # fmt: skip
     print(shown.to_string(index=False))
     print(f"note: {CAVEAT}")
