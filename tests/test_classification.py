@@ -30,7 +30,8 @@ def test_ceiling_classifies_the_real_works_among_the_artists_labels():
 
 def test_exposure_is_spearman_of_accuracy_and_counts_or_says_why_not():
     accuracy = pd.DataFrame({"group": "artists", "name": ["A", "B", "C", "D"], "accuracy": [0.1, 0.4, 0.3, 0.9]})
-    artists = pd.DataFrame({"artist": ["A", "B", "C", "D"], "caption_count": ["120", "300", "150", "900"]})
+    counts = lambda *c: pd.array(c, dtype="Int64")  # noqa: E731 - artists.csv's caption_count, as its reader types it
+    artists = pd.DataFrame({"artist": ["A", "B", "C", "D"], "caption_count": counts(120, 300, 150, 900)})
     table, numbers = classification.exposure(accuracy, artists)
     assert table["caption_count"].tolist() == [120, 300, 150, 900]
     # ranks of counts 1 3 2 4 and of accuracies 1 3 2 4: the same order, rho = 1
@@ -38,18 +39,18 @@ def test_exposure_is_spearman_of_accuracy_and_counts_or_says_why_not():
     # the paper's rule: every artist here has more than 100 captions
     assert numbers["accuracy_over_100_captions"] == pytest.approx((0.1 + 0.4 + 0.3 + 0.9) / 4)
     assert numbers["accuracy_at_most_100_captions"] is None
-    artists["caption_count"] = ["20", "300", "100", "150"]  # ranks 1 4 2 3 against 1 3 2 4: d² = 0+1+0+1
+    artists["caption_count"] = counts(20, 300, 100, 150)  # ranks 1 4 2 3 against 1 3 2 4: d² = 0+1+0+1
     _, numbers = classification.exposure(accuracy, artists)
     assert numbers["spearman_caption_count"] == pytest.approx(1 - 6 * 2 / (4 * 15))
     assert numbers["accuracy_over_100_captions"] == pytest.approx((0.4 + 0.9) / 2)
     assert numbers["accuracy_at_most_100_captions"] == pytest.approx((0.1 + 0.3) / 2)
-    artists["caption_count"] = ["120", "300", "900", "150"]  # ranks 1 3 4 2 against 1 3 2 4: d² = 0+0+4+4
+    artists["caption_count"] = counts(120, 300, 900, 150)  # ranks 1 3 4 2 against 1 3 2 4: d² = 0+0+4+4
     _, numbers = classification.exposure(accuracy, artists)
     assert numbers["spearman_caption_count"] == pytest.approx(1 - 6 * 8 / (4 * 15))
-    artists["caption_count"] = ""  # no metadata: counts not verified
+    artists["caption_count"] = counts(*[pd.NA] * 4)  # no metadata: counts not verified
     _, numbers = classification.exposure(accuracy, artists)
     assert numbers["spearman_caption_count"] is None and numbers["counts_verified"] is False
     assert "not verified" in numbers["note"]
-    artists["caption_count"] = ["120", "120", "120", "120"]
+    artists["caption_count"] = counts(120, 120, 120, 120)
     _, numbers = classification.exposure(accuracy, artists)
     assert numbers["spearman_caption_count"] is None and numbers["counts_verified"] and "undefined" in numbers["note"]

@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from helpers import runner, schema, selection
+from helpers import provenance, runner, schema, selection
 from helpers.errors import AuditError
 from helpers.paths import PARAMS_DIR, PROJECT_ROOT
 
@@ -24,7 +24,7 @@ def load_with(tmp_path, data, name="p.yaml"):
 
 def test_shipped_profiles_load():
     paper, sm = schema.load("params/paper.yaml"), schema.load("params/smoke.yaml")
-    assert paper.weights == "pretrained" and sm.weights == "random"
+    assert provenance.weights(paper) == "pretrained" and provenance.weights(sm) == "random"
     (config,) = paper.configurations
     assert config.name is None and config.seed == paper.seed == 0
     assert config.generator.model == "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -230,8 +230,8 @@ def test_every_shipped_profile_loads(profile):
 def test_an_open_clip_architecture_without_weights_is_a_random_weights_run(tmp_path):
     data = yaml.safe_load((PARAMS_DIR / "paper.yaml").read_text())
     data["encoding"]["encoders"][0]["pretrained"] = None
-    assert schema.load(data).weights == "random"
-    assert schema.load("params/paper.yaml").weights == "pretrained"
+    assert provenance.weights(schema.load(data)) == "random"
+    assert provenance.weights(schema.load("params/paper.yaml")) == "pretrained"
 
 
 def test_tiny_generator_with_safety_checker_is_refused(tmp_path):

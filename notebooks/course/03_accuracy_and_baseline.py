@@ -35,7 +35,6 @@ from helpers import classification, schema, stats, summary
 params = schema.load(params_file)
 numbers = summary.read_summary(params.paths)
 predictions = classification.read_predictions(params.paths)
-predictions["correct"] = predictions["correct"] == "True"
 artists = predictions[predictions["group"] == "artists"]
 randoms = predictions[predictions["group"] == "random_names"]
 artists.head()

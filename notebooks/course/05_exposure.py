@@ -32,7 +32,7 @@ from helpers import classification, schema, selection, significance
 params = schema.load(params_file)
 table = classification.read_accuracy(params.paths)
 accuracy = table[table["group"] == "artists"].set_index("name")["accuracy"]
-counts = selection.read_artists(params.paths).set_index("artist")["caption_count"].astype(float).loc[accuracy.index]
+counts = selection.read_artists(params.paths).set_index("artist")["caption_count"].loc[accuracy.index]
 data = pd.DataFrame({"captions": counts, "accuracy": accuracy}).sort_values("captions")
 data.head()
 

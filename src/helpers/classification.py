@@ -28,9 +28,9 @@ import pandas as pd
 from . import attribution, plots, provenance, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
-from .files import read_json, read_table, write_json, write_table
+from .files import Columns, read_json, read_table, write_json, write_table
 from .paths import ConfigPaths
-from .schema import Configuration, Params
+from .schema import PAPER_RULE, Configuration, Params
 
 __all__ = [
     "classify_group",
@@ -48,10 +48,9 @@ __all__ = [
     "CEILING_COLUMNS",
 ]
 
-PREDICTION_COLUMNS = ("method", "group", "name", "image", "predicted", "correct", "score", "in_top_k")
-CEILING_COLUMNS = ("artist", "n_real", "n_correct", "accuracy")
-PAPER_RULE = 100
-"""The paper's selection rule: artists named in more than this many captions."""
+PREDICTION_COLUMNS = Columns(method="text", group="text", name="text", image="text", predicted="text", correct="bool",
+                             score="float", in_top_k="bool")  # fmt: skip
+CEILING_COLUMNS = Columns(artist="text", n_real="int", n_correct="int", accuracy="float")
 _GROUPS = ("artists", "random_names")
 
 
@@ -168,7 +167,7 @@ def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFram
     mean accuracy of the artists named in more than :data:`PAPER_RULE` captions and of the others (``None``
     for a group without artists)."""
     acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
-    counts = pd.to_numeric(artists.set_index("artist")["caption_count"], errors="coerce")
+    counts = artists.set_index("artist")["caption_count"]
     table = pd.DataFrame({"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(),
                           "accuracy": acc.to_numpy()})  # fmt: skip
     numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": "",
@@ -326,18 +325,13 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], artists:
 
 
 def read_predictions(paths: ConfigPaths) -> pd.DataFrame:
-    """One row per image: ``group, name, image, predicted, correct, score, in_top_k`` (text as written)."""
+    """One row per image: :data:`PREDICTION_COLUMNS` (``correct``, ``in_top_k`` booleans, ``score`` a number)."""
     return read_table(paths.table("predictions.csv"), needs="04_classification", columns=PREDICTION_COLUMNS)
 
 
 def read_accuracy(paths: ConfigPaths) -> pd.DataFrame:
     """Per-name accuracy with its interval (:data:`helpers.stats.ACCURACY_COLUMNS`), numbers as numbers."""
-    table = read_table(paths.table("accuracy.csv"), needs="04_classification", columns=stats.ACCURACY_COLUMNS)
-    for col in ("n_images", "n_correct"):
-        table[col] = table[col].astype(int)
-    for col in ("accuracy", "ci_low", "ci_high"):
-        table[col] = table[col].astype(float)
-    return table
+    return read_table(paths.table("accuracy.csv"), needs="04_classification", columns=stats.ACCURACY_COLUMNS)
 
 
 def read_headline(paths: ConfigPaths) -> dict[str, dict]:
@@ -347,5 +341,4 @@ def read_headline(paths: ConfigPaths) -> dict[str, dict]:
 
 def read_ceiling(paths: ConfigPaths) -> pd.DataFrame:
     """The real works classified among the artists' labels: ``artist, n_real, n_correct, accuracy``."""
-    table = read_table(paths.table("ceiling.csv"), needs="04_classification", columns=CEILING_COLUMNS)
-    return table.astype({"n_real": int, "n_correct": int, "accuracy": float})
+    return read_table(paths.table("ceiling.csv"), needs="04_classification", columns=CEILING_COLUMNS)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import arrays, artist_level, significance, stats
+from .files import Columns
 from .schema import Aggregate, Correction
 
 __all__ = [
@@ -51,11 +52,13 @@ TESTS = {
     "paper_test": "paper's test (imitations as independent)",
     "artist_level": "artist-level test (artists as units)",
 }
-PVALUE_COLUMNS = ("control", "replicate", "test", "artist", "p_value", "p_adjusted", "significant")
-CONTROL_COLUMNS = (
-    "control", "test", "replicates", "tests", "false_positives", "false_positive_rate", "fpr_ci_low",
-    "fpr_ci_high", "replicates_with_any", "familywise_error", "fwe_ci_low", "fwe_ci_high", "size_at_alpha",
-    "correction", "alpha", "description",
+PVALUE_COLUMNS = Columns(control="text", replicate="int", test="text", artist="text", p_value="float",
+                         p_adjusted="float", significant="bool?")  # fmt: skip
+CONTROL_COLUMNS = Columns(
+    control="text", test="text", replicates="int", tests="int", false_positives="int", false_positive_rate="float",
+    fpr_ci_low="float", fpr_ci_high="float", replicates_with_any="int", familywise_error="float",
+    fwe_ci_low="float", fwe_ci_high="float", size_at_alpha="float", correction="text", alpha="float",
+    description="text",
 )  # fmt: skip
 
 

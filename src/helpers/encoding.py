@@ -31,7 +31,7 @@ from . import paths as _paths
 from . import plots, provenance, transforms
 from .embeddings import Embeddings
 from .errors import AuditError
-from .files import atomic_write_bytes, read_json, read_table, sha256_bytes, write_json, write_table
+from .files import Columns, atomic_write_bytes, read_json, read_table, sha256_bytes, write_json, write_table
 from .models import Encoder, load_encoder
 from .paths import ConfigPaths, resolve_path
 from .schema import Configuration, Params, TransformSpec, render_prompt
@@ -269,15 +269,15 @@ def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache:
 
 # -- the stage -----------------------------------------------------------------------------------------------
 
-_IMAGE_COLUMNS = ("row", "kind", "group", "name", "index", "path", "sha256")
-_LABEL_COLUMNS = ("row", "group", "name", "text")
+_IMAGE_COLUMNS = Columns(row="int?", kind="text", group="text", name="text", index="int?", path="text", sha256="text")
+_LABEL_COLUMNS = Columns(row="text", group="text", name="text", text="text")
 
 
 def _image_table(manifest: pd.DataFrame, real_works: pd.DataFrame) -> pd.DataFrame:
     """Every image a configuration embeds: its imitations, then the real works (or stand-ins)."""
     rows = pd.DataFrame({
         "kind": "imitation", "group": manifest["group"], "name": manifest["name"],
-        "index": manifest["index"].astype(int), "path": manifest["path"], "sha256": manifest["sha256"],
+        "index": manifest["index"], "path": manifest["path"], "sha256": manifest["sha256"],
     })  # fmt: skip
     if len(real_works):
         rows = pd.concat([rows, pd.DataFrame({
@@ -428,7 +428,7 @@ def run_stage(
     real = pd.concat([real_works, standins], ignore_index=True) if len(standins) else real_works
     encoders: dict[str, Encoder] = {}
     out: dict[str | None, Embeddings] = {}
-    tables = {c.name: _image_table(manifests[c.generation_key], real[real["rank"].astype(int) < c.max_works])
+    tables = {c.name: _image_table(manifests[c.generation_key], real[real["rank"] < c.max_works])
               for c in params.configurations}  # fmt: skip
     # every folder step's images checked before anything is encoded
     counterparts = {c.name: _counterparts(params, c, tables[c.name]) if c.transform else [[]] * len(tables[c.name])
@@ -477,8 +477,6 @@ def read_embeddings(paths: ConfigPaths) -> Embeddings:
                 f"{paths.embeddings}/{name}.npy has shape {vec.shape} but {name}.csv has {len(table)} rows",
                 fix="the files are from different runs or half-written: rerun 03_encoding",
             )
-    for col in ("index", "row"):
-        images[col] = pd.to_numeric(images[col], errors="coerce").astype("Int64")
     return Embeddings(images, iv, labels, lv, encoder)
 
 

@@ -64,7 +64,7 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
     pred = classification.read_predictions(paths)
     mine = pred[(pred["group"] == "artists") & (pred["name"] == artist)]
     imitations = pd.DataFrame({"image": [str(params.paths.in_run(p)) for p in mine["image"]], "predicted": mine["predicted"].to_numpy(),
-                               "score": mine["score"].astype(float).to_numpy(), "correct": (mine["correct"] == "True").to_numpy()})  # fmt: skip
+                               "score": mine["score"].to_numpy(), "correct": mine["correct"].to_numpy()})  # fmt: skip
     emb = encoding.read_embeddings(paths)
     rows = emb.rows("imitation", "artists")
     own = emb.image_vectors[rows[rows["name"] == artist].index]

@@ -26,6 +26,7 @@ __all__ = [
     "read_json",
     "write_table",
     "read_table",
+    "Columns",
     "sha256_bytes",
     "sha256_file",
     "json_digest",
@@ -99,10 +100,80 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
+class Columns(tuple):
+    """A product's columns, in order, each with its kind — declared once, beside the product's writer; its
+    reader (:func:`read_table`) returns the table typed by them.
+
+    Kinds: ``text`` (as written, whatever it looks like: an artist called "1984" or "NA" stays text), ``int``,
+    ``int?`` (empty: missing, pandas ``Int64``), ``float`` (empty: NaN), ``bool`` (``True``/``False``) and
+    ``bool?`` (empty: missing, pandas ``boolean``). It is a tuple of the names, so ``list(COLUMNS)`` orders
+    a table for writing.
+    """
+
+    kinds: dict[str, str]
+
+    def __new__(cls, **kinds: str) -> Columns:
+        unknown = {k: v for k, v in kinds.items() if v not in _CONVERT}
+        if unknown:
+            raise ValueError(f"unknown column kind(s) {unknown}: use {sorted(_CONVERT)}")
+        out = super().__new__(cls, kinds)
+        out.kinds = dict(kinds)
+        return out
+
+    def __reduce__(self):  # a tuple subclass with an attribute: pickled by its kinds
+        return (_columns, (self.kinds,))
+
+    def typed(self, df: pd.DataFrame, where: str = "table") -> pd.DataFrame:
+        """``df`` (text, as :func:`read_table` reads it) with each declared column converted to its kind."""
+        df = df.copy()
+        for name, kind in self.kinds.items():
+            if name in df.columns and kind != "text":
+                try:
+                    df[name] = _CONVERT[kind](df[name].astype(str))
+                except (ValueError, TypeError) as exc:
+                    raise AuditError(f"{where}: column {name!r} is not {kind} ({exc})",
+                                     fix="rerun the stage that writes it; do not edit products by hand") from None  # fmt: skip
+        return df
+
+
+def _columns(kinds: dict[str, str]) -> Columns:
+    return Columns(**kinds)
+
+
+def _number(col: pd.Series) -> pd.Series:
+    return pd.to_numeric(col.mask(col == ""), errors="raise").astype(float)
+
+
+def _flag(col: pd.Series, missing: bool) -> pd.Series:
+    allowed = {"True": True, "False": False, **({"": pd.NA} if missing else {})}
+    bad = sorted(set(col) - set(allowed))
+    if bad:
+        raise ValueError(f"values {bad[:3]} are not {' or '.join(repr(k) for k in allowed)}")
+    out = col.map(allowed)
+    return out.astype("boolean") if missing else out.astype(bool)
+
+
+def _integer(col: pd.Series, missing: bool) -> pd.Series:
+    if missing:
+        return pd.to_numeric(col.mask(col == ""), errors="raise").astype("Int64")
+    return col.astype(int)
+
+
+_CONVERT = {
+    "text": lambda col: col,
+    "int": lambda col: _integer(col, False),
+    "int?": lambda col: _integer(col, True),
+    "float": _number,
+    "bool": lambda col: _flag(col, False),
+    "bool?": lambda col: _flag(col, True),
+}
+
+
 def read_table(path: Path, *, needs: str = "", columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a CSV the pipeline wrote. Text stays text: a person called "NA" is not a missing value.
 
-    ``needs`` names the stage that writes it (for the error when it is missing); ``columns`` must be present.
+    ``needs`` names the stage that writes it (for the error when it is missing); ``columns`` must be present,
+    and when they are :class:`Columns`, each is returned as its kind (the columns not declared stay text).
     """
     path = Path(path)
     if not path.is_file():
@@ -111,7 +182,7 @@ def read_table(path: Path, *, needs: str = "", columns: tuple[str, ...] = ()) ->
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise AuditError(f"{path} lacks the column(s) {missing}", fix=f"rerun {needs or 'the stage that writes it'}")
-    return df
+    return columns.typed(df, str(path)) if isinstance(columns, Columns) else df
 
 
 def sha256_bytes(data: bytes) -> str:

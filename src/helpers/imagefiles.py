@@ -7,9 +7,12 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "check_image"]
+__all__ = ["IMAGE_SUFFIXES", "GENERATED_SUFFIXES", "MAX_PIXELS", "check_image"]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+"""What a real work may be."""
+GENERATED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+"""What a generated image may be: images made elsewhere (a folder generator) and images to score."""
 MAX_PIXELS = 64_000_000
 """Images with more pixels are refused as possible decompression bombs (8000 × 8000)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import Weights, weights_kind
+from .models import Weights, combined_weights, weights_kind
 from .schema import Configuration, Params
 
 __all__ = [
@@ -49,8 +49,7 @@ def weights(params: Params, config: Configuration | None = None) -> Weights:
     """``random`` if any model (of ``config``, or of the whole run) has random weights, else ``toy`` if any
     was trained on the toy world, else ``pretrained``."""
     specs = [config.generator, config.encoder] if config else [*params.generation.generators, *params.encoding.encoders]
-    kinds = {weights_kind(s) for s in specs}
-    return "random" if "random" in kinds else "toy" if "toy" in kinds else "pretrained"
+    return combined_weights(weights_kind(s) for s in specs)
 
 
 def caveats(params: Params, config: Configuration | None = None, origins: Iterable[str] = ()) -> list[str]:

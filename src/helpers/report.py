@@ -255,7 +255,7 @@ def _artists(params: Params, paths: ConfigPaths) -> str:
                                         f"{v['effect_ci_high']:+.3f}]")  # fmt: skip
         rows.append([
             _e(artist), interval(a["accuracy"], a["ci_low"], a["ci_high"]), f"{a['n_correct']} / {a['n_images']}",
-            percent(ceiling.get(artist)), _e(counts.get(artist, "") or "—"),
+            percent(ceiling.get(artist)), "—" if pd.isna(counts.get(artist, pd.NA)) else str(int(counts[artist])),
             "—" if v is None else p_value(v["p_adjusted_artist_level"]), _yes(None if v is None else v["significant_artist_level"]),
             effect, "—" if v is None else p_value(v["p_adjusted_paper_test"]),
             _yes(None if v is None else v["significant_paper_test"]),
@@ -306,7 +306,7 @@ def _disagreements(params: Params, paths: ConfigPaths) -> str:
              "Validated but not named: the imitation resembles the real works, but the encoder cannot name it.</p>")  # fmt: skip
     if table.empty:
         return intro + "<p>None: every artist named is validated, and every artist validated is named.</p>"
-    show_case = bool(table["case"].astype(bool).any())
+    show_case = bool((table["case"] != "").any())
     rows = [[_e(r.artist), *([_e(r.case)] if show_case else []), percent(r.accuracy), _yes(r.significant_artist_level),
              p_value(r.p_adjusted_artist_level), _yes(r.significant_paper_test), _e(r.disagreement)]
             for r in table.itertuples()]  # fmt: skip

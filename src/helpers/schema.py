@@ -61,7 +61,12 @@ __all__ = [
     "STYLE_FORMS",
     "TransformSpec",
     "NO_TRANSFORM",
+    "PAPER_RULE",
 ]
+
+PAPER_RULE = 100
+"""The paper's selection rule: an artist is named in more than this many captions (``selection.min_images``'s
+default, the exposure split of stage 04)."""
 
 class ArtistsParams(Section):
     file: str = "params/artists.csv"
@@ -80,7 +85,7 @@ class SelectionParams(Section):
     caption_column: str = "TEXT"
     score_column: str | None = None
     min_score: float | None = None
-    min_images: NonNegativeInt = 100
+    min_images: NonNegativeInt = PAPER_RULE
     """An artist is selected when strictly more than this many captions mention them (paper: 100)."""
     require_alive: bool = True
     require_online_presence: bool = True
@@ -415,12 +420,6 @@ class Params(Section):
             "max_works": self.validation.works_values,
             "transform": list(range(1 + len(self.transforms))),
         }
-
-    @property
-    def weights(self) -> Literal["pretrained", "random"]:
-        """``random`` when any model has random weights: such a run measures nothing about real models."""
-        specs = [*self.generation.generators, *self.encoding.encoders]
-        return "random" if any(s.random_weights for s in specs) else "pretrained"
 
     @property
     def paths(self) -> RunPaths:

@@ -35,10 +35,11 @@ from . import attribution, schema
 from .encoding import EmbeddingCache, encode_images, read_embeddings
 from .errors import AuditError, exit_on_error
 from .files import write_table
-from .imagefiles import check_image
+from .imagefiles import GENERATED_SUFFIXES, check_image
 from .models import load_encoder
 from .paths import RunPaths
 from .schema import Configuration, Params
+from .significance import aggregate_function
 from .validation import read_own_other
 
 __all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
@@ -46,8 +47,6 @@ __all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
 CAVEAT = "These scores measure resemblance in the encoder's space, not proof of copying."
 SCORE_COLUMNS = ("image", "method", "rank", "artist", "similarity", "s_real", "own_percentile", "other_percentile",
                  "n_real")  # fmt: skip
-_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
-_AGGREGATE = {"mean": np.mean, "max": np.max, "median": np.median}
 
 
 def _images(items: Sequence[str | Path]) -> list[Path]:
@@ -55,7 +54,7 @@ def _images(items: Sequence[str | Path]) -> list[Path]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in _SUFFIXES and not p.name.startswith("."))
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in GENERATED_SUFFIXES and not p.name.startswith("."))
         elif path.exists():
             found.append(path)
         else:
@@ -63,7 +62,7 @@ def _images(items: Sequence[str | Path]) -> list[Path]:
     if not found:
         raise AuditError(f"no image among {[str(i) for i in items]}", where="score", fix="pass .png, .jpg, .jpeg or .webp files")
     for path in found:
-        problem = check_image(path, folder=path.parent, suffixes=_SUFFIXES)
+        problem = check_image(path, folder=path.parent, suffixes=GENERATED_SUFFIXES)
         if problem:
             raise AuditError(f"image {path} {problem}", where="score", fix="remove or replace the file")
     return found
@@ -129,7 +128,7 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
     real = emb.rows("real")
     if chosen.method == "reference":  # stage 05 validated this configuration with the held-out works only
         real = attribution.gallery(params, emb, emb.names("artists")).held_out
-    combine = _AGGREGATE[params.validation.aggregate]
+    combine = aggregate_function(params.validation.aggregate)
     rows = []
     for method, (artists, similarity) in _rankings(params, chosen, emb, vectors).items():
         k = min(top_k, len(artists))

@@ -28,12 +28,12 @@ import pandas as pd
 
 from . import plots, provenance
 from .errors import AuditError, exit_on_error
-from .files import read_table, sha256_bytes, sha256_file, write_table
+from .files import Columns, read_table, sha256_bytes, sha256_file, write_table
 from .imagefiles import check_image
 from .metadata import count_mentions
 from .names import clean_name, name_folder, name_key, random_names, slug, validate_names
 from .paths import RunPaths, resolve_path
-from .schema import Params, ValidationParams
+from .schema import PAPER_RULE, Params, ValidationParams
 from .synthetic import make_synthetic_metadata
 from .works import (
     DUPLICATE_COLUMNS,
@@ -62,8 +62,12 @@ __all__ = [
 
 GROUPS = ("artists", "random_names")
 """The two groups of names a run generates for: the selected artists and the random-names baseline."""
-REAL_WORKS_COLUMNS = ("artist", "path", "sha256", "source", "rank", "origin", "phash", "url", "caption", "form")
-_EXCLUDED_COLUMNS = ("artist", "n_found", "reason")
+REAL_WORKS_COLUMNS = Columns(artist="text", path="text", sha256="text", source="text", rank="int", origin="text",
+                             phash="text", url="text", caption="text", form="text")  # fmt: skip
+ARTIST_COLUMNS = Columns(artist="text", slug="text", caption_count="int?")
+"""``artists.csv``: the selected artists; the count is empty when not verified (no caption metadata)."""
+RANDOM_NAME_COLUMNS = Columns(name="text")
+_EXCLUDED_COLUMNS = Columns(artist="text", n_found="int", reason="text")
 _SKIPPED_COLUMNS = ("artist", "path", "problem")
 
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
@@ -137,7 +141,7 @@ def select(
     candidates: pd.DataFrame,
     counts: pd.DataFrame | None,
     *,
-    min_images: int = 100,
+    min_images: int = PAPER_RULE,
     require_alive: bool = True,
     require_online_presence: bool = True,
 ) -> pd.DataFrame:
@@ -408,12 +412,12 @@ def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.Da
 
 def read_artists(paths: RunPaths) -> pd.DataFrame:
     """The selected artists: ``artist, slug, caption_count`` (the count is empty when not verified)."""
-    return read_table(paths.artists_csv, needs="01_selection", columns=("artist",))
+    return read_table(paths.artists_csv, needs="01_selection", columns=ARTIST_COLUMNS)
 
 
 def read_names(paths: RunPaths) -> dict[str, list[str]]:
     """The names a run measures, by group: ``artists`` (selected) and ``random_names`` (the baseline)."""
-    randoms = read_table(paths.random_names_csv, needs="01_selection", columns=("name",))
+    randoms = read_table(paths.random_names_csv, needs="01_selection", columns=RANDOM_NAME_COLUMNS)
     return {"artists": read_artists(paths)["artist"].tolist(), "random_names": randoms["name"].tolist()}
 
 
@@ -421,9 +425,7 @@ def read_real_works(paths: RunPaths) -> pd.DataFrame:
     """The checked real works: :data:`REAL_WORKS_COLUMNS` (``path`` absolute or run-relative; ``rank``, an
     integer, orders each artist's works: validation with k works per artist takes rank < k; ``origin`` one of
     :data:`helpers.works.ORIGINS`; ``url, caption, form`` empty unless sampled from the metadata)."""
-    table = read_table(paths.real_manifest, needs="01_selection", columns=REAL_WORKS_COLUMNS)
-    table["rank"] = table["rank"].astype(int)
-    return table
+    return read_table(paths.real_manifest, needs="01_selection", columns=REAL_WORKS_COLUMNS)
 
 
 def read_excluded(paths: RunPaths) -> pd.DataFrame:
@@ -447,7 +449,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--artists", required=True, help="CSV of candidates: artist[,alive,online_presence]")
     p.add_argument("--out", required=True, help="selection CSV to write")
     p.add_argument(
-        "--min-images", type=int, default=100, help="selected when strictly more captions (default 100)"
+        "--min-images", type=int, default=PAPER_RULE, help=f"selected when strictly more captions (default {PAPER_RULE})"
     )
     p.add_argument("--caption-column", default="TEXT")
     p.add_argument("--score-column")

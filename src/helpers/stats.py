@@ -22,6 +22,7 @@ from scipy import stats as _sps
 
 from . import arrays
 from .errors import AuditError
+from .files import Columns
 from .schema import Interval
 
 __all__ = [
@@ -44,8 +45,9 @@ __all__ = [
     "CURVE_COLUMNS",
 ]
 
-ACCURACY_COLUMNS = ("group", "name", "n_images", "n_correct", "accuracy", "ci_low", "ci_high")
-CURVE_COLUMNS = ("n_images", "mean_accuracy", "ci_low", "ci_high")
+ACCURACY_COLUMNS = Columns(group="text", name="text", n_images="int", n_correct="int", accuracy="float", ci_low="float",
+                           ci_high="float")  # fmt: skip
+CURVE_COLUMNS = Columns(n_images="int", mean_accuracy="float", ci_low="float", ci_high="float")
 
 # top_k keeps its per-chunk work (scores, partition indices, masks: about 16 bytes per entry) under this.
 _BLOCK_BYTES = 256 * 2**20

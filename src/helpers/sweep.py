@@ -28,25 +28,34 @@ import pandas as pd
 
 from . import classification, plots, provenance, significance, stats, summary, transforms, validation
 from .errors import AuditError
-from .files import read_table, write_table
+from .files import Columns, read_table, write_table
 from .paths import RunPaths
 from .schema import Configuration, Params
 
 __all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "METRICS", "SweepResult", "run", "comparison_table", "paired_differences",
            "read_tables"]
 
-COMPARISON_COLUMNS = (
+_TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
+         "differs_in", "metric", "method", "configs", "transform", "methods"}
+"""The columns of the three tables that hold text; every other column is a number (empty: missing)."""
+
+
+def _columns(*names: str) -> Columns:
+    return Columns(**{n: "text" if n in _TEXT else "float" for n in names})
+
+
+COMPARISON_COLUMNS = _columns(
     "config", "generator", "encoder", "template", "label_template", "seed", "n_artists", "accuracy",
     "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "fraction_significant",
     "n_validated", "max_works", "ceiling_accuracy", "fraction_significant_centered", "weights",
     "fraction_significant_artist_level", "false_positive_rate_artist_level", "false_positive_rate_paper_test",
     "transform", "method", "roc_auc",
 )  # fmt: skip
-PAIRED_COLUMNS = ("config_a", "config_b", "differs_in", "methods", "metric", "method", "n_artists", "difference",
+PAIRED_COLUMNS = _columns("config_a", "config_b", "differs_in", "methods", "metric", "method", "n_artists", "difference",
                   "ci_low", "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
 """``methods``: the two configurations' attribution methods (``zero-shot`` / ``reference``: an encoder
 carries its method, so two encoders may also differ in it); ``method``: the paired test."""
-SPREAD_COLUMNS = ("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
+SPREAD_COLUMNS = _columns("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
 _AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works", "transform")
 METRICS = {
     "accuracy": ("generator", "template", "seed", "encoder", "label_template", "transform"),
@@ -58,9 +67,6 @@ METRICS = {
 touches the images the measure reads, :func:`_transform_reaches`)."""
 _READS = {"accuracy": ("imitation",), "validation_auc": ("imitation", "real"),
           "significant_artist_level": ("imitation", "real"), "ceiling_accuracy": ("real",)}  # fmt: skip
-_TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
-         "differs_in", "metric", "method", "configs", "transform", "methods"}
-"""The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
 def comparison_table(params: Params) -> pd.DataFrame:
@@ -94,14 +100,13 @@ def _per_artist(params: Params, config: Configuration, metric: str) -> pd.Series
     if metric == "ceiling_accuracy":
         return classification.read_ceiling(paths).set_index("artist")["accuracy"]
     column = {"validation_auc": "auc", "significant_artist_level": "significant_artist_level"}[metric]
-    values = validation.read_validation(paths).set_index("artist")[column]
-    return values.astype(float) if metric == "validation_auc" else values
+    return validation.read_validation(paths).set_index("artist")[column]
 
 
 def _image_correct(params: Params, config: Configuration) -> pd.Series:
     pred = classification.read_predictions(params.paths.config(config.name))
     pred = pred[pred["group"] == "artists"]
-    return pd.Series((pred["correct"] == "True").to_numpy(), index=pred["image"].to_numpy())
+    return pd.Series(pred["correct"].to_numpy(), index=pred["image"].to_numpy())
 
 
 def _compare(params: Params, a: Configuration, b: Configuration, metric: str, per_artist=_per_artist) -> tuple | None:
@@ -246,9 +251,5 @@ def read_tables(paths: RunPaths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     tables = []
     for name, columns in (("comparison.csv", COMPARISON_COLUMNS), ("paired_differences.csv", PAIRED_COLUMNS),
                           ("seed_spread.csv", SPREAD_COLUMNS)):  # fmt: skip
-        table = read_table(paths.table(name), needs="06_comparison", columns=columns)
-        for column in columns:
-            if column not in _TEXT:
-                table[column] = pd.to_numeric(table[column].replace("", None), errors="raise").astype(float)
-        tables.append(table)
+        tables.append(read_table(paths.table(name), needs="06_comparison", columns=columns))
     return tables[0], tables[1], tables[2]

@@ -35,7 +35,7 @@ import pandas as pd
 from . import artist_level, controls, plots, provenance, references, significance, stats
 from .embeddings import Embeddings
 from .errors import AuditError
-from .files import read_json, read_table, write_json, write_table
+from .files import Columns, read_json, read_table, write_json, write_table
 from .paths import ConfigPaths
 from .schema import Configuration, Params
 
@@ -57,18 +57,22 @@ __all__ = [
 _PAPER = {"statistic": "statistic_paper_test", "p_value": "p_paper_test", "p_adjusted": "p_adjusted_paper_test",
           "significant": "significant_paper_test"}  # fmt: skip
 """The paper's test's columns, named as that test in stage 05's tables."""
-CENTERED_COLUMNS = ("artist", "n_real", "n_own", "n_other", "mean_own", "mean_other", "auc", *_PAPER.values())
-VALIDATION_COLUMNS = (*CENTERED_COLUMNS, "statistic_artist_level", "p_artist_level", "p_adjusted_artist_level",
-                      "significant_artist_level", "effect_artist_level", "effect_ci_low", "effect_ci_high",
-                      "identified", "origin")  # fmt: skip
+CENTERED_COLUMNS = Columns(artist="text", n_real="int", n_own="int", n_other="int", mean_own="float", mean_other="float",
+                           auc="float", statistic_paper_test="float", p_paper_test="float",
+                           p_adjusted_paper_test="float", significant_paper_test="bool?")  # fmt: skip
+VALIDATION_COLUMNS = Columns(**CENTERED_COLUMNS.kinds, statistic_artist_level="float", p_artist_level="float",
+                             p_adjusted_artist_level="float", significant_artist_level="bool?",
+                             effect_artist_level="float", effect_ci_low="float", effect_ci_high="float",
+                             identified="bool?", origin="text")  # fmt: skip
+"""A flag is empty (missing) where its test was not computed (e.g. the artist-level test with fewer than
+:data:`helpers.artist_level.MIN_ARTISTS` artists)."""
+OWN_OTHER_COLUMNS = Columns(artist="text", kind="text", similarity="float")
 TEST_NAMES = {
     "paper_test": "paper's test (imitations as independent): one-sided Mann–Whitney of the artist's own imitations' "
     "scores against every other artist's, the imitations counted as independent observations",
     "artist_level": "artist-level test (artists as units): the matched pairing of the artist's works with its "
     "imitations against every mismatched pairing of one artist's works with another's imitations",
 }
-_INTS = ("n_real", "n_own", "n_other", "replicate", "replicates", "tests", "false_positives", "replicates_with_any")
-_FLAGS = ("significant_paper_test", "significant_artist_level", "identified")
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def work_origins(params: Params, real_works: pd.DataFrame | None, max_works: int
     ``validation.standin``, where every artist's origin is ``standin``)."""
     if params.validation.standin or real_works is None or not len(real_works):
         return {}
-    used = real_works[real_works["rank"].astype(int) < max_works]
+    used = real_works[real_works["rank"] < max_works]
     return {a: "+".join(sorted(set(o))) for a, o in used.groupby("artist", sort=False)["origin"]}
 
 
@@ -281,46 +285,28 @@ def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded
 # -- reading stage 05's products ------------------------------------------------------------------------------
 
 
-def _typed(table: pd.DataFrame, text: tuple[str, ...] = ("artist", "origin")) -> pd.DataFrame:
-    """Stage 05's text columns as text, counts as integers, flags as booleans (empty: missing), the rest as
-    numbers (empty: NaN)."""
-    for column in table.columns:
-        if column in text:
-            continue
-        if column in _INTS:
-            table[column] = table[column].astype(int)
-        elif column in _FLAGS or column == "significant":
-            table[column] = table[column].map({"True": True, "False": False, "": pd.NA}).astype("boolean")
-        else:
-            table[column] = pd.to_numeric(table[column].mask(table[column] == ""), errors="raise").astype(float)
-    return table
-
-
 def read_own_other(paths: ConfigPaths) -> pd.DataFrame:
     """Every validation score s_a(i) (``artist, kind, similarity``; ``kind`` ``own`` or ``other``), the
     similarity as a number and the artist as text whatever it looks like."""
-    table = read_table(paths.table("own_other.csv"), needs="05_validation", columns=("artist", "kind", "similarity"))
-    return _typed(table, ("artist", "kind"))
+    return read_table(paths.table("own_other.csv"), needs="05_validation", columns=OWN_OTHER_COLUMNS)
 
 
 def read_validation(paths: ConfigPaths, *, centered: bool = False) -> pd.DataFrame:
     """A row per validated artist (:data:`VALIDATION_COLUMNS`: both tests), numbers as numbers and flags as
     booleans; ``centered`` reads the paper's test on the centred score (:data:`CENTERED_COLUMNS`)."""
     name, columns = ("validation_centered.csv", CENTERED_COLUMNS) if centered else ("validation.csv", VALIDATION_COLUMNS)
-    return _typed(read_table(paths.table(name), needs="05_validation", columns=columns))
+    return read_table(paths.table(name), needs="05_validation", columns=columns)
 
 
 def read_controls(paths: ConfigPaths) -> pd.DataFrame:
     """Each test's false-positive rate under each negative control (:data:`helpers.controls.CONTROL_COLUMNS`)."""
-    table = read_table(paths.table("negative_controls.csv"), needs="05_validation", columns=controls.CONTROL_COLUMNS)
-    return _typed(table, ("control", "test", "correction", "description"))
+    return read_table(paths.table("negative_controls.csv"), needs="05_validation", columns=controls.CONTROL_COLUMNS)
 
 
 def read_control_pvalues(paths: ConfigPaths) -> pd.DataFrame:
     """Every null p-value of the negative controls (:data:`helpers.controls.PVALUE_COLUMNS`)."""
-    table = read_table(paths.table("negative_control_pvalues.csv"), needs="05_validation",
-                       columns=controls.PVALUE_COLUMNS)  # fmt: skip
-    return _typed(table, ("control", "test", "artist"))
+    return read_table(paths.table("negative_control_pvalues.csv"), needs="05_validation",
+                      columns=controls.PVALUE_COLUMNS)  # fmt: skip
 
 
 def read_headline(paths: ConfigPaths) -> dict:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import AuditError
+from .files import read_table
+from .metadata import DROP_COLUMNS
 
 __all__ = [
     "ORIGINS",
@@ -88,10 +90,7 @@ def read_caption_drops(root: Path) -> pd.DataFrame | None:
     path = Path(root) / CAPTION_DROPS
     if not path.is_file():
         return None
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in table.columns.drop("artist", errors="ignore"):
-        table[column] = table[column].astype(int)
-    return table
+    return DROP_COLUMNS.typed(read_table(path, columns=("artist",)), str(path))  # the columns it recorded
 
 
 def perceptual_hash(path: str | os.PathLike) -> str:

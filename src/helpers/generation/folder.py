@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import AuditError
 from ..files import atomic_write_bytes, folder_identity, read_table, sha256_file, write_table
-from ..imagefiles import check_image
+from ..imagefiles import GENERATED_SUFFIXES, check_image
 from ..names import clean_name, name_folder, slug
 from ..paths import ImagePaths, resolve_path
 from ..schema import GeneratorSpec
@@ -36,7 +36,7 @@ from .jobs import MANIFEST_COLUMNS
 
 __all__ = ["FOLDER_SUFFIXES", "FolderImport", "folder_settings", "import_folder"]
 
-FOLDER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+FOLDER_SUFFIXES = GENERATED_SUFFIXES
 SHORTFALL_COLUMNS = ("group", "name", "found", "used", "wanted", "reason")
 UNKNOWN_COLUMNS = ("group", "folder")
 SKIPPED_COLUMNS = ("group", "name", "path", "problem")

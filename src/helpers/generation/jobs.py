@@ -11,15 +11,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..files import sha256_bytes
+from ..files import Columns, sha256_bytes
 from ..names import slug
 from ..schema import render_prompt
 
 __all__ = ["NAMESPACES", "image_seed", "Job", "plan", "MANIFEST_COLUMNS", "STANDIN_COLUMNS"]
 
-MANIFEST_COLUMNS = ("name", "group", "template", "prompt", "index", "seed", "path", "sha256")
-"""The columns of a manifest of imitations (``images/manifest.csv``); a folder generator adds its own."""
-STANDIN_COLUMNS = ("artist", "path", "sha256", "source", "rank")
+MANIFEST_COLUMNS = Columns(name="text", group="text", template="text", prompt="text", index="int", seed="text",
+                           path="text", sha256="text")  # fmt: skip
+"""The columns of a manifest of imitations (``images/manifest.csv``); a folder generator adds its own. The
+seed is an identifier (up to 2**63, empty for images made elsewhere): text, never rounded through a float."""
+STANDIN_COLUMNS = Columns(artist="text", path="text", sha256="text", source="text", rank="int")
 
 NAMESPACES = {"imitation": 0, "standin": 1}
 """Seed namespaces: the namespace sets bit 62 of the seed, so the two sets of seeds never meet."""

@@ -201,6 +201,4 @@ def read_standins(paths: RunPaths) -> pd.DataFrame:
     """The stand-in real works (``artist, path, sha256, source``), or an empty table when none were made."""
     if not paths.standins.manifest.is_file():
         return pd.DataFrame(columns=list(STANDIN_COLUMNS))
-    table = read_table(paths.standins.manifest, columns=STANDIN_COLUMNS)
-    table["rank"] = table["rank"].astype(int)
-    return table
+    return read_table(paths.standins.manifest, columns=STANDIN_COLUMNS)

@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..captions import Matcher, credit, parse_form
 from ..cores import usable_cores
 from ..errors import AuditError
-from ..files import sha256_bytes
+from ..files import Columns, sha256_bytes
 from ..names import name_key, validate_names
 from ..schema import ValidationParams
 from .parquet import check_files, metadata_files
@@ -126,8 +126,8 @@ class RealWorkSample:
     dropped: pd.DataFrame
 
 
-DROP_COLUMNS = ("artist", "mentions", "several_candidates", "style_reference", "no_credit_form", "credited",
-                "urls_of_several_artists", "sampled")  # fmt: skip
+DROP_COLUMNS = Columns(artist="text", mentions="int", several_candidates="int", style_reference="int",
+                       no_credit_form="int", credited="int", urls_of_several_artists="int", sampled="int")  # fmt: skip
 """``mentions``: captions that mention the artist; of those, ``several_candidates`` name another candidate
 too, ``style_reference`` match a style form, ``no_credit_form`` match no credit form, and ``credited`` are
 left; ``urls_of_several_artists``: distinct URLs credited to this artist and, by another caption, to

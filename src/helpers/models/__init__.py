@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # read when huggingface_
 from .devices import resolve_device  # noqa: E402
 from .encoders import Encoder, load_encoder
 from .generators import generator_identity, load_pipeline
-from .inventory import PROVENANCE_FILE, Weights, describe, preflight, weights_kind
+from .inventory import PROVENANCE_FILE, Weights, combined_weights, describe, preflight, weights_kind
 from .tiny import clip_tokenizer, tiny_configs, tiny_encoder_dir, tiny_generator_dir
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "preflight",
     "describe",
     "weights_kind",
+    "combined_weights",
     "resolve_device",
     "generator_identity",
     "tiny_configs",

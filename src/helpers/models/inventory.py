@@ -4,6 +4,7 @@ the kind of their weights (``pretrained``, ``random`` or ``toy``), which every o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from .encoders import check_encoder
 from .generators import check_generator
 from .tiny import tiny_configs, tiny_dir
 
-__all__ = ["preflight", "describe", "weights_kind", "PROVENANCE_FILE", "Weights"]
+__all__ = ["preflight", "describe", "weights_kind", "combined_weights", "PROVENANCE_FILE", "Weights"]
 
 Weights = Literal["pretrained", "random", "toy"]
 PROVENANCE_FILE = "imitation_audit.json"
@@ -56,6 +57,13 @@ def weights_kind(spec: GeneratorSpec | EncoderSpec) -> Weights:
     return "toy" if _provenance(_folder(spec)).get("weights") == "toy" else "pretrained"
 
 
+def combined_weights(kinds: Iterable[Weights]) -> Weights:
+    """The kind of a set of models' weights: ``random`` if any is random, else ``toy`` if any is a toy
+    model, else ``pretrained`` — what a run (or a configuration) says it measured."""
+    kinds = set(kinds)
+    return "random" if "random" in kinds else "toy" if "toy" in kinds else "pretrained"
+
+
 def _generator(spec: GeneratorSpec, scheduler: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": spec.name, "source": spec.source, "model": spec.model, "revision": spec.revision,
                            "allow_pickle": spec.allow_pickle, "scheduler": scheduler, "weights": weights_kind(spec)}  # fmt: skip
@@ -96,8 +104,7 @@ def describe(params: Params) -> dict[str, Any]:
     ``generator`` and ``encoder`` describe the first of each; ``generators`` and ``encoders`` list all."""
     gens = [_generator(s, params.generation.scheduler) for s in params.generation.generators]
     encs = [_encoder(s) for s in params.encoding.encoders]
-    kinds = {d["weights"] for d in gens + encs}
-    weights = "random" if "random" in kinds else "toy" if "toy" in kinds else "pretrained"
+    weights = combined_weights(d["weights"] for d in gens + encs)
     return {"generator": gens[0], "encoder": encs[0], "generators": gens, "encoders": encs, "weights": weights}
 
 

@@ -27,8 +27,7 @@ def accuracy_vs_ceiling(
     and counted in the legend. Names are written next to the points for up to 40 artists.
     """
     data = _columns(table, ("artist", "accuracy", "ceiling"), "accuracy_vs_ceiling", "the accuracy tables")
-    accuracy = pd.to_numeric(data["accuracy"], errors="coerce").to_numpy(float)
-    ceiling = pd.to_numeric(data["ceiling"], errors="coerce").to_numpy(float)
+    accuracy, ceiling = data["accuracy"].astype(float).to_numpy(), data["ceiling"].astype(float).to_numpy()
     shown = np.isfinite(accuracy) & np.isfinite(ceiling)
     if not shown.any():
         raise AuditError(
@@ -84,8 +83,7 @@ def accuracy_vs_captions(
         ax.set_xticks([])
         ax.set_yticks([])
         return fig
-    counts = pd.to_numeric(data["caption_count"], errors="coerce").to_numpy(float)
-    accuracy = pd.to_numeric(data["accuracy"], errors="coerce").to_numpy(float)
+    counts, accuracy = data["caption_count"].astype(float).to_numpy(), data["accuracy"].astype(float).to_numpy()
     if not (np.isfinite(counts).all() and (counts > 0).all() and np.isfinite(accuracy).all()):
         raise AuditError(
             "caption_count must be a positive number and accuracy a number for every artist",

@@ -21,7 +21,7 @@ def selection_counts(
     (no metadata) are drawn at zero and the note should say so.
     """
     table = _columns(table, ("artist", "caption_count", "selected"), "selection_counts", "selection.select")
-    counts = pd.to_numeric(table["caption_count"], errors="coerce").fillna(0).to_numpy(float)
+    counts = table["caption_count"].astype(float).fillna(0).to_numpy()
     order = np.argsort(-counts, kind="stable")
     n = len(order)
     fig, ax = _figure(min(max(6.0, 0.18 * n + 2), 30.0), 5.0, title=title, weights=weights, note=note)
@@ -89,7 +89,6 @@ def image_grid(
     from PIL import Image
 
     m = _columns(manifest, ("group", "name", "index", "path"), "image_grid", "images/manifest.csv").copy()
-    m["index"] = pd.to_numeric(m["index"])
     rows = []
     for group, g in m.groupby("group", sort=True):
         for name in list(dict.fromkeys(g["name"]))[:names_per_group]:
