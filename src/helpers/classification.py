@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import attribution, plots, provenance, significance, stats
+from . import exposure as exposure_curve
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import Columns, read_json, read_table, write_json, write_table
@@ -186,6 +187,21 @@ def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFram
     return table, numbers
 
 
+def exposure_threshold(params: Params, accuracy: pd.DataFrame, table: pd.DataFrame, chance: float) -> dict | None:
+    """The exposure at which the fitted accuracy curve reaches ``classification.exposure_level``, with its
+    bootstrap interval over artists (:func:`helpers.exposure.threshold_fit`); ``None`` without verified
+    counts or when the level is not above chance."""
+    settings = params.classification
+    if table["caption_count"].isna().any() or not len(table) or not chance < settings.exposure_level:
+        return None
+    rows = accuracy[accuracy["group"] == "artists"].set_index("name").loc[table["artist"]]
+    return exposure_curve.threshold_fit(
+        table["caption_count"].astype(float).to_numpy(), rows["n_correct"].to_numpy(), rows["n_images"].to_numpy(),
+        chance=chance, level=settings.exposure_level, n_boot=settings.exposure_bootstrap,
+        confidence=settings.confidence, seed=params.seed,
+    ).as_dict()  # fmt: skip
+
+
 def _missing_group(n_names: int, top_k: int) -> dict:
     reason = (f"baseline missing: {'no name' if n_names == 0 else 'one name'} of the random-names group has images "
               "(the folder generator's shortfall.csv lists them); nothing to classify among")  # fmt: skip
@@ -260,6 +276,7 @@ def _classify(params: Params, config: Configuration, emb: Embeddings, artists: p
                     if config.method == "reference" else ceiling(emb))  # fmt: skip
     numbers["ceiling"] = _ceiling_numbers(accuracy, ceiling_rows)
     exposure_table, numbers["exposure"] = exposure(accuracy, artists)
+    numbers["exposure"]["threshold"] = exposure_threshold(params, accuracy, exposure_table, numbers["artists"]["chance"])
     if config.method == "reference":
         numbers["reference"] = attributed.numbers
     return ConfigClassification(pd.concat(preds, ignore_index=True), accuracy, numbers, confusion, artist_names,
@@ -296,7 +313,7 @@ def _figures(params: Params, config: Configuration, result: ConfigClassification
         "accuracy_vs_captions": plots.accuracy_vs_captions(
             result.exposure, min_images=params.selection.min_images, verified=result.headline["exposure"]["counts_verified"],
             title=f"{params.run}: accuracy vs captions naming the artist", weights=weights,
-            note=result.headline["exposure"]["note"] or None),
+            note=result.headline["exposure"]["note"] or None, fit=result.headline["exposure"].get("threshold")),
     }  # fmt: skip
     if len(result.ceiling):
         merged = result.ceiling.rename(columns={"accuracy": "ceiling"}).merge(

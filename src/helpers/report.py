@@ -124,6 +124,18 @@ def _figure(path, caption: str) -> str:
 # -- sections ------------------------------------------------------------------------------------------------
 
 
+def _threshold(numbers: dict) -> str:
+    """``112 captions for 50% [60, 240]``, or why there is none."""
+    fit = numbers.get("exposure_threshold")
+    if not fit:
+        return "—"
+    if fit.get("threshold") is None:
+        return _e(fit.get("note") or "no threshold")
+    bounds = "–".join("unbounded" if v is None else f"{v:.0f}" for v in (fit["ci_low"], fit["ci_high"]))
+    return (f"{fit['threshold']:.0f} captions for {percent(fit['level'], 0)} [{bounds}]"
+            + (" (extrapolated)" if fit.get("extrapolated") else ""))
+
+
 def _significant(numbers: dict, key: str) -> str:
     """``87% (20 of 23 artists)``, with the interval when the summary has one."""
     share, n_val = numbers.get(key), numbers.get("n_validated") or 0
@@ -228,6 +240,7 @@ def _headline(numbers: dict) -> str:
         ["Exposure: Spearman ρ of accuracy and caption count",
          "—" if _missing(numbers.get("spearman_caption_count")) else
          f"{numbers['spearman_caption_count']:+.2f} (p = {p_value(numbers['spearman_caption_count_p'])})", "—"],
+        ["Exposure threshold: captions for the fitted accuracy to reach the level", _threshold(numbers), "—"],
     ]  # fmt: skip
     table = _table(["", "this run", "paper"], rows, numeric={1, 2}, cls="headline")
     control = f'<p class="sub">Negative control: {_e(numbers.get("negative_control", "none"))}.</p>'

@@ -197,6 +197,12 @@ class ClassificationParams(Section):
     reference_knn: PositiveInt = 3
     retrieval_k: list[PositiveInt] = Field(default_factory=lambda: [1, 5, 10], min_length=1)
     """The k of recall@k and mAP@k (imitation as query, the reference works as gallery)."""
+    # the exposure threshold (:mod:`helpers.exposure`), fitted when the caption counts are verified
+    exposure_level: Probability = 0.5
+    """The accuracy that counts as recognisable imitation: the threshold is the caption count where the
+    fitted curve of accuracy against exposure reaches it (the report's "named" share)."""
+    exposure_bootstrap: PositiveInt = 1000
+    """Bootstrap resamples of artists for the threshold's interval."""
 
     @model_validator(mode="before")
     @classmethod

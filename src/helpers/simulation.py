@@ -14,6 +14,9 @@ has its own null (:func:`classification_world`: predictions that have nothing to
 name, but are shared within a name's images) and so does the comparison of two configurations
 (:func:`paired_world`: two configurations equally good over artists, each artist's images correlated).
 
+The exposure threshold has its own (:func:`exposure_world`: accuracy rising with caption counts through a
+known curve, or not at all), and :func:`threshold_coverage` measures its interval's coverage.
+
 :func:`shuffle_images_p` is the permutation test against chance that shuffles labels image by image — this
 package's test until it moved to the names as units; no stage uses it, it is kept to measure its error rate.
 """
@@ -25,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import artist_level, significance
+from scipy.special import expit, logit
+
+from . import artist_level, exposure, significance
 
 __all__ = [
     "World",
@@ -37,6 +42,8 @@ __all__ = [
     "shuffle_images_p",
     "paired_world",
     "per_artist_accuracy",
+    "exposure_world",
+    "threshold_coverage",
 ]
 
 
@@ -176,3 +183,40 @@ def per_artist_accuracy(of: np.ndarray, correct: np.ndarray) -> np.ndarray:
     """The share of each artist's images that are right."""
     return np.bincount(of, weights=correct.astype(float)) / np.bincount(of)
 
+
+
+def exposure_world(rng: np.random.Generator, *, slope: float = 3.0, threshold: float = 100.0, level: float = 0.5,
+                   chance: float = 1 / 32, artists: int = 32, images: int = 10, null_accuracy: float = 0.3):  # fmt: skip
+    """``(counts, n_correct, n_images)`` of a world whose accuracy follows :func:`helpers.exposure.accuracy_curve`
+    with ``slope`` per decade and the ``level`` reached at ``threshold`` captions; counts log-uniform in
+    10–1000. ``slope=0``: accuracy ``null_accuracy`` whatever the count (no threshold)."""
+    counts = np.round(10 ** rng.uniform(1, 3, artists))
+    if slope:
+        b0 = logit((level - chance) / (1 - chance)) - slope * np.log10(1 + threshold)
+        p = chance + (1 - chance) * expit(b0 + slope * np.log10(1 + counts))
+    else:
+        p = np.full(artists, null_accuracy)
+    return counts, rng.binomial(images, p), np.full(artists, images)
+
+
+def threshold_coverage(n_worlds: int, *, n_boot: int = 500, confidence: float = 0.95, seed: int = 0,
+                       **world_kw) -> dict:  # fmt: skip
+    """How often the threshold's interval covers the true threshold of :func:`exposure_world` (``coverage``),
+    the median log10 error of the estimate, and how often a world without an exposure effect is given a
+    bounded interval (``bounded_under_null``: a threshold found where there is none)."""
+    rng = np.random.default_rng(seed)
+    truth = world_kw.get("threshold", 100.0)
+    chance, level = world_kw.get("chance", 1 / 32), world_kw.get("level", 0.5)
+    covered, bounded, errors = 0, 0, []
+    for i in range(n_worlds):
+        fit = exposure.threshold_fit(*exposure_world(rng, **world_kw), chance=chance, level=level, n_boot=n_boot,
+                                     confidence=confidence, seed=i)  # fmt: skip
+        covered += fit.ci_low is not None and fit.ci_high is not None and fit.ci_low <= truth <= fit.ci_high
+        if fit.threshold is not None:
+            errors.append(np.log10(fit.threshold / truth))
+        null = exposure.threshold_fit(*exposure_world(rng, **{**world_kw, "slope": 0.0}), chance=chance, level=level,
+                                      n_boot=n_boot, confidence=confidence, seed=i)  # fmt: skip
+        bounded += null.ci_low is not None and null.ci_high is not None
+    return {"worlds": n_worlds, "boot": n_boot, "coverage": covered / n_worlds,
+            "median_log10_error": float(np.median(errors)) if errors else None,
+            "bounded_under_null": bounded / n_worlds}  # fmt: skip

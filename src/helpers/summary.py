@@ -14,7 +14,7 @@ from . import classification, provenance, validation
 from .files import read_json, write_json
 from .paths import ConfigPaths
 from .record import read_run
-from .schema import Configuration, Params
+from .schema import PAPER_RULE, Configuration, Params
 
 __all__ = ["PAPER", "against_paper", "validation_lines", "write_summary", "write_summaries", "read_summary"]
 
@@ -124,9 +124,10 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
         "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
         "spearman_caption_count": exposure["spearman_caption_count"],
         "spearman_caption_count_p": exposure["spearman_caption_count_p"],
-        "accuracy_over_100_captions": exposure["accuracy_over_100_captions"],
-        "accuracy_at_most_100_captions": exposure["accuracy_at_most_100_captions"],
+        f"accuracy_over_{PAPER_RULE}_captions": exposure[f"accuracy_over_{PAPER_RULE}_captions"],
+        f"accuracy_at_most_{PAPER_RULE}_captions": exposure[f"accuracy_at_most_{PAPER_RULE}_captions"],
         **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
+        "exposure_threshold": exposure.get("threshold"),
         **({"reference": cls["reference"], "roc_auc": cls["reference"]["roc_auc"]} if "reference" in cls else {}),
         **checked,
         "max_works": config.max_works,

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from .. import significance
 from ..errors import AuditError
+from ..exposure import accuracy_curve
 from ._base import _LEGEND_OUTSIDE, _columns, _figure
 
 _MAX_POINT_LABELS = 40  # beyond this many artists, names next to points overlap into noise
@@ -63,8 +64,12 @@ def accuracy_vs_captions(
     title: str,
     weights: str,
     note: str | None = None,
+    fit: dict | None = None,
 ) -> Figure:
     """Per-artist accuracy (y) against the number of captions that mention the artist (x, log scale).
+
+    With ``fit`` (:meth:`helpers.exposure.ThresholdFit.as_dict`), the fitted curve of accuracy against
+    exposure is drawn, with the threshold where it reaches the level and the threshold's interval shaded.
 
     A dashed vertical line marks the selection threshold (an artist is selected with ``> min_images``
     captions); the legend gives Spearman's ``ρ`` and its p-value (:func:`helpers.significance.spearman`),
@@ -100,9 +105,27 @@ def accuracy_vs_captions(
     except AuditError as err:  # too few artists, or constant counts or accuracies: say so on the figure
         summary = f"Spearman ρ undefined: {err.what}"
     ax.plot([], [], linestyle="none", label=summary)
+    if fit and fit.get("slope") is not None:
+        grid = np.logspace(np.log10(max(counts.min(), 1.0)), np.log10(counts.max()), 200)
+        ax.plot(grid, accuracy_curve(grid, fit["intercept"], fit["slope"], fit["chance"]), color="#7570b3",
+                linewidth=1.6, label=f"fitted curve (chance {fit['chance']:.0%} → 1)")  # fmt: skip
+        if fit.get("threshold") is not None:
+            low = fit["ci_low"] if fit["ci_low"] is not None else counts.min()
+            high = fit["ci_high"] if fit["ci_high"] is not None else counts.max()
+            ax.axvspan(max(low, counts.min() / 2), min(high, counts.max() * 2), color="#7570b3", alpha=0.12,
+                       label=f"{fit['confidence']:.0%} interval: {_count(fit['ci_low'])}–{_count(fit['ci_high'])}")  # fmt: skip
+            ax.axvline(fit["threshold"], color="#7570b3", linestyle=":", linewidth=1.4,
+                       label=f"threshold: {fit['level']:.0%} accuracy at {fit['threshold']:.0f} captions"
+                       + (" (extrapolated)" if fit["extrapolated"] else ""))  # fmt: skip
+        else:
+            ax.plot([], [], linestyle="none", label=fit["note"] or "no threshold")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(**_LEGEND_OUTSIDE)
     return fig
+
+
+def _count(value) -> str:
+    return "unbounded" if value is None else f"{value:.0f}"
 
 
 def forest(
