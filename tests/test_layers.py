@@ -20,7 +20,7 @@ LAYERS = {
                   "transforms", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
-    "top": ["record", "summary", "sweep", "report", "score", "explore", "runner", "course", "toyworld"],
+    "top": ["record", "summary", "comparison", "report", "score", "explore", "runner", "course", "toyworld"],
 }  # fmt: skip
 ENTRY_POINTS = {"generation.__main__"}
 """Command-line entry points: they compose stages (read one stage's products, run another), like a notebook."""

@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from . import classification, provenance, selection, summary, sweep, validation
+from . import classification, comparison, provenance, selection, summary, validation
 from .files import write_text
 from .paths import STEPS, ConfigPaths
 from .record import read_run
@@ -337,7 +337,7 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
 
 def _sweep(params: Params) -> str:
     paths = params.paths
-    tables = sweep.read_tables(paths)
+    tables = comparison.read_tables(paths)
     if tables is None:
         return "<p>The comparison of the configurations has not run yet (06_comparison).</p>"
     table, paired, spread = tables
