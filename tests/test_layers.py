@@ -13,7 +13,7 @@ PACKAGE = Path(helpers.__file__).parent
 # Each module's layer, bottom first. A module may import modules of lower layers; within "libraries" the
 # order of the list is the order of dependence (a library imports only libraries listed before it).
 LAYERS = {
-    "ground": ["errors", "paths", "files", "cores", "lock"],
+    "ground": ["errors", "paths", "pipeline", "files", "cores", "lock"],
     "schema": ["schema_types", "specs", "schema"],
     "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
                   "significance", "artist_level", "controls", "references", "simulation", "embeddings", "attribution",

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from helpers import stats
-from helpers.paths import PARAMS_DIR, PROJECT_ROOT, STAGES
+from helpers.paths import PARAMS_DIR, PROJECT_ROOT
+from helpers.pipeline import PIPELINE, STAGES
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -211,6 +212,18 @@ def test_rerun_reuses_everything_and_gives_the_same_numbers(smoke_run):
     assert (root / "images" / "manifest.csv").read_text() == manifest
     strip = lambda s: {k: v for k, v in json.loads(s).items() if k not in ("generator", "encoder")}  # noqa: E731
     assert strip((root / "summary.json").read_text()) == strip(before)
+
+
+def test_every_product_in_the_run_folder_is_declared_by_its_stage(smoke_run):
+    """helpers.pipeline declares each stage's products: the run made no other (besides the record, its params
+    and the report), and the stages of each configuration's results made all of theirs."""
+    root, _ = smoke_run
+    declared = {p for s in PIPELINE for p in s.writes}
+    made = {p.relative_to(root).as_posix() + ("/" if p.is_dir() else "") for p in root.iterdir()
+            if not p.name.startswith(".") and p.name not in ("tables", "figures", "notebooks", "metadata")}  # fmt: skip
+    made |= {f"tables/{p.name}" for p in (root / "tables").iterdir()}
+    assert made - declared == {"run.json", "params.yaml", "report.html"}
+    assert {p for s in PIPELINE if s.per_config for p in s.writes} <= made
 
 
 def test_stage_refuses_to_run_before_its_input_stage(tmp_path):

@@ -41,7 +41,7 @@ def test_stages_record_status_and_refuse_out_of_order(cfg):
 
 
 def _all_done(cfg):
-    from helpers.paths import STAGES
+    from helpers.pipeline import STAGES
 
     for name in STAGES:
         with record.stage(cfg, name):

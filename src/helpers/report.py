@@ -17,7 +17,8 @@ import pandas as pd
 
 from . import classification, comparison, provenance, selection, summary, validation
 from .files import write_text
-from .paths import STEPS, ConfigPaths
+from .paths import ConfigPaths
+from .pipeline import STEPS
 from .record import read_run
 from .schema import Configuration, Params
 
