@@ -36,6 +36,9 @@ class Stage:
     frozen: bool = False
     """Its products are names or images: a change of a params key it is the first to read is refused under an
     existing run (two settings would mix in one run folder)."""
+    expires: tuple[str, ...] = ()
+    """Products that quote other stages' numbers: present only while the stage is done, so no page pairs an old
+    copy with fresher tables."""
     sweep_only: bool = False
     """Run only for a run of several configurations."""
 
@@ -72,12 +75,14 @@ PIPELINE = (
                                                   "validation_excluded.csv", "negative_controls.csv",
                                                   "negative_control_pvalues.csv", "validation.json"))),
                   *_rel(_RUN.summary_json)),
-          params=("validation",)),  # fmt: skip
+          params=("validation",), expires=_rel(_RUN.summary_json)),  # fmt: skip
     Stage("06_comparison", "comparison",
           reads=_rel(_RUN.summary_json, *(_RUN.table(n) for n in ("predictions.csv", "accuracy.csv", "ceiling.csv",
                                                                   "validation.csv"))),
           writes=_rel(*(_RUN.table(n) for n in ("comparison.csv", "paired_differences.csv", "seed_spread.csv"))),
-          params=("classification.bootstrap", "classification.confidence"), per_config=False, sweep_only=True),
+          params=("classification.bootstrap", "classification.confidence"), per_config=False,
+          expires=_rel(*(_RUN.table(n) for n in ("comparison.csv", "paired_differences.csv", "seed_spread.csv"))),
+          sweep_only=True),
 )  # fmt: skip
 """The stages in the order they run; the summary (05) quotes stage 04's headline, so it reads it."""
 
@@ -125,6 +130,7 @@ def _check() -> None:
     for i, s in enumerate(PIPELINE):
         earlier = {p for t in PIPELINE[:i] for p in t.writes}
         assert set(s.reads) <= earlier, f"{s.name} reads {set(s.reads) - earlier}, which no earlier stage writes"
+        assert set(s.expires) <= set(s.writes), s.name
 
 
 _check()

@@ -110,7 +110,7 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
     first = next((s for s in STEPS if s in readers), None)
     for stage in (first, *pipeline.downstream(first)) if first is not None else ():
         if stage in record["stages"]:
-            _set_status(record, stage, "stale")
+            _set_status(params, record, stage, "stale")
 
 
 def _record(params: Params) -> dict:
@@ -152,7 +152,7 @@ def mark(params: Params, name: str, status: str, error: str | None = None) -> No
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}: use one of {STATUSES}")
     record = _record(params)
-    _set_status(record, name, status, error)
+    _set_status(params, record, name, status, error)
     if status == "done":
         record["stages"][name]["inputs"] = inputs_digest(params)
     _save(params, record)
@@ -163,7 +163,12 @@ def _known(name: str) -> None:
         raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STEPS)}")
 
 
-def _set_status(record: dict, name: str, status: str, error: str | None = None) -> None:
+def _set_status(params: Params, record: dict, name: str, status: str, error: str | None = None) -> None:
+    """Set one stage's status in ``record``; a stage that is not done loses the products that expire with it
+    (:attr:`pipeline.Stage.expires`: ``summary.json`` quotes stage 04's headline, so it is there only while
+    05_validation is done)."""
+    if status != "done":
+        _expire(params, name)
     entry = record["stages"].setdefault(name, {})
     entry["status"] = status
     if status != "stale":  # stale keeps when the stage last ran
@@ -174,6 +179,14 @@ def _set_status(record: dict, name: str, status: str, error: str | None = None) 
         entry["pid"], entry["host"] = os.getpid(), socket.gethostname()
     if error:
         entry["error"] = error
+
+
+def _expire(params: Params, name: str) -> None:
+    stage = pipeline.stage(name)
+    folders = [params.paths.config(c.name).root for c in params.configurations] if stage.per_config else [params.paths.root]
+    for folder in folders:
+        for product in stage.expires:
+            (folder / product).unlink(missing_ok=True)
 
 
 @cache
@@ -247,13 +260,18 @@ def _restatus(params: Params, names, old: str, new: str, cause=None) -> list[str
     """Set every stage of ``names`` whose status is ``old`` to ``new`` (with ``cause(entry)`` as its error),
     writing ``run.json`` only when one changed; return the stages changed."""
     record = read_run(params.paths)
-    stages = record.get("stages", {})
-    changed = [n for n in names if stages.get(n, {}).get("status") == old]
-    for n in changed:
-        _set_status(record, n, new, cause(stages[n]) if cause else None)
+    changed = _restatus_in(params, record, names, old, new, cause)
     if changed:
         record["updated"] = _now()
         write_json(params.paths.run_json, record)
+    return changed
+
+
+def _restatus_in(params: Params, record: dict, names, old: str, new: str, cause=None) -> list[str]:
+    stages = record.get("stages", {})
+    changed = [n for n in names if stages.get(n, {}).get("status") == old]
+    for n in changed:
+        _set_status(params, record, n, new, cause(stages[n]) if cause else None)
     return changed
 
 
@@ -264,7 +282,8 @@ def _failure_status(exc: BaseException) -> str:
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
     """Run a stage's work inside this block: takes the run folder's lock (unless the runner that started this
-    notebook holds it), checks the stages it reads, then records running and done, failed or interrupted."""
+    notebook holds it), checks the stages it reads, marks the finished stages that read it stale
+    (:func:`stale_after`), then records running and done, failed or interrupted."""
     _known(name)
     if not params.paths.run_json.is_file():
         require(params, name, {})  # nothing has run here: refuse before creating anything (the lock's folder)
@@ -279,7 +298,8 @@ def stage(params: Params, name: str) -> Iterator[RunPaths]:
             if params.paths.run_json.is_file():  # keep what changed params made stale; create nothing to refuse
                 _save(params, record)
             raise
-        _set_status(record, name, "running")
+        _set_status(params, record, name, "running")
+        _restatus_in(params, record, pipeline.downstream(name), "done", "stale")  # as stale_after, run by hand too
         _save(params, record)
         try:
             yield params.paths

@@ -259,24 +259,22 @@ def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check
                 print(f"[{stage}] up to date, skipped (--force runs it again)", flush=True)
                 continue
             skipping = False  # a stage ran: every later one runs too
-            if stage == STEPS[0]:  # a run from the start: nothing may look finished until it is
-                _forget_results(params)
-            record.stale_after(params, stage)
+            if stage == STEPS[0]:  # a run from the start: no report may look finished until it is
+                params.paths.report_html.unlink(missing_ok=True)
+            record.stale_after(params, stage)  # the stages that read it go stale, summary.json with 05
             execute_stage(params, resolve_path(params_file), stage)
         try:
             report.write_report(params)
         except OSError as exc:
             raise from_os_error(exc, doing="writing report.html") or exc from None
+    for stage, entry in record.read_run(params.paths).get("stages", {}).items():
+        if entry.get("status") == "stale":
+            print(f"[{stage}] note: stale (a stage or params it reads changed since it ran): run it again with "
+                  f"--stage {stage}, or the whole run", flush=True)  # fmt: skip
     print(f"done: {params.paths.root}", flush=True)
     for caveat in provenance.caveats(params):
         print(f"note: {caveat}", flush=True)
     return params.paths.root
-
-
-def _forget_results(params) -> None:
-    for config in params.configurations:
-        params.paths.config(config.name).summary_json.unlink(missing_ok=True)
-    params.paths.report_html.unlink(missing_ok=True)
 
 
 @exit_on_error
