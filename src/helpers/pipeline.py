@@ -48,8 +48,15 @@ def _rel(*paths: Path) -> tuple[str, ...]:
 
 
 _RUN = RunPaths(Path())
+
+
+def _tables(*names: str) -> tuple[str, ...]:
+    return _rel(*(_RUN.table(n) for n in names))
+
+
 _NAMES = _rel(_RUN.artists_csv, _RUN.random_names_csv)
 _EMBEDDINGS = _rel(_RUN.embeddings)
+_COMPARED = _tables("comparison.csv", "paired_differences.csv", "seed_spread.csv")
 _VALIDATION = ("real_works_dir", "min_works", "max_works", "skip_bad_files", "standin", "credit_forms",
                "style_forms", "duplicate_distance")  # fmt: skip
 """The keys of ``validation`` that decide which real works stage 01 finds."""
@@ -65,24 +72,19 @@ PIPELINE = (
     Stage("03_encoding", "encoding", reads=(*_NAMES, *_rel(_RUN.real_manifest, _RUN.images().root, _RUN.standins.root)),
           writes=_EMBEDDINGS, params=("encoding", "classification.label_templates")),
     Stage("04_classification", "classification", reads=(*_EMBEDDINGS, *_rel(_RUN.artists_csv)),
-          writes=_rel(*(_RUN.table(n) for n in ("predictions.csv", "accuracy.csv", "confusion_artists.csv",
-                                                "sample_size.csv", "ceiling.csv", "reference_works.csv",
-                                                "classification.json"))),
-          params=("classification",)),  # fmt: skip
+          writes=_tables("predictions.csv", "accuracy.csv", "confusion_artists.csv", "sample_size.csv", "ceiling.csv",
+                         "reference_works.csv", "classification.json"),
+          params=("classification",)),
     Stage("05_validation", "validation",
-          reads=(*_EMBEDDINGS, *_rel(_RUN.real_manifest, _RUN.real_excluded_csv, _RUN.table("classification.json"))),
-          writes=(*_rel(*(_RUN.table(n) for n in ("validation.csv", "validation_centered.csv", "own_other.csv",
-                                                  "validation_excluded.csv", "negative_controls.csv",
-                                                  "negative_control_pvalues.csv", "validation.json"))),
+          reads=(*_EMBEDDINGS, *_rel(_RUN.real_manifest, _RUN.real_excluded_csv), *_tables("classification.json")),
+          writes=(*_tables("validation.csv", "validation_centered.csv", "own_other.csv", "validation_excluded.csv",
+                           "negative_controls.csv", "negative_control_pvalues.csv", "validation.json"),
                   *_rel(_RUN.summary_json)),
-          params=("validation",), expires=_rel(_RUN.summary_json)),  # fmt: skip
+          params=("validation",), expires=_rel(_RUN.summary_json)),
     Stage("06_comparison", "comparison",
-          reads=_rel(_RUN.summary_json, *(_RUN.table(n) for n in ("predictions.csv", "accuracy.csv", "ceiling.csv",
-                                                                  "validation.csv"))),
-          writes=_rel(*(_RUN.table(n) for n in ("comparison.csv", "paired_differences.csv", "seed_spread.csv"))),
-          params=("classification.bootstrap", "classification.confidence"), per_config=False,
-          expires=_rel(*(_RUN.table(n) for n in ("comparison.csv", "paired_differences.csv", "seed_spread.csv"))),
-          sweep_only=True),
+          reads=(*_rel(_RUN.summary_json), *_tables("predictions.csv", "accuracy.csv", "ceiling.csv", "validation.csv")),
+          writes=_COMPARED, params=("classification.bootstrap", "classification.confidence"), per_config=False,
+          expires=_COMPARED, sweep_only=True),
 )  # fmt: skip
 """The stages in the order they run; the summary (05) quotes stage 04's headline, so it reads it."""
 
