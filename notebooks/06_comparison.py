@@ -42,7 +42,7 @@ params_file = "params/sweep-demo.yaml"
 # %%
 from IPython.display import display
 
-from helpers import provenance, record, schema, sweep
+from helpers import comparison, provenance, record, schema
 
 params = schema.load(params_file)
 provenance.print_caveats(params)
@@ -53,7 +53,7 @@ provenance.print_caveats(params)
 
 # %%
 with record.stage(params, "06_comparison"):
-    result = sweep.run(params)
+    result = comparison.run_stage(params)
 display(result.comparison)
 
 # %% [markdown]

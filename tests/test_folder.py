@@ -231,7 +231,7 @@ def test_score_refuses_what_it_cannot_score(original, tmp_path):
 def test_a_folder_is_one_more_generator_in_a_sweep(original):
     """The original generator and a folder of its own images, in one sweep: two configurations on the same
     artists, compared pair-wise over artists — identical images, so a difference of exactly zero."""
-    from helpers import sweep
+    from helpers import comparison
 
     data, _, numbers, folder, _ = original
     both = {**data, "run": "with-folder"}
@@ -241,7 +241,7 @@ def test_a_folder_is_one_more_generator_in_a_sweep(original):
     assert [c.name for c in params.configurations] == ["tiny-sd", "external"]
     _run_all(params)
     with record.stage(params, "06_comparison"):
-        result = sweep.run(params)
+        result = comparison.run_stage(params)
     assert result.comparison["accuracy"].tolist() == [numbers["accuracy"]] * 2
     # the folder holds the very images tiny-sd made: every per-artist measure a generator can change is equal
     assert set(result.paired["metric"]) >= {"accuracy", "validation_auc"}

@@ -13,7 +13,7 @@ PACKAGE = Path(helpers.__file__).parent
 # Each module's layer, bottom first. A module may import modules of lower layers; within "libraries" the
 # order of the list is the order of dependence (a library imports only libraries listed before it).
 LAYERS = {
-    "ground": ["errors", "paths", "files", "cores", "lock"],
+    "ground": ["errors", "paths", "pipeline", "files", "cores", "lock"],
     "schema": ["schema_types", "specs", "schema"],
     "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
                   "significance", "artist_level", "controls", "references", "exposure", "simulation", "embeddings",
@@ -21,7 +21,7 @@ LAYERS = {
                   "transforms", "plots"],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
-    "top": ["record", "summary", "sweep", "report", "score", "explore", "runner", "course", "toyworld"],
+    "top": ["record", "summary", "comparison", "report", "score", "explore", "runner", "course", "toyworld"],
 }  # fmt: skip
 ENTRY_POINTS = {"generation.__main__"}
 """Command-line entry points: they compose stages (read one stage's products, run another), like a notebook."""

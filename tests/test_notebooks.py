@@ -8,7 +8,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS
+from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from helpers.pipeline import STEPS
 from helpers.runner import notebook_paths
 
 

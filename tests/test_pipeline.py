@@ -3,6 +3,7 @@ every headline number recomputed from the saved embeddings with the documented f
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -13,7 +14,8 @@ import pytest
 import yaml
 
 from helpers import stats
-from helpers.paths import PARAMS_DIR, PROJECT_ROOT, STAGES
+from helpers.paths import PARAMS_DIR, PROJECT_ROOT
+from helpers.pipeline import PIPELINE, STAGES
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -211,6 +213,49 @@ def test_rerun_reuses_everything_and_gives_the_same_numbers(smoke_run):
     assert (root / "images" / "manifest.csv").read_text() == manifest
     strip = lambda s: {k: v for k, v in json.loads(s).items() if k not in ("generator", "encoder")}  # noqa: E731
     assert strip((root / "summary.json").read_text()) == strip(before)
+
+
+def test_every_product_in_the_run_folder_is_declared_by_its_stage(smoke_run):
+    """helpers.pipeline declares each stage's products: the run made no other (besides the record, its params
+    and the report), and the stages of each configuration's results made all of theirs."""
+    root, _ = smoke_run
+    declared = {p for s in PIPELINE for p in s.writes}
+    made = {p.relative_to(root).as_posix() + ("/" if p.is_dir() else "") for p in root.iterdir()
+            if not p.name.startswith(".") and p.name not in ("tables", "figures", "notebooks", "metadata")}  # fmt: skip
+    made |= {f"tables/{p.name}" for p in (root / "tables").iterdir()}
+    assert made - declared == {"run.json", "params.yaml", "report.html"}
+    assert {p for s in PIPELINE if s.per_config for p in s.writes} <= made
+
+
+def test_a_stage_run_again_leaves_no_stale_headline(smoke_run, tmp_path):
+    """summary.json quotes stage 04's headline. Stage 04 run alone with another top_k: the summary is gone and
+    the report says why, rather than pair the new accuracy table with the old headline; stage 05 then writes it
+    again from the new classification.json."""
+    root, _ = smoke_run
+    outputs = tmp_path / "outputs"
+    copy = outputs / root.name
+    shutil.copytree(root, copy)
+    data = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    data["classification"]["top_k"] = 3
+    params_file = tmp_path / "smoke.yaml"
+    params_file.write_text(yaml.safe_dump(data))
+    assert "top2_accuracy" in json.loads((copy / "summary.json").read_text())
+
+    out = runner(params_file, outputs, "--stage", "04_classification")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    stages = json.loads((copy / "run.json").read_text())["stages"]
+    assert (stages["04_classification"]["status"], stages["05_validation"]["status"]) == ("done", "stale")
+    assert not (copy / "summary.json").exists()
+    assert "No headline: 05_validation, which writes summary.json, is stale" in (copy / "report.html").read_text()
+    assert "[05_validation] note: stale" in out.stdout
+
+    out = runner(params_file, outputs, "--stage", "05_validation")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    summary = json.loads((copy / "summary.json").read_text())
+    headline = json.loads((copy / "tables" / "classification.json").read_text())["artists"]
+    assert "top2_accuracy" not in summary and summary["top3_accuracy"] == headline["top3_accuracy"]
+    assert summary["accuracy"] == headline["accuracy"]
+    assert "No headline" not in (copy / "report.html").read_text()
 
 
 def test_stage_refuses_to_run_before_its_input_stage(tmp_path):

@@ -41,7 +41,7 @@ def test_stages_record_status_and_refuse_out_of_order(cfg):
 
 
 def _all_done(cfg):
-    from helpers.paths import STAGES
+    from helpers.pipeline import STAGES
 
     for name in STAGES:
         with record.stage(cfg, name):
@@ -163,6 +163,28 @@ def test_a_stage_run_again_makes_the_later_ones_stale(cfg):
     record.stale_after(cfg, "02_generation")
     stages = record.read_run(cfg.paths)["stages"]
     assert [stages[s]["status"] for s in sorted(stages)] == ["done", "done", "stale", "stale", "stale"]
+
+
+def test_summary_json_is_there_only_while_stage_05_is_done(cfg):
+    """It quotes stage 04's headline: stage 04 run again (by the runner or by hand, as from JupyterLab), a stage
+    before it, or a params change that reaches 05 makes 05 stale and removes it, so no report pairs a new
+    accuracy table with an old headline."""
+    _all_done(cfg)
+    summary = cfg.paths.summary_json
+    summary.write_text("{}")
+    with record.stage(cfg, "04_classification"):
+        assert not summary.exists()
+    assert record.read_run(cfg.paths)["stages"]["05_validation"]["status"] == "stale"
+    with record.stage(cfg, "05_validation"):
+        summary.write_text("{}")
+    record.stale_after(cfg, "02_generation")
+    assert not summary.exists()
+    for name in ("03_encoding", "04_classification", "05_validation"):
+        with record.stage(cfg, name):
+            pass
+    summary.write_text("{}")
+    with record.stage(_changed(cfg, "validation", "alpha", 0.01), "05_validation"):
+        assert not summary.exists()
 
 
 def test_a_stage_by_hand_refuses_while_a_runner_holds_the_folder(cfg):

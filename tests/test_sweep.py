@@ -158,7 +158,7 @@ def test_pairs_differ_in_one_axis_and_compare_artists(sweep):
 def test_configurations_that_differ_only_in_real_works_are_one_member_of_a_seed_group():
     """seed_spread counts each group of seeds once: two configurations that differ only in max_works classify
     the same images, so they add one accuracy to the spread, not two."""
-    from helpers import sweep as comparison
+    from helpers import comparison
 
     rows = [{"config": f"s{s}_w{w}", "generator": "g", "template": "t", "encoder": "e", "label_template": "l",
              "seed": s, "max_works": w, "accuracy": acc, "accuracy_ci_low": acc - 0.1, "accuracy_ci_high": acc + 0.1}

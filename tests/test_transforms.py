@@ -213,19 +213,19 @@ def test_a_folder_step_reads_the_parallel_folder_and_refuses_a_missing_image(gen
 
 
 def test_the_comparison_pairs_each_chain_only_in_the_measures_it_can_change():
-    from helpers import sweep
+    from helpers import comparison
 
     entries = [{"name": "jpeg", "steps": [{"step": "jpeg", "quality": 30}]},
                {"name": "protected", "applies_to": "real_works", "steps": [{"step": "blur", "radius": 1}]},
                {"name": "all", "applies_to": "both", "steps": [{"step": "blur", "radius": 1}]}]  # fmt: skip
     none, jpeg, protected, both = schema.load(_demo_with(entries), check_files=False).configurations
-    assert sweep._differs(none, jpeg) == ["transform"]
-    assert all("transform" in axes for axes in sweep.METRICS.values())
-    reaches = {c.name: [m for m in sweep.METRICS if sweep._transform_reaches(none, c, m)] for c in (jpeg, protected, both)}
+    assert comparison._differs(none, jpeg) == ["transform"]
+    assert all("transform" in axes for axes in comparison.METRICS.values())
+    reaches = {c.name: [m for m in comparison.METRICS if comparison._transform_reaches(none, c, m)] for c in (jpeg, protected, both)}
     assert reaches == {"jpeg": ["accuracy", "validation_auc", "significant_artist_level"],
                        "protected": ["validation_auc", "significant_artist_level", "ceiling_accuracy"],
-                       "all": list(sweep.METRICS)}  # fmt: skip
-    assert "transform" in sweep.COMPARISON_COLUMNS
+                       "all": list(comparison.METRICS)}  # fmt: skip
+    assert "transform" in comparison.COMPARISON_COLUMNS
 
 
 def test_the_transform_figure_has_a_panel_per_step_stronger_to_the_right():
@@ -283,11 +283,11 @@ def swept(tmp_path_factory):
     assert out.returncode == 0, out.stderr[-2000:]
     out = _runner(outputs, "helpers.runner", "--params", "params/sweep-transforms.yaml")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    from helpers import sweep
+    from helpers import comparison
     from helpers.paths import RunPaths
 
     paths = RunPaths(outputs / "sweep-transforms")
-    return outputs, paths, sweep.read_tables(paths)
+    return outputs, paths, comparison.read_tables(paths)
 
 
 @pytest.mark.slow

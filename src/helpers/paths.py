@@ -20,9 +20,6 @@ __all__ = [
     "CACHE_DIR",
     "TINY_CACHE",
     "EMBEDDING_CACHE",
-    "STAGES",
-    "COMPARISON",
-    "STEPS",
     "RunPaths",
     "ConfigPaths",
     "ImagePaths",
@@ -37,13 +34,6 @@ OUTPUTS_DIR = Path(os.environ.get("IMITATION_AUDIT_OUTPUTS", PROJECT_ROOT / "out
 CACHE_DIR = Path(os.environ.get("IMITATION_AUDIT_CACHE", OUTPUTS_DIR / ".cache")).resolve()
 TINY_CACHE = CACHE_DIR / "tiny"
 EMBEDDING_CACHE = CACHE_DIR / "embeddings"
-
-# The pipeline, in order. Notebook files are notebooks/<stage>.py (jupytext percent format).
-STAGES = ("01_selection", "02_generation", "03_encoding", "04_classification", "05_validation")
-COMPARISON = "06_comparison"
-"""The step after the five stages in a run of several configurations: the configurations compared."""
-STEPS = (*STAGES, COMPARISON)
-
 
 def resolve_path(value: str | os.PathLike) -> Path:
     """A path from a params file or a table: absolute as given, else relative to the project root."""

@@ -5,7 +5,8 @@ interrupted or are running — whether the notebook ran under ``make reproduce``
 stage refuses to start on a stage that has not finished (:func:`require`). A stage records the process and host
 that run it; one left ``running`` by a process that is gone (SIGKILL, a power cut) is recorded as interrupted by
 the next runner or stage to take the run folder's lock (:func:`settle`). Params may change under a run only
-where no name or image depends on them (see ``_FIRST_READER``).
+where no name or image depends on them. Which stage needs which, and what goes stale when a stage runs again or
+its params change, is read from the pipeline's table (:mod:`helpers.pipeline`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Any
 
 import yaml
 
-from . import lock, models, provenance, transforms
+from . import lock, models, pipeline, provenance, transforms
 from .errors import AuditError, fault_kind
 from .files import file_identity, folder_identity, json_digest, package_versions, write_json, write_text
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, STEPS, RunPaths, resolve_path
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, RunPaths, resolve_path
+from .pipeline import STEPS
 from .schema import Params
 
 __all__ = ["stage", "mark", "settle", "stale_after", "require", "read_run", "inputs_digest", "up_to_date", "STATUSES"]
@@ -39,7 +41,6 @@ _PACKAGES = (
     "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
     "statsmodels", "duckdb", "faker", "papermill",
 )  # fmt: skip
-_PREVIOUS = {s: STEPS[i - 1] for i, s in enumerate(STEPS) if i}
 
 
 def _now() -> str:
@@ -74,18 +75,6 @@ def _versions() -> dict[str, str | None]:
     return {"python": platform.python_version(), **package_versions(_PACKAGES)}
 
 
-# The first stage that reads each params key (the most specific prefix wins). A change that reaches
-# 01_selection or 02_generation would mix names or images made under two settings: refused. A change
-# that first matters later makes that stage and the ones after it "stale", to be run again.
-_FIRST_READER = {
-    "run": 0, "seed": 0, "artists": 0, "selection": 0, "random_names": 0, "generation": 1,
-    "encoding": 2, "classification": 3, "validation": 4, "classification.label_templates": 2,
-    "validation.real_works_dir": 0, "validation.min_works": 0, "validation.max_works": 0,
-    "validation.skip_bad_files": 0, "validation.standin": 0, "validation.standin_per_artist": 1,
-    "validation.credit_forms": 0, "validation.style_forms": 0, "validation.duplicate_distance": 0,
-}  # fmt: skip
-
-
 def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -96,22 +85,19 @@ def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _first_reader(key: str) -> int | None:
-    parts = key.split(".")
-    for n in range(len(parts), 0, -1):
-        stage = _FIRST_READER.get(".".join(parts[:n]))
-        if stage is not None:
-            return stage
-    return None  # e.g. description: read by no stage
+def _frozen(key: str) -> bool:
+    reader = pipeline.first_reader(key)
+    return reader is not None and pipeline.stage(reader).frozen
 
 
 def _apply_changes(params: Params, record: dict, digest: str) -> None:
+    """Record a params change: refused when a stage that makes names or images is the first to read a changed
+    key (two settings would mix in the run folder); otherwise the first stage that reads a changed key and
+    every stage after it that reads its products go stale, to be run again."""
     old, new = _flat(record.get("params", {})), _flat(params.model_dump())
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-    readers = [r for r in map(_first_reader, changed) if r is not None]
-    first = min(readers, default=None)
-    if first is not None and first <= 1:
-        early = [k for k in changed if _first_reader(k) in (0, 1)]
+    early = [k for k in changed if _frozen(k)]
+    if early:
         shown = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in early)
         raise AuditError(
             f"run folder {params.paths.root} was made with other params that change its names or images ({shown})",
@@ -120,14 +106,16 @@ def _apply_changes(params: Params, record: dict, digest: str) -> None:
     record.setdefault("params_changes", []).append({"at": _now(), "changed": changed})
     record["params"], record["params_digest"] = params.model_dump(), digest
     record["models"], record["weights"] = models.describe(params), provenance.weights(params)
-    for stage in STEPS[first:] if first is not None else ():
+    readers = {r for r in map(pipeline.first_reader, changed) if r is not None}
+    first = next((s for s in STEPS if s in readers), None)
+    for stage in (first, *pipeline.downstream(first)) if first is not None else ():
         if stage in record["stages"]:
-            record["stages"][stage]["status"] = "stale"
+            _set_status(params, record, stage, "stale")
 
 
 def _record(params: Params) -> dict:
     """The run record (a new one when the run has none), with any params change since applied in memory
-    (see ``_FIRST_READER``); nothing is written until :func:`_save`."""
+    (:func:`_apply_changes`); nothing is written until :func:`_save`."""
     record = read_run(params.paths)
     digest = params.digest()
     if record and record.get("params_digest") != digest:
@@ -164,7 +152,7 @@ def mark(params: Params, name: str, status: str, error: str | None = None) -> No
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}: use one of {STATUSES}")
     record = _record(params)
-    _set_status(record, name, status, error)
+    _set_status(params, record, name, status, error)
     if status == "done":
         record["stages"][name]["inputs"] = inputs_digest(params)
     _save(params, record)
@@ -175,7 +163,12 @@ def _known(name: str) -> None:
         raise AuditError(f"unknown stage {name!r}", fix=f"use one of {', '.join(STEPS)}")
 
 
-def _set_status(record: dict, name: str, status: str, error: str | None = None) -> None:
+def _set_status(params: Params, record: dict, name: str, status: str, error: str | None = None) -> None:
+    """Set one stage's status in ``record``; a stage that is not done loses the products that expire with it
+    (:attr:`pipeline.Stage.expires`: ``summary.json`` quotes stage 04's headline, so it is there only while
+    05_validation is done)."""
+    if status != "done":
+        _expire(params, name)
     entry = record["stages"].setdefault(name, {})
     entry["status"] = status
     if status != "stale":  # stale keeps when the stage last ran
@@ -186,6 +179,14 @@ def _set_status(record: dict, name: str, status: str, error: str | None = None) 
         entry["pid"], entry["host"] = os.getpid(), socket.gethostname()
     if error:
         entry["error"] = error
+
+
+def _expire(params: Params, name: str) -> None:
+    stage = pipeline.stage(name)
+    folders = [params.paths.config(c.name).root for c in params.configurations] if stage.per_config else [params.paths.root]
+    for folder in folders:
+        for product in stage.expires:
+            (folder / product).unlink(missing_ok=True)
 
 
 @cache
@@ -224,13 +225,13 @@ def up_to_date(params: Params, name: str, inputs: str) -> bool:
 
 
 def require(params: Params, name: str, record: dict | None = None) -> None:
-    """Refuse to run stage ``name`` unless the stage before it finished in this run folder."""
-    before = _PREVIOUS.get(name)
-    if before is None:
-        return
+    """Refuse to run stage ``name`` unless every stage whose products it reads finished in this run folder
+    (the latest of them is named first)."""
     record = read_run(params.paths) if record is None else record
-    status = record.get("stages", {}).get(before, {}).get("status", "not run")
-    if status != "done":
+    for before in reversed(pipeline.upstream(name)):
+        status = record.get("stages", {}).get(before, {}).get("status", "not run")
+        if status == "done":
+            continue
         raise AuditError(
             f"stage {name} needs stage {before}, whose status in run '{params.run}' is '{status}'",
             where=str(params.paths.run_json),
@@ -249,22 +250,28 @@ def settle(params: Params) -> list[str]:
 
 
 def stale_after(params: Params, name: str) -> None:
-    """Mark every finished stage after ``name`` stale: ``name`` is about to run again, so what they computed
-    from its products may no longer hold (a full run reruns them; ``--stage`` leaves them to the next run)."""
-    _restatus(params, STEPS[STEPS.index(name) + 1:], "done", "stale")
+    """Mark stale every finished stage that reads the products of ``name``, directly or through another:
+    ``name`` is about to run again, so what they computed from its products may no longer hold (a full run
+    reruns them; ``--stage`` leaves them to the next run)."""
+    _restatus(params, pipeline.downstream(name), "done", "stale")
 
 
 def _restatus(params: Params, names, old: str, new: str, cause=None) -> list[str]:
     """Set every stage of ``names`` whose status is ``old`` to ``new`` (with ``cause(entry)`` as its error),
     writing ``run.json`` only when one changed; return the stages changed."""
     record = read_run(params.paths)
-    stages = record.get("stages", {})
-    changed = [n for n in names if stages.get(n, {}).get("status") == old]
-    for n in changed:
-        _set_status(record, n, new, cause(stages[n]) if cause else None)
+    changed = _restatus_in(params, record, names, old, new, cause)
     if changed:
         record["updated"] = _now()
         write_json(params.paths.run_json, record)
+    return changed
+
+
+def _restatus_in(params: Params, record: dict, names, old: str, new: str, cause=None) -> list[str]:
+    stages = record.get("stages", {})
+    changed = [n for n in names if stages.get(n, {}).get("status") == old]
+    for n in changed:
+        _set_status(params, record, n, new, cause(stages[n]) if cause else None)
     return changed
 
 
@@ -275,7 +282,8 @@ def _failure_status(exc: BaseException) -> str:
 @contextlib.contextmanager
 def stage(params: Params, name: str) -> Iterator[RunPaths]:
     """Run a stage's work inside this block: takes the run folder's lock (unless the runner that started this
-    notebook holds it), checks the previous stage, then records running and done, failed or interrupted."""
+    notebook holds it), checks the stages it reads, marks the finished stages that read it stale
+    (:func:`stale_after`), then records running and done, failed or interrupted."""
     _known(name)
     if not params.paths.run_json.is_file():
         require(params, name, {})  # nothing has run here: refuse before creating anything (the lock's folder)
@@ -290,7 +298,8 @@ def stage(params: Params, name: str) -> Iterator[RunPaths]:
             if params.paths.run_json.is_file():  # keep what changed params made stale; create nothing to refuse
                 _save(params, record)
             raise
-        _set_status(record, name, "running")
+        _set_status(params, record, name, "running")
+        _restatus_in(params, record, pipeline.downstream(name), "done", "stale")  # as stale_after, run by hand too
         _save(params, record)
         try:
             yield params.paths

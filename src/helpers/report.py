@@ -15,9 +15,10 @@ import math
 
 import pandas as pd
 
-from . import classification, provenance, selection, summary, sweep, validation
+from . import classification, comparison, pipeline, provenance, selection, summary, validation
 from .files import write_text
-from .paths import STEPS, ConfigPaths
+from .paths import ConfigPaths
+from .pipeline import STEPS
 from .record import read_run
 from .schema import Configuration, Params
 
@@ -328,9 +329,20 @@ def _disagreements(params: Params, paths: ConfigPaths) -> str:
     return intro + _table(header, rows, numeric={1 + show_case, 3 + show_case})
 
 
-def _headline_block(paths: ConfigPaths) -> str:
+def _awaiting(params: Params, product: str, what: str) -> str:
+    """Why the run has no ``product``: the stage that writes it has not run, or is not done since a stage or the
+    params it reads changed (it is removed then: :attr:`pipeline.Stage.expires`)."""
+    stage = pipeline.owner(product)
+    status = read_run(params.paths).get("stages", {}).get(stage, {}).get("status")
+    state = f"is {status}" if status else "has not run"
+    return (f'<p class="caveat">No {_e(what)}: {_e(stage)}, which writes {_e(product)}, {state} in this run. '
+            f"Run it (make stage STAGE={_e(stage)}), or the whole run.</p>")  # fmt: skip
+
+
+def _headline_block(params: Params, paths: ConfigPaths) -> str:
     """A configuration's headline against the paper and, beside it, the calibration of its tests."""
-    parts = [_headline(summary.read_summary(paths))] if paths.summary_json.is_file() else []
+    found = paths.summary_json.is_file()
+    parts = [_headline(summary.read_summary(paths)) if found else _awaiting(params, paths.summary_json.name, "headline")]
     if paths.figure("calibration").is_file():
         parts.append(_figure(paths.figure("calibration"), FIGURE_CAPTIONS["calibration"]))
     return "".join(parts)
@@ -338,7 +350,7 @@ def _headline_block(paths: ConfigPaths) -> str:
 
 def _config_section(params: Params, config: Configuration, *, headline: bool = True) -> str:
     paths = params.paths.config(config.name)
-    parts = [_headline_block(paths)] if headline else []
+    parts = [_headline_block(params, paths)] if headline else []
     for name, caption in FIGURE_CAPTIONS.items():
         if name not in ("selection_counts", "forest", "calibration", "transforms") and paths.figure(name).is_file():
             parts.append(_figure(paths.figure(name), caption))
@@ -350,9 +362,10 @@ def _config_section(params: Params, config: Configuration, *, headline: bool = T
 
 def _sweep(params: Params) -> str:
     paths = params.paths
-    tables = sweep.read_tables(paths)
+    tables = comparison.read_tables(paths)
     if tables is None:
-        return "<p>The comparison of the configurations has not run yet (06_comparison).</p>"
+        return _awaiting(params, paths.table("comparison.csv").relative_to(paths.root).as_posix(),
+                         "comparison of the configurations")
     table, paired, spread = tables
     templates = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["template"]))}
     labels = {t: i + 1 for i, t in enumerate(dict.fromkeys(table["label_template"]))}
@@ -422,8 +435,8 @@ def write_report(params: Params) -> None:
     parts = [f"<h1>imitation-audit · run <code>{_e(params.run)}</code></h1>"]
     if params.description:
         parts.append(f'<p class="sub">{_e(params.description)}</p>')
-    if len(configs) == 1 and paths.summary_json.is_file():
-        parts += ["<h2>Headline: this run against the paper</h2>", _headline_block(paths)]
+    if len(configs) == 1:
+        parts += ["<h2>Headline: this run against the paper</h2>", _headline_block(params, paths)]
     parts += [f'<p class="caveat{" toy" if kind == "toy" and c == provenance.TOY_WORLD_NOTE else ""}">{_e(c)}</p>'
               for c in provenance.caveats(params, origins=_origins(params))]  # fmt: skip
     if len(configs) > 1:

@@ -1,4 +1,5 @@
-"""Run the stage notebooks in order with papermill — the only code that executes notebooks.
+"""Run the stage notebooks with papermill, in the order of the pipeline's table (:mod:`helpers.pipeline`) — the
+only code that executes notebooks.
 
     python -m helpers.runner --params params/smoke.yaml            # all five stages (and 06 for a sweep)
     python -m helpers.runner --params params/smoke.yaml --stage 04_classification
@@ -27,7 +28,8 @@ import tempfile
 from pathlib import Path
 
 from .errors import DEBUG_ENV, AuditError, Interrupted, exit_on_error, from_os_error
-from .paths import COMPARISON, NOTEBOOKS_DIR, PROJECT_ROOT, STAGES, STEPS, resolve_path
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, resolve_path
+from .pipeline import PIPELINE, STEPS
 
 __all__ = ["notebook_paths", "preflight", "execute_notebook", "execute_stage", "explore", "reproduce", "main"]
 
@@ -228,9 +230,10 @@ def preflight(params, stages: list[str]) -> None:
 
 def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check: bool = True, force: bool = False,
               wait: float = 0.0) -> Path:  # fmt: skip
-    """Validate params, run :func:`preflight`, run the stages (default: all five, then ``06_comparison`` when
-    the run has several configurations), write report.html. Without ``stages`` or ``force``, stages that are
-    up to date are skipped (see the module docstring); stages named in ``stages`` always run.
+    """Validate params, run :func:`preflight`, run the stages (default: every stage of :data:`PIPELINE` in its
+    order: the five, then ``06_comparison`` when the run has several configurations), write report.html.
+    Without ``stages`` or ``force``, stages that are up to date are skipped (see the module docstring); stages
+    named in ``stages`` always run.
 
     The run folder is locked for the whole run (:mod:`helpers.lock`): a second runner on it waits up to
     ``wait`` seconds, then refuses naming the holder. A stage a killed run left ``running`` is recorded as
@@ -240,7 +243,7 @@ def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check
     params = schema.load(params_file)  # fails here, before any heavy import, on a bad params file
     from . import lock, provenance, record, report
 
-    chosen = stages or [*STAGES, *([COMPARISON] if len(params.configurations) > 1 else [])]
+    chosen = stages or [s.name for s in PIPELINE if not s.sweep_only or len(params.configurations) > 1]
     unknown = [s for s in chosen if s not in STEPS]
     if unknown:
         raise AuditError(f"unknown stage {unknown[0]!r}", fix=f"use one of {', '.join(STEPS)}")
@@ -256,24 +259,22 @@ def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check
                 print(f"[{stage}] up to date, skipped (--force runs it again)", flush=True)
                 continue
             skipping = False  # a stage ran: every later one runs too
-            if stage == STAGES[0]:  # a run from the start: nothing may look finished until it is
-                _forget_results(params)
-            record.stale_after(params, stage)
+            if stage == STEPS[0]:  # a run from the start: no report may look finished until it is
+                params.paths.report_html.unlink(missing_ok=True)
+            record.stale_after(params, stage)  # the stages that read it go stale, summary.json with 05
             execute_stage(params, resolve_path(params_file), stage)
         try:
             report.write_report(params)
         except OSError as exc:
             raise from_os_error(exc, doing="writing report.html") or exc from None
+    for stage, entry in record.read_run(params.paths).get("stages", {}).items():
+        if entry.get("status") == "stale":
+            print(f"[{stage}] note: stale (a stage or params it reads changed since it ran): run it again with "
+                  f"--stage {stage}, or the whole run", flush=True)  # fmt: skip
     print(f"done: {params.paths.root}", flush=True)
     for caveat in provenance.caveats(params):
         print(f"note: {caveat}", flush=True)
     return params.paths.root
-
-
-def _forget_results(params) -> None:
-    for config in params.configurations:
-        params.paths.config(config.name).summary_json.unlink(missing_ok=True)
-    params.paths.report_html.unlink(missing_ok=True)
 
 
 @exit_on_error

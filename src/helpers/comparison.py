@@ -1,5 +1,5 @@
 """The configurations of a sweep, compared: one row of numbers each, paired differences between neighbours,
-and the spread of the mean accuracy over generation seeds. The ``06_comparison`` step.
+and the spread of the mean accuracy over generation seeds. The ``06_comparison`` stage (:func:`run_stage`).
 
 Each configuration's numbers come from its ``summary.json`` (:mod:`helpers.summary`); the pairing reads its
 per-artist tables (stage 04's and stage 05's readers). Products, in the run folder:
@@ -32,7 +32,7 @@ from .files import Columns, read_table, write_table
 from .paths import RunPaths
 from .schema import Configuration, Params
 
-__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "METRICS", "SweepResult", "run", "comparison_table", "paired_differences",
+__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "METRICS", "ComparisonResult", "run_stage", "comparison_table", "paired_differences",
            "read_tables"]
 
 _TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
@@ -189,7 +189,7 @@ def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class ComparisonResult:
     """What ``06_comparison`` produced: the comparison table, the paired differences, the spread over
     seeds, and the forest plot."""
 
@@ -199,7 +199,7 @@ class SweepResult:
     figures: dict[str, plots.SavedFigure]
 
 
-def run(params: Params) -> SweepResult:
+def run_stage(params: Params) -> ComparisonResult:
     """Compare the configurations of a finished sweep; write the tables and the forest plot."""
     if len(params.configurations) < 2:
         raise AuditError("this run has one configuration: there is nothing to compare",
@@ -225,7 +225,7 @@ def run(params: Params) -> SweepResult:
         fig = plots.transform_curves(*curves, title=f"{params.run}: the signal against post-processing",
                                      weights=provenance.weights(params))  # fmt: skip
         figures["transforms"] = plots.save(fig, paths.figure("transforms"))
-    return SweepResult(table, paired, spread, figures)
+    return ComparisonResult(table, paired, spread, figures)
 
 
 def transform_curves(params: Params, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series] | None:
