@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
 from scipy.special import expit, logit
 
 from . import artist_level, exposure, significance
