@@ -21,7 +21,7 @@ export PYTHONUNBUFFERED := 1
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: PARAMS=$(PARAMS)  STAGE=<e.g. 04_classification>  RUN=<run name, for clean-run>"
+	@echo "  variables: PARAMS=$(PARAMS)  STAGE=<e.g. 04_classification>  ARTIST=<for explore>  RUN=<for clean-run>  RUNNER_ARGS=<e.g. --wait 600, --force>"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,16 +43,19 @@ $(HARD_CORPUS): $(VENV)/.installed $(wildcard src/helpers/toyworld/*.py) src/hel
 	$(PY) -m helpers.toyworld corpus --world hard
 	touch $@
 
+# the corpus of every toy world the params read (seconds, once; nothing for params outside the toy worlds)
+CORPORA = $(PY) -m helpers.toyworld for-params $(PARAMS)
+
 reproduce: setup ## run the five stage notebooks with papermill (PARAMS=params/paper.yaml)
-	$(PY) -m helpers.toyworld for-params $(PARAMS)
+	$(CORPORA)
 	$(PY) -m helpers.runner --params $(PARAMS) $(RUNNER_ARGS)
 
-demo: setup $(TOY_CORPUS) ## the toy world end to end, offline: a real signal in about 2 minutes (params/demo.yaml)
+demo: setup $(TOY_CORPUS) ## the toy world end to end, offline: a real signal in minutes (params/demo.yaml)
 	$(PY) -m helpers.runner --params params/demo.yaml $(RUNNER_ARGS)
 
 demo-hard: setup $(HARD_CORPUS) ## the hard toy world: confusable families, unseen and impostor artists (params/demo-hard*.yaml)
-	$(PY) -m helpers.runner --params params/demo-hard.yaml
-	$(PY) -m helpers.runner --params params/demo-hard-all.yaml
+	$(PY) -m helpers.runner --params params/demo-hard.yaml $(RUNNER_ARGS)
+	$(PY) -m helpers.runner --params params/demo-hard-all.yaml $(RUNNER_ARGS)
 
 smoke: ## the whole pipeline offline on the CPU with tiny random-weight models (params/smoke.yaml)
 	@$(MAKE) --no-print-directory reproduce PARAMS=params/smoke.yaml
@@ -61,10 +64,12 @@ course: setup $(TOY_CORPUS) ## the course on the toy world: every exercise noteb
 	$(PY) -m helpers.course
 
 explore: setup ## one artist of a finished run up close: make explore PARAMS=... ARTIST="name"
+	$(CORPORA)
 	$(PY) -m helpers.runner --params $(PARAMS) --explore "$(ARTIST)"
 
 stage: setup ## run one stage: make stage STAGE=04_classification PARAMS=...
 	@test -n "$(STAGE)" || { echo "error: set STAGE, e.g. make stage STAGE=04_classification"; exit 2; }
+	$(CORPORA)
 	$(PY) -m helpers.runner --params $(PARAMS) --stage $(STAGE) $(RUNNER_ARGS)
 
 test: setup $(TOY_CORPUS) $(HARD_CORPUS) ## run the tests: unit, CPU smoke of the real code with tiny models, notebooks via papermill
@@ -83,8 +88,8 @@ bench: setup ## run the CPU benchmarks under bench/ (prints ratios; see bench/RE
 	$(PY) bench/classification.py
 	$(PY) bench/calibration.py --worlds 100
 
-clean: ## remove caches and every run folder under outputs/ (keeps .venv)
-	rm -rf outputs/* .pytest_cache .ruff_cache
+clean: ## remove every run and cache: outputs/*, outputs/.cache, .pytest_cache, .ruff_cache, __pycache__ (keeps .venv, data/)
+	rm -rf outputs/* outputs/.cache .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 clean-run: ## remove one run folder: make clean-run RUN=smoke

@@ -3,7 +3,7 @@ chance, real works that validate; with every artist, exposure helps; the explore
 
 The models are the shipped ones (models/toy-world/, checked against their manifest), the corpus is rebuilt
 from its seed, and generation uses one CPU thread, so every number below is the same on every run of this
-code on a given kind of CPU. The margins are those documented in the README's "The toy world".
+code on a given kind of CPU. The margins are those documented in docs/TOY_WORLDS.md ("The easy world's known answer").
 """
 
 import base64
@@ -24,7 +24,7 @@ from helpers.paths import PARAMS_DIR, PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld")]
 
-# The documented margins (README, "The toy world"): what the demo must show.
+# The documented margins (docs/TOY_WORLDS.md): what the demo must show.
 MIN_ACCURACY = 0.80
 BASELINE_WITHIN = 0.10
 MIN_SIGNIFICANT = 0.80

@@ -3,8 +3,8 @@
 
 The models are the shipped ones (models/toy-world-hard/, checked against their manifest by
 tests/test_worlds.py), the corpus is rebuilt from its seed, and generation uses one CPU thread, so every
-number is the same on every run of this code on a given kind of CPU. The margins are the README's ("The toy
-worlds"): with the default selection the audit looks like a real one — mean accuracy between 45% and 92%
+number is the same on every run of this code on a given kind of CPU. The margins are docs/TOY_WORLDS.md's ("Known
+answers"): with the default selection the audit looks like a real one — mean accuracy between 45% and 92%
 (measured 51.6%: the three unseen artists the parquet names more than 100 times are selected and sit at 0%), a
 ceiling below 1, most confusions inside a family, the artist-level test's false positives within α; with every artist, each unseen artist is at chance (within
 10 points) and not significant by the artist-level test, each impostor is named (at least 50%) and not

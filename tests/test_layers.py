@@ -2,11 +2,13 @@
 stage, no file of the package is over 600 lines. The layer map below is the README's "Architecture"."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 import helpers
+from helpers.paths import PROJECT_ROOT
 
 PACKAGE = Path(helpers.__file__).parent
 
@@ -116,3 +118,27 @@ def test_the_checker_sees_an_upward_import(tmp_path, monkeypatch):
     assert _imports(fake) == {"classification"}
     with pytest.raises(AssertionError, match="stage helpers.encoding imports stage helpers.classification"):
         test_imports_point_down(fake)
+
+
+def _readme_picture() -> dict[str, str]:
+    """The README's "Architecture" picture: each layer's lines (a layer's name starts its first line)."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Architecture", 1)[1]
+    block = section.split("```", 2)[1]
+    picture: dict[str, str] = {}
+    layer = None
+    for line in block.splitlines():
+        first = line.split(maxsplit=1)[0] if line.strip() else ""
+        if not line.startswith(" ") and first in LAYERS:
+            layer = first
+        if layer:
+            picture[layer] = picture.get(layer, "") + " " + line
+    return picture
+
+
+def test_the_readme_picture_is_this_layer_map():
+    picture = _readme_picture()
+    assert list(picture) == list(reversed(LAYERS)), "the README draws the layers top first"
+    missing = [f"{layer}: {m}" for layer, members in LAYERS.items() for m in members
+               if not re.search(rf"(?<![\w.]){re.escape(m)}\b", picture[layer])]  # fmt: skip
+    assert missing == [], "add these modules to the README's picture, on their layer's lines"

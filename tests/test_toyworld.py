@@ -293,3 +293,33 @@ def test_training_is_deterministic_from_its_seed(tmp_path):
     other = weights("c", seed=1, corpus_dir=tmp_path / "corpus-1")
     trained = [name for name in first if name.endswith(".safetensors")]
     assert all(other[name] != first[name] for name in trained), "seed 1 trained the same weights as seed 0"
+
+
+@pytest.mark.parametrize("profile, worlds", [("sweep-demo.yaml", ["toy"]), ("demo-hard-all.yaml", ["hard"]),
+                                             ("smoke.yaml", []), ("paper.yaml", [])])  # fmt: skip
+def test_for_params_builds_the_corpus_of_each_world_the_params_read(profile, worlds, monkeypatch):
+    """What make reproduce, stage and explore run first: a corpus for each world whose folder the params name
+    (the sweep's metadata lies in the toy world's folder), none for params outside the toy worlds."""
+    from helpers.toyworld import __main__ as cli
+    from helpers.toyworld import corpus
+    from helpers.toyworld.world import load_world
+
+    built = []
+    def ensure_corpus(folder, world):
+        built.append((folder, world.name))
+        return {"digest": "0" * 64}
+
+    monkeypatch.setattr(corpus, "ensure_corpus", ensure_corpus)
+    cli.main(["for-params", str(PROJECT_ROOT / "params" / profile)])
+    assert built == [(load_world(name).path("corpus_dir"), name) for name in worlds]
+
+
+def test_for_params_refuses_bad_params_in_one_line_as_the_runner_does(tmp_path):
+    from conftest import run_module
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: x\ngeneration: {stepz: 3}\n")
+    for path, said in ((tmp_path / "missing.yaml", "does not exist"), (bad, "stepz")):
+        out = run_module(["helpers.toyworld", "for-params", str(path)], tmp_path)
+        assert out.returncode == 2 and said in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -298,7 +298,7 @@ def test_mild_processing_keeps_the_signal_and_strong_noise_brings_it_to_chance(s
     chance = table.set_index("transform")["chance"]
     assert list(table["transform"]) == ["none", "jpeg-q90", "jpeg-q50", "jpeg-q10", "resize-24", "resize-16",
                                         "resize-8", "noise-8", "noise-64", "noise-512"]  # fmt: skip
-    assert acc["none"] >= 0.80  # the demo's own signal (README, "The toy world")
+    assert acc["none"] >= 0.80  # the demo's own signal (docs/TOY_WORLDS.md)
     for name in MILD:
         assert abs(acc[name] - acc["none"]) <= MILD_WITHIN, name
     assert acc[STRONG_NOISE] - chance[STRONG_NOISE] <= STRONG_ABOVE_CHANCE

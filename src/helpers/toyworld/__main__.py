@@ -41,13 +41,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _for_params(path: Path) -> None:
-    import yaml
-
+    from .. import schema
     from ..paths import resolve_path
     from .corpus import ensure_corpus
     from .world import load_world, world_names
 
-    paths = _paths(yaml.safe_load(path.read_text(encoding="utf-8")))
+    # validated as the runner validates them (the same one-line errors), files not yet checked: they may be ours
+    paths = _paths(schema.load(path, check_files=False).model_dump())
     for name in world_names():
         world = load_world(name)
         folder = world.path("corpus_dir")
@@ -57,7 +57,7 @@ def _for_params(path: Path) -> None:
 
 
 def _paths(node) -> list[str]:
-    """Every string value of a parsed params file (the folders and files it names among them)."""
+    """Every string value of the params (the folders and files they name among them)."""
     if isinstance(node, dict):
         return [p for value in node.values() for p in _paths(value)]
     if isinstance(node, list):
