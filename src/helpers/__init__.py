@@ -2,7 +2,7 @@
 
 Stages, one module each: :mod:`helpers.selection`, :mod:`helpers.generation`,
 :mod:`helpers.encoding`, :mod:`helpers.classification`, :mod:`helpers.validation`.
-Shared pieces: :mod:`helpers.params` (typed run settings), :mod:`helpers.paths` (every path),
+Shared pieces: :mod:`helpers.schema` (typed run settings), :mod:`helpers.paths` (every path),
 :mod:`helpers.models` (model loading), :mod:`helpers.stats` (every statistic),
 :mod:`helpers.plots` (figures), :mod:`helpers.runner` (runs the notebooks with papermill).
 """
