@@ -104,3 +104,27 @@ def test_impostors_are_named_but_not_validated_and_the_report_says_so(hard):
     assert set(impostors.index) <= named
     page = run_paths.report_html.read_text()
     assert "Where classification and validation disagree" in page and all(n in page for n in impostors.index)
+
+
+def test_the_all_artists_hard_demo_estimates_the_exposure_threshold(hard):
+    """Item 5 of the hard world: the exposure needed for recognisable imitation, fitted over every artist. The
+    hard world's accuracy rises with exposure (its corpus captions popular artists more), so the curve rises
+    and the threshold lies inside the observed counts; the interval is what the bootstrap gives, recomputed
+    here from the saved accuracy table and caption counts."""
+    from helpers import exposure, selection
+
+    run_paths, paths = _paths(hard, "demo-hard-all")
+    fit = classification.read_headline(paths)["exposure"]["threshold"]
+    assert fit["slope"] > 0 and fit["threshold"] is not None and not fit["extrapolated"]
+    low, high = fit["observed"]
+    assert low <= fit["threshold"] <= high and fit["ci_low"] < fit["threshold"]
+    acc = classification.read_accuracy(paths)
+    acc = acc[acc["group"] == "artists"].set_index("name")
+    counts = selection.read_artists(run_paths).set_index("artist")["caption_count"].loc[acc.index]
+    params = schema.load(PARAMS_DIR / "demo-hard-all.yaml")
+    again = exposure.threshold_fit(counts.astype(float).to_numpy(), acc["n_correct"].to_numpy(), acc["n_images"].to_numpy(),
+                                   chance=fit["chance"], level=fit["level"], n_boot=params.classification.exposure_bootstrap,
+                                   confidence=fit["confidence"], seed=params.seed)  # fmt: skip
+    assert again.threshold == pytest.approx(fit["threshold"]) and again.ci_low == pytest.approx(fit["ci_low"])
+    assert summary.read_summary(paths)["exposure_threshold"]["threshold"] == pytest.approx(fit["threshold"])
+    assert paths.figure("accuracy_vs_captions").is_file()

@@ -61,10 +61,26 @@ class ThresholdFit:
     """The share of bootstrap resamples whose curve rises to the level (a finite threshold)."""
     extrapolated: bool
     n_artists: int
+    observed: tuple[float, float] | None
+    """The smallest and largest caption count of the artists fitted."""
     note: str
+
+    def shown(self, value: float | None) -> str:
+        """A count of this fit for a reader: ``unbounded``, ``> 10× the largest count`` beyond that, else
+        the rounded count."""
+        if value is None:
+            return "unbounded"
+        if self.observed and value > 10 * self.observed[1]:
+            return f"> {10 * self.observed[1]:.0f} (10× the largest count)"
+        return f"{value:.0f}"
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ThresholdFit:
+        """The fit as :meth:`as_dict` wrote it (e.g. read back from ``classification.json``)."""
+        return cls(**{**data, "observed": tuple(data["observed"]) if data.get("observed") else None})
 
 
 def accuracy_curve(counts, intercept: float, slope: float, chance: float) -> np.ndarray:
@@ -132,7 +148,8 @@ def threshold_fit(counts, n_correct, n_images, *, chance: float, level: float = 
         raise AuditError(f"exposure level {level} must lie between chance {chance:.3g} and 1",
                          where="classification.exposure_level", fix="use e.g. 0.5")  # fmt: skip
     empty = dict(level=level, chance=chance, intercept=None, slope=None, threshold=None, ci_low=None, ci_high=None,
-                 confidence=confidence, n_boot=0, share_rising=None, extrapolated=False, n_artists=len(counts))  # fmt: skip
+                 confidence=confidence, n_boot=0, share_rising=None, extrapolated=False, n_artists=len(counts),
+                 observed=(float(counts.min()), float(counts.max())) if len(counts) else None)  # fmt: skip
     if len(counts) < MIN_ARTISTS or len(np.unique(counts)) < 3:
         return ThresholdFit(**empty, note=f"fewer than {MIN_ARTISTS} artists or 3 distinct caption counts: no curve")
     b0, b1 = fit_curve(counts, k, n, chance)
@@ -156,5 +173,6 @@ def threshold_fit(counts, n_correct, n_images, *, chance: float, level: float = 
         level=level, chance=chance, intercept=b0, slope=b1, threshold=float(point) if finite else None,
         ci_low=float(low) if np.isfinite(low) else None, ci_high=float(high) if np.isfinite(high) else None,
         confidence=confidence, n_boot=n_boot, share_rising=float(np.isfinite(boots).mean()) if n_boot else None,
-        extrapolated=extrapolated, n_artists=len(counts), note=note,
+        extrapolated=extrapolated, n_artists=len(counts), observed=(float(counts.min()), float(counts.max())),
+        note=note,
     )  # fmt: skip

@@ -16,6 +16,7 @@ import math
 import pandas as pd
 
 from . import classification, comparison, pipeline, provenance, selection, summary, validation
+from .exposure import ThresholdFit
 from .files import write_text
 from .paths import ConfigPaths
 from .pipeline import STEPS
@@ -132,7 +133,8 @@ def _threshold(numbers: dict) -> str:
         return "—"
     if fit.get("threshold") is None:
         return _e(fit.get("note") or "no threshold")
-    bounds = "–".join("unbounded" if v is None else f"{v:.0f}" for v in (fit["ci_low"], fit["ci_high"]))
+    shown = ThresholdFit.from_dict(fit).shown
+    bounds = " – ".join(shown(v) for v in (fit["ci_low"], fit["ci_high"]))
     return (f"{fit['threshold']:.0f} captions for {percent(fit['level'], 0)} [{bounds}]"
             + (" (extrapolated)" if fit.get("extrapolated") else ""))
 

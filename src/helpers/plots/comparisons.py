@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from .. import significance
 from ..errors import AuditError
-from ..exposure import accuracy_curve
+from ..exposure import ThresholdFit, accuracy_curve
 from ._base import _LEGEND_OUTSIDE, _columns, _figure
 
 _MAX_POINT_LABELS = 40  # beyond this many artists, names next to points overlap into noise
@@ -113,7 +113,7 @@ def accuracy_vs_captions(
             low = fit["ci_low"] if fit["ci_low"] is not None else counts.min()
             high = fit["ci_high"] if fit["ci_high"] is not None else counts.max()
             ax.axvspan(max(low, counts.min() / 2), min(high, counts.max() * 2), color="#7570b3", alpha=0.12,
-                       label=f"{fit['confidence']:.0%} interval: {_count(fit['ci_low'])}–{_count(fit['ci_high'])}")  # fmt: skip
+                       label=f"{fit['confidence']:.0%} interval: {_count(fit, 'ci_low')} – {_count(fit, 'ci_high')}")  # fmt: skip
             ax.axvline(fit["threshold"], color="#7570b3", linestyle=":", linewidth=1.4,
                        label=f"threshold: {fit['level']:.0%} accuracy at {fit['threshold']:.0f} captions"
                        + (" (extrapolated)" if fit["extrapolated"] else ""))  # fmt: skip
@@ -124,8 +124,8 @@ def accuracy_vs_captions(
     return fig
 
 
-def _count(value) -> str:
-    return "unbounded" if value is None else f"{value:.0f}"
+def _count(fit: dict, key: str) -> str:
+    return ThresholdFit.from_dict(fit).shown(fit[key])
 
 
 def forest(
