@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -90,3 +91,58 @@ def test_stage_readers_keep_names_as_text(tmp_path):
     back = validation.read_own_other(paths)
     assert back["artist"].tolist() == ["NA", "1984", "1984"]
     assert back["similarity"].tolist() == [0.5, 0.25, -0.125]
+
+
+def test_columns_read_back_each_kind_and_refuse_what_is_not(tmp_path):
+    kinds = files.Columns(name="text", n="int", m="int?", x="float", ok="bool", flag="bool?")
+    path = tmp_path / "t.csv"
+    files.write_table(pd.DataFrame({"name": ["1984", "NA"], "n": [3, 4], "m": [pd.NA, 7], "x": [0.5, float("nan")],
+                                    "ok": [True, False], "flag": pd.array([True, pd.NA], dtype="boolean")}), path)  # fmt: skip
+    back = files.read_table(path, columns=kinds)
+    assert back["name"].tolist() == ["1984", "NA"] and back["n"].dtype == np.int64 and back["n"].tolist() == [3, 4]
+    assert back["m"].dtype == "Int64" and back["m"].isna().tolist() == [True, False] and back["m"][1] == 7
+    assert back["x"].dtype == float and back["x"][0] == 0.5 and np.isnan(back["x"][1])
+    assert back["ok"].dtype == bool and back["ok"].tolist() == [True, False]
+    assert back["flag"].dtype == "boolean" and back["flag"][0] and back["flag"].isna()[1]
+    assert list(kinds) == ["name", "n", "m", "x", "ok", "flag"]  # the names, in order, for writing
+    path.write_text("name,n,m,x,ok,flag\na,1,,0.1,yes,\n")
+    with pytest.raises(AuditError, match="column 'ok' is not bool"):
+        files.read_table(path, columns=kinds)
+    path.write_text("name,n,m,x,ok,flag\na,,,0.1,True,\n")
+    with pytest.raises(AuditError, match="column 'n' is not int"):
+        files.read_table(path, columns=kinds)
+    with pytest.raises(ValueError, match="unknown column kind"):
+        files.Columns(a="number")
+
+
+def _declared_columns():
+    """Every product's declared columns in the package (module-level :class:`helpers.files.Columns`)."""
+    import importlib
+    import pkgutil
+
+    import helpers
+
+    found = {}
+    for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, files.Columns):
+                found.setdefault(id(value), (f"{info.name}.{name}", value))
+    return sorted(found.values())
+
+
+def test_every_declared_product_reads_back_typed(tmp_path):
+    """Each product's declaration: a row written as a stage writes it (a name that looks like a number or a
+    missing value, numbers, booleans) comes back as the declared kinds — no reader needs a hand conversion."""
+    sample = {"text": "NA", "int": 3, "int?": 5, "float": 0.25, "bool": True, "bool?": False}
+    declared = _declared_columns()
+    assert len(declared) >= 15, [n for n, _ in declared]  # the stages' products are declared
+    for name, columns in declared:
+        path = tmp_path / f"{name}.csv"
+        files.write_table(pd.DataFrame([{c: sample[k] for c, k in columns.kinds.items()}]), path)
+        back = files.read_table(path, columns=columns)
+        for column, kind in columns.kinds.items():
+            value = back[column].iloc[0]
+            assert value == sample[kind] and (kind != "text" or isinstance(value, str)), (name, column, kind, value)
