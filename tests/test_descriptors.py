@@ -129,9 +129,10 @@ def test_score_reports_both_methods_where_both_apply(sweep):
     assert np.isclose(own, only["s_real"].iloc[0], atol=1e-5).any()
 
 
-def test_the_explorer_ranks_artists_by_their_reference_works(sweep):
-    from helpers import explore, schema
+def test_the_explorer_ranks_artists_by_their_reference_works(sweep, monkeypatch):
+    from helpers import explore, paths, schema
 
+    monkeypatch.setattr(paths, "OUTPUTS_DIR", sweep.parent)  # the run folder is the fixture's
     params = schema.load(sweep / "params.yaml", check_files=False)
     row = _one_imitation(sweep / "configs" / "toy-clip-image")
     view = explore.artist_view(params, row["name"], "toy-clip-image")
