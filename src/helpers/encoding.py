@@ -436,7 +436,8 @@ def run_stage(
     for config in params.configurations:
         key = config.encoder.model_dump_json()
         if key not in encoders:
-            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype)
+            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype,
+                                         index=settings.encoders.index(config.encoder))
         # an encoder that attributes by reference works needs no label prompts (and may have no text tower)
         labels = _label_table(config.label_template, names if config.method == "zero-shot" else {})
         out[config.name] = _encode_config(params, config, encoders[key], tables[config.name], labels, progress,

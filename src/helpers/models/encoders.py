@@ -24,8 +24,6 @@ from .tiny import tiny_dir, tiny_encoder_dir
 
 __all__ = ["Encoder", "load_encoder", "check_encoder"]
 
-_WHERE = "encoding.encoders[0]"
-
 
 @dataclass
 class Encoder:
@@ -69,23 +67,23 @@ class Encoder:
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
 
 
-def _open_clip_only(spec: EncoderSpec) -> None:
+def _open_clip_only(spec: EncoderSpec, where: str) -> None:
     """This version loads open_clip encoders only: a ``transformers`` or ``csd`` entry is refused by name."""
     if spec.source in ("transformers", "csd"):
         raise AuditError(f"encoder {spec.name!r}: this version cannot load {spec.source} encoders yet ({spec.model})",
-                         where=_WHERE, fix="use an open_clip encoder (its image tower alone with method: reference), "
+                         where=where, fix="use an open_clip encoder (its image tower alone with method: reference), "
                                            "or a version with the transformers/CSD loaders (docs/descriptors.md)")  # fmt: skip
 
 
-def _tag(spec: EncoderSpec) -> dict[str, Any] | None:
+def _tag(spec: EncoderSpec, where: str) -> dict[str, Any] | None:
     """The pretrained config of ``spec``'s tag (``None`` for random weights), after checking that the
     architecture and the tag exist."""
     import open_clip
 
-    _open_clip_only(spec)
+    _open_clip_only(spec, where)
     models = open_clip.list_models()
     if spec.model not in models:
-        raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{_WHERE}.model",
+        raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{where}.model",
                          fix=f"use one of: {', '.join(models)}")  # fmt: skip
     if spec.pretrained is None:
         return None
@@ -96,7 +94,7 @@ def _tag(spec: EncoderSpec) -> dict[str, Any] | None:
         tags = open_clip.list_pretrained_tags_by_model(spec.model)
         raise AuditError(
             f"open_clip has no pretrained tag {spec.pretrained!r} for {spec.model}",
-            where=f"{_WHERE}.pretrained",
+            where=f"{where}.pretrained",
             fix=f"use one of: {', '.join(tags) if tags else '(none: set pretrained: null for random weights)'}",
         )
     return cfg
@@ -117,42 +115,41 @@ def _hub_files(cfg: dict[str, Any]) -> tuple[str, list[str], str] | None:
     return repo, [safe], filename
 
 
-def _fetch_error(spec: EncoderSpec, detail: str) -> AuditError:
+def _fetch_error(spec: EncoderSpec, detail: str, where: str) -> AuditError:
     return AuditError(
         f"could not fetch the open_clip encoder {spec.model} pretrained={spec.pretrained!r}: not in the local "
         f"cache and not reachable ({detail})",
-        where=_WHERE,
+        where=where,
         fix=FIX_FETCH,
     )
 
 
-def _tag_weights(spec: EncoderSpec, cfg: dict[str, Any]) -> str:
+def _tag_weights(spec: EncoderSpec, cfg: dict[str, Any], where: str) -> str:
     """The local weights file of a tag, downloaded by open_clip when missing; pickle only if allowed."""
     import open_clip
 
     what = f"encoder {spec.model}/{spec.pretrained}"
     if _hub_files(cfg) is None and "file" not in cfg and not spec.allow_pickle:
-        raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=_WHERE)
+        raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=where)
     try:
         path = str(open_clip.download_pretrained(cfg))
     except Exception as exc:  # open_clip raises RuntimeError, FileNotFoundError, OSError...
-        raise _fetch_error(spec, reason(exc)) from None
+        raise _fetch_error(spec, reason(exc), where) from None
     if not path.endswith(".safetensors"):
         if not spec.allow_pickle:
-            raise pickle_error(path, what="encoder", where=_WHERE)
+            raise pickle_error(path, what="encoder", where=where)
         warn_pickle(what)
     return path
 
 
-def _local_weights(folder: Path, spec: EncoderSpec) -> Path:
+def _local_weights(folder: Path, spec: EncoderSpec, where: str) -> Path:
     """The weights file of a ``local-dir:`` encoder folder, safetensors first (pickle only if allowed)."""
-    where = f"{_WHERE}.model"
     if not folder.is_dir():
-        raise AuditError(f"{folder} does not exist", where=where, fix="save the model there first")
+        raise AuditError(f"{folder} does not exist", where=f"{where}.model", fix="save the model there first")
     if not (folder / "open_clip_config.json").is_file():
         raise AuditError(
             f"{folder} has no open_clip_config.json",
-            where=where,
+            where=f"{where}.model",
             fix="save the model in open_clip's hub layout: open_clip_config.json and open_clip_model.safetensors",
         )
     safe = sorted(folder.glob("*.safetensors"))
@@ -160,37 +157,39 @@ def _local_weights(folder: Path, spec: EncoderSpec) -> Path:
         return next((p for p in safe if p.name == "open_clip_model.safetensors"), safe[0])
     pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if not pickles:
-        raise AuditError(f"{folder} holds no weights file", where=where, fix="add open_clip_model.safetensors")
+        raise AuditError(f"{folder} holds no weights file", where=f"{where}.model", fix="add open_clip_model.safetensors")
     if not spec.allow_pickle:
-        raise pickle_error(str(pickles[0]), what="encoder", where=_WHERE)
+        raise pickle_error(str(pickles[0]), what="encoder", where=where)
     warn_pickle(f"encoder {folder}")
     return pickles[0]
 
 
-def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto") -> Encoder:
+def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto", index: int = 0) -> Encoder:
     """The CLIP encoder of ``spec`` in eval mode, with its preprocess transform and tokenizer.
 
     ``dtype`` sets the autocast precision of the forward pass (``auto``: float16 on CUDA, float32 on the
-    CPU; ``bfloat16`` on the CPU only when asked). Weights stay float32.
+    CPU; ``bfloat16`` on the CPU only when asked). Weights stay float32. ``index`` is the entry's position in
+    ``encoding.encoders``, which errors name.
     """
     import open_clip
     import torch
 
+    where = f"encoding.encoders[{index}]"
     dev, compute = resolve_device(device, dtype)
     autocast = None if compute == torch.float32 else compute
     kwargs: dict[str, Any] = {"device": dev, "precision": "fp32"}
     if spec.source in ("local", "tiny"):
         folder = tiny_encoder_dir(spec.model) if spec.source == "tiny" else resolve_path(spec.model)
-        weights = _local_weights(folder, spec)
+        weights = _local_weights(folder, spec, where)
         name, ident = f"local-dir:{folder}", f"{spec.source}:{sha256_file(weights)[:16]}"
         checkpoint: str | None = str(weights)
     else:
-        cfg = _tag(spec)
+        cfg = _tag(spec, where)
         # pretrained: null gives random weights, initialised from a fixed seed so the cache key holds.
         name, ident = spec.model, f"open_clip:{spec.model}:{spec.pretrained or 'random-seed0'}"
         checkpoint = None
         if cfg is not None:
-            checkpoint = kwargs["pretrained"] = _tag_weights(spec, cfg)
+            checkpoint = kwargs["pretrained"] = _tag_weights(spec, cfg, where)
             # open_clip 3 only warns when an architecture without QuickGELU meets weights trained with it
             # (the OpenAI tags of ViT-L-14 and others): the embeddings would silently be wrong.
             if cfg.get("quick_gelu") and not (open_clip.get_model_config(spec.model) or {}).get("quick_gelu"):
@@ -203,7 +202,7 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
             torch.manual_seed(0)
             model, _, preprocess = open_clip.create_model_and_transforms(name, **kwargs)
     except Exception as exc:
-        raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=_WHERE) from None
+        raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=where) from None
     model.eval()
     tokenizer = open_clip.get_tokenizer(name)
     precision = "float32" if autocast is None else str(autocast).removeprefix("torch.")
@@ -215,27 +214,29 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
     return enc
 
 
-def check_encoder(spec: EncoderSpec) -> None:
+def check_encoder(spec: EncoderSpec, *, index: int = 0) -> None:
     """Preflight: the encoder's weights are local, cached, or listed on the hub — downloading nothing.
 
-    At most one network call (the hub's file listing), made only when the local cache lacks the weights."""
+    At most one network call (the hub's file listing), made only when the local cache lacks the weights.
+    ``index`` is the entry's position in ``encoding.encoders``, which errors name."""
+    where = f"encoding.encoders[{index}]"
     if spec.source == "tiny":
-        tiny_dir("encoder", spec.model)  # an unknown tiny model fails here
+        tiny_dir("encoder", spec.model, index=index)  # an unknown tiny model fails here
         return
     if spec.source == "local":
-        _local_weights(resolve_path(spec.model), spec)
+        _local_weights(resolve_path(spec.model), spec, where)
         return
-    cfg = _tag(spec)
+    cfg = _tag(spec, where)
     if cfg is None:
         return
     if "file" in cfg:
         if not cfg["file"].endswith(".safetensors") and not spec.allow_pickle:
-            raise pickle_error(cfg["file"], what="encoder", where=_WHERE)
+            raise pickle_error(cfg["file"], what="encoder", where=where)
         return
     hub = _hub_files(cfg)
     if hub is None:
         if not spec.allow_pickle:
-            raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=_WHERE)
+            raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=where)
         return
     from huggingface_hub import HfApi, try_to_load_from_cache
     from huggingface_hub.errors import RepositoryNotFoundError
@@ -247,12 +248,12 @@ def check_encoder(spec: EncoderSpec) -> None:
     try:
         files = {s.rfilename for s in (HfApi().model_info(repo, timeout=10).siblings or [])}
     except RepositoryNotFoundError as exc:
-        raise hub_error(repo, None, exc, what="encoder weights", where=_WHERE) from None
+        raise hub_error(repo, None, exc, what="encoder weights", where=where) from None
     except Exception as exc:
-        raise _fetch_error(spec, f"hub repo {repo}: {reason(exc)}") from None
+        raise _fetch_error(spec, f"hub repo {repo}: {reason(exc)}", where) from None
     if any(n in files for n in wanted):
         return
     if pickle_name in files:
-        raise pickle_error(f"{repo}/{pickle_name}", what="encoder", where=_WHERE)
-    raise AuditError(f"hub repo {repo} holds none of {wanted}", where=_WHERE)
+        raise pickle_error(f"{repo}/{pickle_name}", what="encoder", where=where)
+    raise AuditError(f"hub repo {repo} holds none of {wanted}", where=where)
 

@@ -26,10 +26,10 @@ def preflight(params: Params) -> None:
 
     Fails within seconds, with one line naming the model and the ways forward; downloads nothing.
     """
-    for spec in params.generation.generators:
-        check_generator(spec, params.generation)
-    for spec in params.encoding.encoders:
-        check_encoder(spec)
+    for i, spec in enumerate(params.generation.generators):
+        check_generator(spec, params.generation, index=i)
+    for i, spec in enumerate(params.encoding.encoders):
+        check_encoder(spec, index=i)
 
 
 def _provenance(folder: Path | None) -> dict[str, Any]:

@@ -33,17 +33,19 @@ def tiny_configs() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(_CONFIGS.glob("*.json"))}
 
 
-def _config(kind: str, model: str) -> dict[str, Any]:
+def _config(kind: str, model: str, index: int | None = None) -> dict[str, Any]:
     found = {n: c for n, c in tiny_configs().items() if c["kind"] == kind}
     if model not in found:
         key = "generation.generators" if kind == "generator" else "encoding.encoders"
-        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[].model", fix=f"use one of {sorted(found)}")
+        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[{'' if index is None else index}].model",
+                         fix=f"use one of {sorted(found)}")
     return found[model]
 
 
-def tiny_dir(kind: str, model: str) -> Path:
-    """Where the tiny ``model`` of ``kind`` (``generator`` or ``encoder``) is saved once built."""
-    return _paths.TINY_CACHE / f"{model}-{json_digest({'recipe': _RECIPE, 'config': _config(kind, model)}, 12)}"
+def tiny_dir(kind: str, model: str, *, index: int | None = None) -> Path:
+    """Where the tiny ``model`` of ``kind`` (``generator`` or ``encoder``) is saved once built (``index``: the
+    entry's position in its list, for the error of an unknown name)."""
+    return _paths.TINY_CACHE / f"{model}-{json_digest({'recipe': _RECIPE, 'config': _config(kind, model, index)}, 12)}"
 
 
 def _build_once(final: Path, build: Callable[[Path], None]) -> Path:
