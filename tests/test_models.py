@@ -167,29 +167,6 @@ def test_preflight_names_the_entry_that_failed(tmp_path):
                                 validation={"standin": True}))
 
 
-@pytest.fixture
-def hub_calls(monkeypatch):
-    """Counts the hub's file-listing calls and every network connection attempt (DNS lookups)."""
-    import socket
-
-    import huggingface_hub
-
-    calls = {"model_info": 0, "getaddrinfo": 0}
-    real_info, real_lookup = huggingface_hub.HfApi.model_info, socket.getaddrinfo
-
-    def model_info(self, *args, **kwargs):
-        calls["model_info"] += 1
-        return real_info(self, *args, **kwargs)
-
-    def getaddrinfo(*args, **kwargs):
-        calls["getaddrinfo"] += 1
-        return real_lookup(*args, **kwargs)
-
-    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return calls
-
-
 @pytest.mark.parametrize("repo", ["stable-diffusion-v1-5/stable-diffusion-v1-5", "imitation-audit/no-such-model-xyz"])
 def test_preflight_offline_hub_generator_fails_at_once_naming_it(repo, hub_calls):
     with pytest.raises(AuditError) as err:

@@ -167,11 +167,12 @@ class _Images:
 
 
 def _collate(items):
-    import torch
+    from torch.utils.data import default_collate
 
     good = [(i, t) for i, t, err in items if not err]
     bad = [(i, err) for i, _, err in items if err]
-    pixels = torch.stack([t for _, t in good]) if good else None
+    # stacked: tensors, or key by key the dicts some transformers processors give (SigLIP 2 NaFlex)
+    pixels = default_collate([t for _, t in good]) if good else None
     return [i for i, _ in good], pixels, bad
 
 

@@ -1,5 +1,7 @@
-"""The CLIP encoder: an open_clip architecture with a pretrained tag, a saved ``local-dir:`` folder, or a
-tiny random build (saved as a ``local-dir:`` folder and loaded like one).
+"""The encoder: an open_clip CLIP (an architecture with a pretrained tag, or a saved ``local-dir:`` folder), a
+Hugging Face ``transformers`` model (:mod:`.hf_encoders`: DINOv2, CLIP, SigLIP, SigLIP 2) or CSD's style
+descriptor (:mod:`.csd`), all served through one :class:`Encoder`. A tiny random build is saved in its
+family's layout and loaded like a user's model of that family.
 
 Finding a tag's weights is open_clip's own lookup (``download_pretrained``, safetensors first); this module
 adds the safetensors-only policy and, for preflight, a check that downloads nothing.
@@ -20,28 +22,38 @@ from ..paths import resolve_path
 from ..schema import EncoderSpec
 from .devices import resolve_device
 from .policy import FIX_FETCH, PICKLE_SUFFIXES, hub_error, pickle_error, reason, warn_pickle
-from .tiny import tiny_dir, tiny_encoder_dir
+from .tiny import CSD_FILE, tiny_dir, tiny_encoder_dir, tiny_loader
 
 __all__ = ["Encoder", "load_encoder", "check_encoder"]
 
 
 @dataclass
 class Encoder:
-    """A CLIP model ready to embed: eval mode, its preprocess transform and tokenizer.
+    """A model ready to embed: eval mode, its preprocess transform and, when it encodes text, its tokenizer.
 
-    ``key`` identifies the weights and the compute precision, for embedding caches; ``autocast`` is the
-    dtype of the autocast region the forward runs in (``None``: plain float32).
+    ``image_forward`` and ``text_forward`` are the two towers' forward passes on a batch already on the
+    device (``text_forward`` and ``tokenizer`` are ``None`` for an image-only descriptor, or for a model whose
+    text tower attribution by reference works does not use). ``key`` identifies the weights and the compute
+    precision, for embedding caches; ``autocast`` is the dtype of the autocast region the forward runs in
+    (``None``: plain float32).
     """
 
     spec: EncoderSpec
     model: Any
     preprocess: Callable
-    tokenizer: Callable
+    tokenizer: Callable | None
     key: str
     dim: int
     device: Any
+    image_forward: Callable
+    text_forward: Callable | None
     autocast: Any = None
     checkpoint: str | None = None
+
+    @property
+    def text(self) -> bool:
+        """True when this encoder embeds text (label prompts, for zero-shot)."""
+        return self.text_forward is not None
 
     def _ctx(self):
         import torch
@@ -55,24 +67,24 @@ class Encoder:
         import torch
 
         with torch.inference_mode(), self._ctx():
-            out = self.model.encode_image(pixels.to(self.device, non_blocking=True))
+            out = self.image_forward(_to(pixels, self.device))
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
 
     def encode_tokens(self, tokens):
         """L2-normalised float32 text embeddings (on the CPU) of a tokenized batch."""
         import torch
 
+        assert self.text_forward is not None, f"encoder {self.spec.name} embeds no text"
         with torch.inference_mode(), self._ctx():
-            out = self.model.encode_text(tokens.to(self.device))
+            out = self.text_forward(_to(tokens, self.device))
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu()
 
 
-def _open_clip_only(spec: EncoderSpec, where: str) -> None:
-    """This version loads open_clip encoders only: a ``transformers`` or ``csd`` entry is refused by name."""
-    if spec.source in ("transformers", "csd"):
-        raise AuditError(f"encoder {spec.name!r}: this version cannot load {spec.source} encoders yet ({spec.model})",
-                         where=where, fix="use an open_clip encoder (its image tower alone with method: reference), "
-                                           "or a version with the transformers/CSD loaders (docs/descriptors.md)")  # fmt: skip
+def _to(batch, device):
+    """A batch (a tensor, or a mapping of tensors as transformers' processors give) on ``device``."""
+    if hasattr(batch, "to"):
+        return batch.to(device, non_blocking=True)
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
 def _tag(spec: EncoderSpec, where: str) -> dict[str, Any] | None:
@@ -80,7 +92,6 @@ def _tag(spec: EncoderSpec, where: str) -> dict[str, Any] | None:
     architecture and the tag exist."""
     import open_clip
 
-    _open_clip_only(spec, where)
     models = open_clip.list_models()
     if spec.model not in models:
         raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{where}.model",
@@ -164,19 +175,59 @@ def _local_weights(folder: Path, spec: EncoderSpec, where: str) -> Path:
     return pickles[0]
 
 
+def _loader(spec: EncoderSpec, index: int) -> str:
+    """Which loader reads ``spec``: ``open_clip``, ``transformers`` or ``csd`` (a tiny model: its config's)."""
+    if spec.source == "tiny":
+        return tiny_loader(spec.model, index=index)
+    return {"transformers": "transformers", "csd": "csd"}.get(spec.source, "open_clip")
+
+
+def _precision(autocast) -> str:
+    return "float32" if autocast is None else str(autocast).removeprefix("torch.")
+
+
 def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto", index: int = 0) -> Encoder:
-    """The CLIP encoder of ``spec`` in eval mode, with its preprocess transform and tokenizer.
+    """The encoder of ``spec`` in eval mode, with its preprocess transform and (when it embeds text) tokenizer.
 
     ``dtype`` sets the autocast precision of the forward pass (``auto``: float16 on CUDA, float32 on the
     CPU; ``bfloat16`` on the CPU only when asked). Weights stay float32. ``index`` is the entry's position in
     ``encoding.encoders``, which errors name.
     """
-    import open_clip
     import torch
 
     where = f"encoding.encoders[{index}]"
     dev, compute = resolve_device(device, dtype)
     autocast = None if compute == torch.float32 else compute
+    loader = _loader(spec, index)
+    if loader == "open_clip":
+        return _open_clip(spec, dev, autocast, where)
+    if loader == "transformers":
+        from .hf_encoders import folder_of, load
+
+        parts = load(spec, tiny_encoder_dir(spec.model) if spec.source == "tiny" else folder_of(spec), dev, where)
+    else:
+        from .csd import load
+
+        path = tiny_encoder_dir(spec.model) / CSD_FILE if spec.source == "tiny" else resolve_path(spec.model)
+        parts = load(spec, path, dev, where)
+    parts["key"] = f"{parts['key']}|{_precision(autocast)}"
+    enc = Encoder(spec=spec, dim=0, device=dev, autocast=autocast, **parts)
+    enc.dim = _image_dim(enc)
+    return enc
+
+
+def _image_dim(enc: Encoder) -> int:
+    """The embedding's length, from one forward pass of a blank image (an encoder may have no text tower)."""
+    from PIL import Image
+    from torch.utils.data import default_collate
+
+    return int(enc.encode_pixels(default_collate([enc.preprocess(Image.new("RGB", (64, 64)))])).shape[-1])
+
+
+def _open_clip(spec: EncoderSpec, dev, autocast, where: str) -> Encoder:
+    import open_clip
+    import torch
+
     kwargs: dict[str, Any] = {"device": dev, "precision": "fp32"}
     if spec.source in ("local", "tiny"):
         folder = tiny_encoder_dir(spec.model) if spec.source == "tiny" else resolve_path(spec.model)
@@ -205,10 +256,10 @@ def load_encoder(spec: EncoderSpec, *, device: str = "auto", dtype: str = "auto"
         raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=where) from None
     model.eval()
     tokenizer = open_clip.get_tokenizer(name)
-    precision = "float32" if autocast is None else str(autocast).removeprefix("torch.")
     enc = Encoder(
-        spec=spec, model=model, preprocess=preprocess, tokenizer=tokenizer, key=f"{ident}|{precision}",
-        dim=0, device=dev, autocast=autocast, checkpoint=checkpoint,
+        spec=spec, model=model, preprocess=preprocess, tokenizer=tokenizer, key=f"{ident}|{_precision(autocast)}",
+        dim=0, device=dev, image_forward=model.encode_image, text_forward=model.encode_text, autocast=autocast,
+        checkpoint=checkpoint,
     )  # fmt: skip
     enc.dim = int(enc.encode_tokens(tokenizer([""])).shape[-1])
     return enc
@@ -220,12 +271,27 @@ def check_encoder(spec: EncoderSpec, *, index: int = 0) -> None:
     At most one network call (the hub's file listing), made only when the local cache lacks the weights.
     ``index`` is the entry's position in ``encoding.encoders``, which errors name."""
     where = f"encoding.encoders[{index}]"
+    loader = _loader(spec, index)
     if spec.source == "tiny":
         tiny_dir("encoder", spec.model, index=index)  # an unknown tiny model fails here
+        if loader == "csd" and not spec.allow_pickle:  # the tiny CSD is a pickle, as the published one
+            raise pickle_error(f"of the tiny CSD {spec.model}", what="encoder", where=where)
         return
-    if spec.source == "local":
+    if loader == "transformers":
+        from .hf_encoders import check, folder_of
+
+        check(spec, folder_of(spec), where)
+    elif loader == "csd":
+        from .csd import check
+
+        check(spec, resolve_path(spec.model), where)
+    elif spec.source == "local":
         _local_weights(resolve_path(spec.model), spec, where)
-        return
+    else:
+        _check_tag(spec, where)
+
+
+def _check_tag(spec: EncoderSpec, where: str) -> None:
     cfg = _tag(spec, where)
     if cfg is None:
         return
@@ -256,4 +322,3 @@ def check_encoder(spec: EncoderSpec, *, index: int = 0) -> None:
     if pickle_name in files:
         raise pickle_error(f"{repo}/{pickle_name}", what="encoder", where=where)
     raise AuditError(f"hub repo {repo} holds none of {wanted}", where=where)
-
