@@ -380,6 +380,23 @@ def test_csd_loads_through_the_restricted_unpickler_and_from_safetensors(tmp_pat
                                         allow_pickle=True))
 
 
+def test_describe_says_method_and_where_the_weights_are(tmp_path):
+    from helpers.schema import Params
+
+    folder = tmp_path / "dino"
+    shutil.copytree(models.tiny_encoder_dir("tiny-dinov2"), folder)
+    encs = [spec("tiny-dinov2"), EncoderSpec(name="f", source="transformers", model=str(folder), pretrained=None),
+            EncoderSpec(name="h", source="transformers", model="facebook/dinov2-base", pretrained=None),
+            EncoderSpec(name="c", source="csd", model="models/csd/checkpoint.pth", pretrained=None, allow_pickle=True)]
+    d = models.describe(Params(run="p", generation={"generators": [{"name": "t", "source": "tiny", "model": "tiny-sd"}]},
+                               encoding={"encoders": encs}, validation={"standin": True, "max_works": 2}))
+    tiny, local, hub, csd = d["encoders"]
+    assert tiny["weights"] == "random" and tiny["method"] == "reference" and tiny["config"]["loader"] == "transformers"
+    assert local["path"] == str(folder) and local["weights"] == "pretrained" and local["pretrained"] is None
+    assert hub["commit"] is None and hub["path"] is None and hub["method"] == "reference"  # not in the cache
+    assert csd["path"].endswith("models/csd/checkpoint.pth") and csd["method"] == "reference"
+
+
 # -- end to end --------------------------------------------------------------------------------------------------
 
 
