@@ -94,6 +94,29 @@ def outputs_dir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def hub_calls(monkeypatch):
+    """Counts the hub's file-listing calls and every network connection attempt (DNS lookups)."""
+    import socket
+
+    import huggingface_hub
+
+    calls = {"model_info": 0, "getaddrinfo": 0}
+    real_info, real_lookup = huggingface_hub.HfApi.model_info, socket.getaddrinfo
+
+    def model_info(self, *args, **kwargs):
+        calls["model_info"] += 1
+        return real_info(self, *args, **kwargs)
+
+    def getaddrinfo(*args, **kwargs):
+        calls["getaddrinfo"] += 1
+        return real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return calls
+
+
+@pytest.fixture
 def tiny_dict():
     """Factory: ``tiny_dict(run="x", generation__steps=3)`` → a params mapping for the tiny models
     (double underscores reach into sections)."""

@@ -156,27 +156,15 @@ def test_preflight_passes_for_tiny_models():
     models.preflight(_params())
 
 
-@pytest.fixture
-def hub_calls(monkeypatch):
-    """Counts the hub's file-listing calls and every network connection attempt (DNS lookups)."""
-    import socket
-
-    import huggingface_hub
-
-    calls = {"model_info": 0, "getaddrinfo": 0}
-    real_info, real_lookup = huggingface_hub.HfApi.model_info, socket.getaddrinfo
-
-    def model_info(self, *args, **kwargs):
-        calls["model_info"] += 1
-        return real_info(self, *args, **kwargs)
-
-    def getaddrinfo(*args, **kwargs):
-        calls["getaddrinfo"] += 1
-        return real_lookup(*args, **kwargs)
-
-    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return calls
+def test_preflight_names_the_entry_that_failed(tmp_path):
+    gone = GeneratorSpec(name="gone", source="local", model=str(tmp_path / "gone"))
+    with pytest.raises(AuditError, match=r"^generation\.generators\[1\]\.model: .*gone"):
+        models.preflight(Params(run="p", generation=gen_params(generators=[TINY_GEN, gone]),
+                                encoding={"encoders": [TINY_ENC]}, validation={"standin": True}))
+    nothing = EncoderSpec(name="x", source="local", model=str(tmp_path / "nothing"), pretrained=None)
+    with pytest.raises(AuditError, match=r"^encoding\.encoders\[1\]\.model: .*nothing does not exist"):
+        models.preflight(Params(run="p", generation=gen_params(), encoding={"encoders": [TINY_ENC, nothing]},
+                                validation={"standin": True}))
 
 
 @pytest.mark.parametrize("repo", ["stable-diffusion-v1-5/stable-diffusion-v1-5", "imitation-audit/no-such-model-xyz"])
@@ -248,8 +236,8 @@ def test_open_clip_tag_trained_with_quick_gelu_gets_quick_gelu(monkeypatch, tiny
     from open_clip.transformer import QuickGELU
 
     weights = models.tiny_encoder_dir("tiny-clip") / "open_clip_model.safetensors"
-    monkeypatch.setattr("helpers.models.encoders._tag", lambda spec: {"hf_hub": "org/repo/", "quick_gelu": True})
-    monkeypatch.setattr("helpers.models.encoders._tag_weights", lambda spec, cfg: str(weights))
+    monkeypatch.setattr("helpers.models.encoders._tag", lambda spec, where: {"hf_hub": "org/repo/", "quick_gelu": True})
+    monkeypatch.setattr("helpers.models.encoders._tag_weights", lambda spec, cfg, where: str(weights))
     enc = models.load_encoder(EncoderSpec(name="e", model=tiny_arch, pretrained="sometag"), device="cpu")
     assert any(isinstance(m, QuickGELU) for m in enc.model.modules())
     assert enc.key.startswith(f"open_clip:{tiny_arch}:sometag")

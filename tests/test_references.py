@@ -119,11 +119,11 @@ def test_a_reference_encoder_without_real_works_is_refused(tiny_dict):
         schema.load(data)
 
 
-def test_an_encoder_this_version_cannot_load_is_refused_by_name_at_preflight(tiny_dict):
+def test_a_transformers_encoder_offline_is_refused_at_preflight_naming_it(tiny_dict):
     from helpers.models import preflight
 
     data = tiny_dict()
     data["encoding"]["encoders"] = [{"name": "dino", "source": "transformers", "model": "facebook/dinov2-base",
-                                     "pretrained": None}]  # fmt: skip
-    with pytest.raises(AuditError, match="cannot load transformers encoders yet"):
+                                     "pretrained": None}]
+    with pytest.raises(AuditError, match=r"encoding.encoders\[0\].*'facebook/dinov2-base'.*HF_HUB_OFFLINE is set"):
         preflight(schema.load(data))

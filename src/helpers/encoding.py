@@ -167,11 +167,12 @@ class _Images:
 
 
 def _collate(items):
-    import torch
+    from torch.utils.data import default_collate
 
     good = [(i, t) for i, t, err in items if not err]
     bad = [(i, err) for i, _, err in items if err]
-    pixels = torch.stack([t for _, t in good]) if good else None
+    # stacked: tensors, or key by key the dicts some transformers processors give (SigLIP 2 NaFlex)
+    pixels = default_collate([t for _, t in good]) if good else None
     return [i for i, _ in good], pixels, bad
 
 
@@ -436,7 +437,8 @@ def run_stage(
     for config in params.configurations:
         key = config.encoder.model_dump_json()
         if key not in encoders:
-            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype)
+            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype,
+                                         index=settings.encoders.index(config.encoder))
         # an encoder that attributes by reference works needs no label prompts (and may have no text tower)
         labels = _label_table(config.label_template, names if config.method == "zero-shot" else {})
         out[config.name] = _encode_config(params, config, encoders[key], tables[config.name], labels, progress,

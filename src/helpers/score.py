@@ -119,7 +119,8 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
     scores = read_own_other(results)
     files = _images(images)
     settings = params.encoding
-    encoder = load_encoder(chosen.encoder, device=settings.device, dtype=settings.dtype)
+    encoder = load_encoder(chosen.encoder, device=settings.device, dtype=settings.dtype,
+                           index=settings.encoders.index(chosen.encoder))
     if encoder.key != emb.encoder.get("key"):
         raise AuditError(f"the encoder loads as {encoder.key}, but the run embedded with {emb.encoder.get('key')}",
                          where=str(results.embeddings), fix="score with the weights and precision the run used")  # fmt: skip

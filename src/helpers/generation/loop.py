@@ -165,7 +165,8 @@ class _Loader:
 
     def __call__(self):
         if self.pipeline is None:
-            self.pipeline = load_pipeline(self.config.generator, self.gen, device=self.device)
+            self.pipeline = load_pipeline(self.config.generator, self.gen, device=self.device,
+                                          index=self.gen.generators.index(self.config.generator))
         return self.pipeline
 
 

@@ -1,9 +1,9 @@
-"""Loading the two models of a run — the text-to-image generator and the CLIP encoder — and what to say
-about them.
+"""Loading the two models of a run — the text-to-image generator and the encoder — and what to say about them.
 
-``generators`` (diffusers pipelines), ``encoders`` (open_clip), ``tiny`` (small random-weight builds from
-``configs/*.json`` for tests and smoke), ``policy`` (safetensors only, remote code never, fetch errors),
-``inventory`` (preflight, the description in ``run.json``, the kind of weights), ``devices``.
+``generators`` (diffusers pipelines), ``encoders`` (the one :class:`Encoder`; open_clip CLIPs), ``hf_encoders``
+(transformers: DINOv2, CLIP, SigLIP, SigLIP 2), ``csd`` (CSD's style descriptor), ``tiny`` (small random-weight
+builds from ``configs/*.json`` for tests and smoke), ``policy`` (safetensors only, remote code never, fetch
+errors), ``inventory`` (preflight, the description in ``run.json``, the kind of weights), ``devices``.
 
 An audit sends nothing about its user: Hugging Face telemetry (and the agent-detection request that comes
 with it) is off unless the user turns it on.

@@ -22,8 +22,6 @@ from .tiny import tiny_dir, tiny_generator_dir
 
 __all__ = ["load_pipeline", "generator_identity", "check_generator"]
 
-_WHERE = "generation.generators[0]"
-
 
 def generator_identity(spec: GeneratorSpec) -> dict[str, Any]:
     """What identifies the generator's weights, for fingerprints: never needs the weights themselves."""
@@ -39,8 +37,8 @@ def _components(gen: GenerationParams) -> tuple[str, ...]:
     return ("unet", "transformer", "vae", "text_encoder", "text_encoder_2") + (("safety_checker",) if gen.safety_checker else ())
 
 
-def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams) -> None:
-    where = f"{_WHERE}.model"
+def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams, where: str) -> None:
+    where = f"{where}.model"
     if not (folder / "model_index.json").is_file():
         raise AuditError(
             f"{folder} is not a saved diffusers pipeline (no model_index.json)",
@@ -80,17 +78,19 @@ def pipeline_class(target: str, *, revision: str | None = None, local: bool = Tr
     return DiffusionPipeline.load_config(target, revision=revision, local_files_only=local)["_class_name"]
 
 
-def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | None = None):
+def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | None = None, index: int = 0):
     """A ready-to-call diffusers text-to-image pipeline for ``spec`` with the settings of ``gen``.
 
     ``device`` overrides ``gen.device`` (a distributed launcher gives each process its own GPU). The safety
     checker (of the pipelines that have one) is off unless ``gen.safety_checker``: when on, it replaces
     flagged images with black ones, which biases the measurement. On CUDA: SDPA attention, channels-last
-    UNet, and optionally ``torch.compile``.
+    UNet, and optionally ``torch.compile``. ``index`` is the entry's position in ``generation.generators``,
+    which errors name.
     """
     import torch
     from diffusers import AutoPipelineForText2Image
 
+    where = f"generation.generators[{index}]"
     dev, dtype = resolve_device(device or gen.device, gen.dtype)
     # allow_pickle: prefer safetensors, fall back to pickle (None); False would ignore safetensors files.
     kwargs: dict[str, Any] = {"use_safetensors": None if spec.allow_pickle else True, "dtype": dtype}
@@ -100,7 +100,7 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
         target, kwargs["local_files_only"] = str(tiny_generator_dir(spec.model)), True
     elif spec.source == "local":
         folder = resolve_path(spec.model)
-        _check_local(folder, spec, gen)
+        _check_local(folder, spec, gen, where)
         target, kwargs["local_files_only"] = str(folder), True
     else:
         target, kwargs["revision"] = spec.model, spec.revision
@@ -109,7 +109,7 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
             kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
         pipe = AutoPipelineForText2Image.from_pretrained(target, **kwargs)
     except Exception as exc:  # diffusers raises OSError, ValueError, EnvironmentError... for the same causes
-        raise _load_error(spec, exc) from None
+        raise _load_error(spec, exc, where) from None
     pipe.scheduler = _scheduler(pipe, gen.call_settings(spec)["scheduler"])
     pipe.set_progress_bar_config(disable=True)
     pipe = pipe.to(dev)
@@ -135,28 +135,30 @@ def _ensure_sdpa(unet) -> None:
         unet.set_attn_processor(AttnProcessor2_0())
 
 
-def _load_error(spec: GeneratorSpec, exc: Exception) -> AuditError:
+def _load_error(spec: GeneratorSpec, exc: Exception, where: str) -> AuditError:
     text = " ".join(str(exc).split())
     if "safetensors" in text.lower() and not spec.allow_pickle:
         return AuditError(
             f"could not load {spec.model!r} from safetensors ({text[:200]})",
-            where=_WHERE,
+            where=where,
             fix="convert the weights to safetensors, or set 'allow_pickle: true' on this generator if you trust it",
         )
     if spec.source == "hub":
-        return hub_error(spec.model, spec.revision, exc, what="generator", where=_WHERE)
-    return AuditError(f"could not load generator {spec.model!r}: {text[:300]}", where=_WHERE)
+        return hub_error(spec.model, spec.revision, exc, what="generator", where=where)
+    return AuditError(f"could not load generator {spec.model!r}: {text[:300]}", where=where)
 
 
-def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
+def check_generator(spec: GeneratorSpec, gen: GenerationParams, *, index: int = 0) -> None:
     """Preflight: the generator is cached locally or reachable on the hub, with safetensors weights.
 
-    At most one network call (the hub's file listing), made only when the local cache lacks the model."""
+    At most one network call (the hub's file listing), made only when the local cache lacks the model.
+    ``index`` is the entry's position in ``generation.generators``, which errors name."""
+    where = f"generation.generators[{index}]"
     if spec.source == "tiny":
-        tiny_dir("generator", spec.model)  # an unknown tiny model fails here
+        tiny_dir("generator", spec.model, index=index)  # an unknown tiny model fails here
         return
     if spec.source == "local":
-        _check_local(resolve_path(spec.model), spec, gen)
+        _check_local(resolve_path(spec.model), spec, gen, where)
         return
     if spec.external:  # images made elsewhere: the folder is read by stage 02 (helpers.generation.folder)
         return
@@ -175,12 +177,12 @@ def check_generator(spec: GeneratorSpec, gen: GenerationParams) -> None:
     try:
         info = HfApi().model_info(spec.model, revision=spec.revision, timeout=10)
     except Exception as exc:
-        raise hub_error(spec.model, spec.revision, exc, what="generator", where=_WHERE) from None
+        raise hub_error(spec.model, spec.revision, exc, what="generator", where=where) from None
     files = [s.rfilename for s in (info.siblings or [])]
     denoiser = ("unet/", "transformer/")
     if not spec.allow_pickle and not any(f.startswith(denoiser) and f.endswith(".safetensors") for f in files):
         raise AuditError(
             f"the generator {spec.model!r} publishes no safetensors weights for its UNet",
-            where=_WHERE,
+            where=where,
             fix="set 'allow_pickle: true' on this generator if you trust it",
         )

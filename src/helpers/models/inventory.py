@@ -27,10 +27,10 @@ def preflight(params: Params) -> None:
 
     Fails within seconds, with one line naming the model and the ways forward; downloads nothing.
     """
-    for spec in params.generation.generators:
-        check_generator(spec, params.generation)
-    for spec in params.encoding.encoders:
-        check_encoder(spec)
+    for i, spec in enumerate(params.generation.generators):
+        check_generator(spec, params.generation, index=i)
+    for i, spec in enumerate(params.encoding.encoders):
+        check_encoder(spec, index=i)
 
 
 def _provenance(folder: Path | None) -> dict[str, Any]:
@@ -46,6 +46,10 @@ def _provenance(folder: Path | None) -> dict[str, Any]:
 def _folder(spec: GeneratorSpec | EncoderSpec) -> Path | None:
     if spec.source == "tiny":
         return tiny_dir("generator" if isinstance(spec, GeneratorSpec) else "encoder", spec.model)
+    if spec.source == "transformers":
+        from .hf_encoders import folder_of
+
+        return folder_of(spec)
     return resolve_path(spec.model) if spec.source == "local" else None
 
 
@@ -75,17 +79,28 @@ def _generator(spec: GeneratorSpec, scheduler: str) -> dict[str, Any]:
         out.update(model=None, scheduler=None, path=str(resolve_path(spec.path)), seeds="unknown",
                    note="images made elsewhere by an external model: prompts, seeds and settings as the folder says")  # fmt: skip
     else:
-        out["commit"], out["path"] = _cached_snapshot(spec.model, spec.revision)
+        out["commit"], out["path"] = _cached_snapshot(spec.model, spec.revision, "model_index.json")
     return out
 
 
 def _encoder(spec: EncoderSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": spec.name, "source": spec.source, "model": spec.model, "pretrained": spec.pretrained,
-                           "allow_pickle": spec.allow_pickle, "weights": weights_kind(spec)}  # fmt: skip
+    open_clip_tag = spec.source in ("open_clip", "local", "tiny")
+    out: dict[str, Any] = {"name": spec.name, "source": spec.source, "model": spec.model,
+                           "pretrained": spec.pretrained if open_clip_tag else None, "method": spec.resolved_method,
+                           "allow_pickle": spec.allow_pickle, "weights": weights_kind(spec)}
     if spec.source == "tiny":
         out["path"], out["config"] = str(_folder(spec)), tiny_configs().get(spec.model)
     elif spec.source == "local":
         out["path"] = str(_folder(spec))
+    elif spec.source == "csd":
+        out["path"] = str(resolve_path(spec.model))
+    elif spec.source == "transformers":
+        folder = _folder(spec)
+        out["revision"] = spec.revision
+        if folder is not None:
+            out["path"] = str(folder)
+        else:
+            out["commit"], out["path"] = _cached_snapshot(spec.model, spec.revision, "config.json")
     elif spec.pretrained is not None:
         try:
             import open_clip
@@ -108,11 +123,12 @@ def describe(params: Params) -> dict[str, Any]:
     return {"generator": gens[0], "encoder": encs[0], "generators": gens, "encoders": encs, "weights": weights}
 
 
-def _cached_snapshot(repo: str, revision: str | None) -> tuple[str | None, str | None]:
+def _cached_snapshot(repo: str, revision: str | None, file: str) -> tuple[str | None, str | None]:
+    """The commit and local folder of a hub model's cached snapshot holding ``file`` (``None``s if not cached)."""
     try:
         from huggingface_hub import snapshot_download
 
-        path = snapshot_download(repo, revision=revision, local_files_only=True, allow_patterns=["model_index.json"])
+        path = snapshot_download(repo, revision=revision, local_files_only=True, allow_patterns=[file])
     except Exception:
         return None, None
     return Path(path).name, path

@@ -1,8 +1,10 @@
 """Tiny random-weight models for tests and the smoke profile, built from the configs in ``configs/*.json``.
 
 A tiny model is built once (a fixed seed: ``"seed"`` in its config, else 0), saved under ``CACHE_DIR/tiny/`` in the layout users use for real
-models — a diffusers pipeline folder, an open_clip ``local-dir:`` folder — and then loaded through the same
-code path as a ``local`` model. Adding a tiny model is adding a JSON file.
+models — a diffusers pipeline folder, an open_clip ``local-dir:`` folder, a transformers ``save_pretrained``
+folder, a CSD checkpoint — and then loaded through the same code path as a user's model. An encoder's config
+names its ``"loader"``: ``open_clip`` (when absent), ``transformers`` or ``csd``. Adding a tiny model is
+adding a JSON file.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from .. import paths as _paths
 from ..errors import AuditError
 from ..files import json_digest
 
-__all__ = ["tiny_configs", "tiny_dir", "tiny_generator_dir", "tiny_encoder_dir", "clip_tokenizer"]
+__all__ = ["tiny_configs", "tiny_dir", "tiny_generator_dir", "tiny_encoder_dir", "tiny_loader", "clip_tokenizer",
+           "CSD_FILE"]
 
 _CONFIGS = Path(__file__).with_name("configs")
 _RECIPE = 3  # bump when the builders below change, so cached folders are rebuilt
+CSD_FILE = "checkpoint.pth"
+"""The file name of a tiny CSD checkpoint in its folder (CSD's training script writes ``checkpoint.pth``)."""
 
 
 @cache
@@ -33,17 +38,24 @@ def tiny_configs() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(_CONFIGS.glob("*.json"))}
 
 
-def _config(kind: str, model: str) -> dict[str, Any]:
+def _config(kind: str, model: str, index: int | None = None) -> dict[str, Any]:
     found = {n: c for n, c in tiny_configs().items() if c["kind"] == kind}
     if model not in found:
         key = "generation.generators" if kind == "generator" else "encoding.encoders"
-        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[].model", fix=f"use one of {sorted(found)}")
+        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[{'' if index is None else index}].model",
+                         fix=f"use one of {sorted(found)}")
     return found[model]
 
 
-def tiny_dir(kind: str, model: str) -> Path:
-    """Where the tiny ``model`` of ``kind`` (``generator`` or ``encoder``) is saved once built."""
-    return _paths.TINY_CACHE / f"{model}-{json_digest({'recipe': _RECIPE, 'config': _config(kind, model)}, 12)}"
+def tiny_dir(kind: str, model: str, *, index: int | None = None) -> Path:
+    """Where the tiny ``model`` of ``kind`` (``generator`` or ``encoder``) is saved once built (``index``: the
+    entry's position in its list, for the error of an unknown name)."""
+    return _paths.TINY_CACHE / f"{model}-{json_digest({'recipe': _RECIPE, 'config': _config(kind, model, index)}, 12)}"
+
+
+def tiny_loader(model: str, *, index: int | None = None) -> str:
+    """The loader that reads the tiny encoder ``model``: ``open_clip``, ``transformers`` or ``csd``."""
+    return _config("encoder", model, index).get("loader", "open_clip")
 
 
 def _build_once(final: Path, build: Callable[[Path], None]) -> Path:
@@ -129,6 +141,49 @@ def _build_encoder(cfg: dict[str, Any], out: Path) -> None:
     )
 
 
+def _build_transformers(cfg: dict[str, Any], out: Path) -> None:
+    """A random-weight transformers model of ``cfg["model"]`` (its ``model_type`` and config), saved with
+    ``save_pretrained`` (safetensors) beside its image processor and, for a model with a text tower, the
+    tokenizer ``cfg["tokenizer"]``: ``clip``, the CLIP tokenizer from open_clip's bundled BPE (no download; a
+    SigLIP's own SentencePiece or Gemma tokenizer would need one, and the loader pads whichever it finds)."""
+    import torch
+    import transformers
+
+    model_cfg = dict(cfg["model"])
+    config = transformers.AutoConfig.for_model(model_cfg.pop("model_type"), **model_cfg)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.get("seed", 0))
+        model = transformers.AutoModel.from_config(config)
+    model.save_pretrained(out)
+    processor = cfg["image_processor"]
+    getattr(transformers, processor["class"])(**processor["config"]).save_pretrained(out)
+    if "tokenizer" in cfg:
+        assert cfg["tokenizer"] == "clip", f"unknown tiny tokenizer {cfg['tokenizer']!r}"
+        clip_tokenizer(out / "_src_tokenizer").save_pretrained(out)
+        shutil.rmtree(out / "_src_tokenizer")
+
+
+def _build_csd(cfg: dict[str, Any], out: Path) -> None:
+    """A random-weight CSD of ``cfg["model"]`` saved as CSD's training script saves it: a pickle of
+    ``{"model_state_dict": ..., "iter": ..., "args": Namespace}`` whose keys carry DistributedDataParallel's
+    ``module.`` prefix. The style head starts from the backbone's projection, as CSD's does; the content head
+    is drawn apart, so that the two differ."""
+    import argparse
+
+    import torch
+
+    from .csd import CSD
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.get("seed", 0))
+        model = CSD(**cfg["model"])
+        content = torch.randn_like(model.last_layer_style) * cfg["model"]["width"] ** -0.5
+    state = {f"module.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    state["module.last_layer_content"] = content
+    args = argparse.Namespace(arch="tiny", content_proj_head="default", **cfg["model"])
+    torch.save({"model_state_dict": state, "iter": 0, "args": args}, out / CSD_FILE)
+
+
 def tiny_generator_dir(model: str) -> Path:
     """The saved pipeline folder of a tiny generator, built on first use (deterministic: fixed seed)."""
     cfg = _config("generator", model)
@@ -136,6 +191,9 @@ def tiny_generator_dir(model: str) -> Path:
 
 
 def tiny_encoder_dir(model: str) -> Path:
-    """The saved ``local-dir:`` folder of a tiny encoder, built on first use (deterministic: fixed seed)."""
+    """The saved folder of a tiny encoder (an open_clip ``local-dir:`` folder, a transformers folder, or a
+    folder holding :data:`CSD_FILE`), built on first use (deterministic: fixed seed)."""
     cfg = _config("encoder", model)
-    return _build_once(tiny_dir("encoder", model), lambda tmp: _build_encoder(cfg, tmp))
+    builders = {"open_clip": _build_encoder, "transformers": _build_transformers, "csd": _build_csd}
+    build = builders[cfg.get("loader", "open_clip")]
+    return _build_once(tiny_dir("encoder", model), lambda tmp: build(cfg, tmp))
