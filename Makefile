@@ -17,7 +17,7 @@ RUN    ?=
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup reproduce demo demo-hard smoke course explore stage test lab lint bench clean clean-run
+.PHONY: help format setup reproduce demo demo-hard smoke course explore stage test lab lint bench clean clean-run
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,8 +78,13 @@ test: setup $(TOY_CORPUS) $(HARD_CORPUS) ## run the tests: unit, CPU smoke of th
 lab: setup ## open JupyterLab on the notebooks (a double-click opens a .py notebook as a notebook)
 	$(VENV)/bin/jupyter lab --LabApp.app_settings_dir=jupyterlab/settings --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks
 
-lint: setup ## ruff over the package, tests, benchmarks and notebooks
+lint: setup ## ruff over the package, tests, benchmarks and notebooks: the checks, and the formatting (make format fixes it)
 	$(VENV)/bin/ruff check src tests bench notebooks
+	$(VENV)/bin/ruff format --check src tests bench notebooks
+
+format: setup ## format the code with ruff format (line length 120, pyproject.toml) and apply ruff's safe fixes
+	$(VENV)/bin/ruff format src tests bench notebooks
+	$(VENV)/bin/ruff check --fix src tests bench notebooks
 
 bench: setup ## run the CPU benchmarks under bench/ (prints ratios; see bench/RESULTS.md)
 	$(PY) bench/selection.py

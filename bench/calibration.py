@@ -27,7 +27,10 @@ ALPHA = 0.05
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, numpy {np.__version__}, load average {os.getloadavg()[0]:.2f}"
 
 
@@ -42,11 +45,17 @@ def validation(worlds: int, seed: int) -> pd.DataFrame:
         n = max(20, worlds // 4) if spec.artists > 40 else worlds
         rates = simulation.rejection_rates(spec, n, seed=seed)
         for r in rates.itertuples():
-            rows.append({"world": name, "test": r.test, "worlds": n,
-                         "size at α (raw p ≤ α), %": f"{100 * r.size:.1f} {wilson(r.size * r.n_null, r.n_null)}",
-                         "false positives after correction, %": f"{100 * r.false_positive_rate:.2f}",
-                         "family-wise error, %": f"{100 * r.familywise_error:.1f} {wilson(r.familywise_error * n, n)}",
-                         "power, %": "—" if math.isnan(r.power) else f"{100 * r.power:.1f}"})  # fmt: skip
+            rows.append(
+                {
+                    "world": name,
+                    "test": r.test,
+                    "worlds": n,
+                    "size at α (raw p ≤ α), %": f"{100 * r.size:.1f} {wilson(r.size * r.n_null, r.n_null)}",
+                    "false positives after correction, %": f"{100 * r.false_positive_rate:.2f}",
+                    "family-wise error, %": f"{100 * r.familywise_error:.1f} {wilson(r.familywise_error * n, n)}",
+                    "power, %": "—" if math.isnan(r.power) else f"{100 * r.power:.1f}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -59,15 +68,23 @@ def others(worlds: int, seed: int) -> pd.DataFrame:
         counts["names"] += stats.permutation_test_vs_chance(true, predicted, 10, n_perm=999, seed=i) <= ALPHA
         counts["images"] += simulation.shuffle_images_p(true, predicted, 10, n_perm=499, seed=i) <= ALPHA
         of, a, b = simulation.paired_world(rng)
-        counts["artists"] += significance.signed_rank(simulation.per_artist_accuracy(of, a),
-                                                      simulation.per_artist_accuracy(of, b)) <= ALPHA  # fmt: skip
+        counts["artists"] += (
+            significance.signed_rank(simulation.per_artist_accuracy(of, a), simulation.per_artist_accuracy(of, b))
+            <= ALPHA
+        )
         counts["mcnemar"] += significance.mcnemar_exact(a, b)[2] <= ALPHA
-    labels = {"names": "permutation test vs chance, names as units (the package's)",
-              "images": "permutation test vs chance, images shuffled one by one (before)",
-              "artists": "two configurations compared: signed-rank over artists (the package's)",
-              "mcnemar": "two configurations compared: exact McNemar over images (reported as image-level)"}  # fmt: skip
-    return pd.DataFrame([{"test": labels[k], "nulls": n, "rejects at α = 0.05, %": f"{100 * v / n:.1f} {wilson(v, n)}"}
-                         for k, v in counts.items()])  # fmt: skip
+    labels = {
+        "names": "permutation test vs chance, names as units (the package's)",
+        "images": "permutation test vs chance, images shuffled one by one (before)",
+        "artists": "two configurations compared: signed-rank over artists (the package's)",
+        "mcnemar": "two configurations compared: exact McNemar over images (reported as image-level)",
+    }
+    return pd.DataFrame(
+        [
+            {"test": labels[k], "nulls": n, "rejects at α = 0.05, %": f"{100 * v / n:.1f} {wilson(v, n)}"}
+            for k, v in counts.items()
+        ]
+    )
 
 
 def main() -> None:

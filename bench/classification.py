@@ -23,7 +23,10 @@ import numpy as np
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, numpy {np.__version__}, load average {os.getloadavg()[0]:.2f}"
 
 
@@ -98,27 +101,48 @@ def main() -> None:
     rss = {}
     for k in ns.k:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--images", str(ns.images), "--labels", str(ns.labels),
-             "--dim", str(ns.dim), "--k", str(k), "--chunk-size", str(ns.chunk_size)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--images",
+                str(ns.images),
+                "--labels",
+                str(ns.labels),
+                "--dim",
+                str(ns.dim),
+                "--k",
+                str(k),
+                "--chunk-size",
+                str(ns.chunk_size),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rss[k] = json.loads(out.stdout.strip().splitlines()[-1])
 
     raw = min(t_raw)
     gb = 1e9
     print(f"machine: {machine()}")
-    print(f"workload: {ns.images:,} images x {ns.labels:,} labels, dim {ns.dim}, float32, chunk_size {ns.chunk_size}, "
-          f"{ns.repeats} interleaved repeats (min kept)")  # fmt: skip
+    print(
+        f"workload: {ns.images:,} images x {ns.labels:,} labels, dim {ns.dim}, float32, chunk_size {ns.chunk_size}, "
+        f"{ns.repeats} interleaved repeats (min kept)"
+    )
     print(f"raw matrix product (materialises {ns.images * ns.labels * 4 / gb:.1f} GB of scores): {raw:.2f} s")
     for k in ns.k:
         t = min(t_top[k])
         r = rss[k]
         grew = max(r["peak"] - r["before"], 0)
-        print(f"top_k k={k}: {t:.2f} s, ratio to the raw product {t / raw:.2f}x (goal <= 1.5x); "
-              f"peak memory beyond inputs: tracemalloc {traced[k] / gb:.3f} GB, "
-              f"RSS {grew / gb:.3f} GB (goal <= 1 GB)")  # fmt: skip
-    print(f"all times (s): raw {[round(t, 2) for t in t_raw]}, "
-          + ", ".join(f"top_k k={k} {[round(t, 2) for t in v]}" for k, v in t_top.items()))
+        print(
+            f"top_k k={k}: {t:.2f} s, ratio to the raw product {t / raw:.2f}x (goal <= 1.5x); "
+            f"peak memory beyond inputs: tracemalloc {traced[k] / gb:.3f} GB, "
+            f"RSS {grew / gb:.3f} GB (goal <= 1 GB)"
+        )
+    print(
+        f"all times (s): raw {[round(t, 2) for t in t_raw]}, "
+        + ", ".join(f"top_k k={k} {[round(t, 2) for t in v]}" for k, v in t_top.items())
+    )
 
 
 if __name__ == "__main__":

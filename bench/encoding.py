@@ -26,7 +26,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def machine() -> str:
     import torch
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}"
 
 
@@ -68,8 +71,9 @@ def main() -> None:
     from helpers import encoding, models
     from helpers.schema import EncoderSpec
 
-    enc = models.load_encoder(EncoderSpec(name="bench", source="open_clip", model=ns.model, pretrained=None),
-                              device="cpu", dtype="float32")  # fmt: skip
+    enc = models.load_encoder(
+        EncoderSpec(name="bench", source="open_clip", model=ns.model, pretrained=None), device="cpu", dtype="float32"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         paths = synthetic_pngs(Path(tmp), ns.images)
         mean_png_kb = sum(p.stat().st_size for p in paths) / len(paths) / 1024
@@ -94,13 +98,17 @@ def main() -> None:
     n = len(paths)
     r, e = n / min(t_raw), n / min(t_e2e)
     print(f"machine: {machine()}")
-    print(f"workload: {ns.model} random weights, 224 px, batch {ns.batch}, {n} PNGs of 512x512 (mean {mean_png_kb:.0f} KB), "
-          f"{ns.workers} DataLoader workers, torch threads {torch.get_num_threads()}, {ns.repeats} interleaved repeats (min kept)")  # fmt: skip
+    print(
+        f"workload: {ns.model} random weights, 224 px, batch {ns.batch}, {n} PNGs of 512x512 (mean {mean_png_kb:.0f} KB), "
+        f"{ns.workers} DataLoader workers, torch threads {torch.get_num_threads()}, {ns.repeats} interleaved repeats (min kept)"
+    )
     print(f"raw forward on preloaded tensors: {r:.1f} images/s")
     print(f"end to end (encode_images, no cache): {e:.1f} images/s")
     print(f"ratio end-to-end / raw: {e / r:.3f} (goal >= 0.9)")
-    print(f"decode+preprocess in the workers: {1000 * min(cpu_workers) / n:.1f} ms CPU per image, vs "
-          f"{1000 * min(t_raw) / n:.1f} ms wall per image for the raw forward")
+    print(
+        f"decode+preprocess in the workers: {1000 * min(cpu_workers) / n:.1f} ms CPU per image, vs "
+        f"{1000 * min(t_raw) / n:.1f} ms wall per image for the raw forward"
+    )
     print(f"all wall times (s): raw {[round(t, 2) for t in t_raw]}, end to end {[round(t, 2) for t in t_e2e]}")
 
 

@@ -26,9 +26,11 @@ def main() -> None:
     start = time.perf_counter()
     for artists, images in ((32, 10), (16, 10), (32, 30)):
         out = threshold_coverage(ns.worlds, n_boot=ns.boot, artists=artists, images=images)
-        print(f"{artists} artists x {images} images: coverage of the 95% interval {out['coverage']:.3f}, "
-              f"median log10(estimate / truth) {out['median_log10_error']:+.3f}, null worlds given a bounded "
-              f"interval {out['bounded_under_null']:.3f} ({out['worlds']} worlds, {out['boot']} resamples)")
+        print(
+            f"{artists} artists x {images} images: coverage of the 95% interval {out['coverage']:.3f}, "
+            f"median log10(estimate / truth) {out['median_log10_error']:+.3f}, null worlds given a bounded "
+            f"interval {out['bounded_under_null']:.3f} ({out['worlds']} worlds, {out['boot']} resamples)"
+        )
     print(f"{time.perf_counter() - start:.0f} s")
 
 

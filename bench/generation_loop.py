@@ -30,7 +30,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def machine() -> str:
     import torch
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}"
 
 
@@ -49,18 +52,32 @@ def main() -> None:
     from helpers import generation, models, schema
     from helpers.paths import RunPaths
 
-    params = schema.load({
-        "run": "bench-generation",
-        "generation": {"generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
-                       "images_per_name": ns.images, "height": ns.size, "width": ns.size, "steps": ns.steps,
-                       "batch_size": ns.batch, "device": "cpu", "dtype": "float32", "channels_last": False,
-                       "cpu_threads": 1},
-        "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
-        "validation": {"real_works_dir": None, "standin": True},
-    })  # fmt: skip
+    params = schema.load(
+        {
+            "run": "bench-generation",
+            "generation": {
+                "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
+                "images_per_name": ns.images,
+                "height": ns.size,
+                "width": ns.size,
+                "steps": ns.steps,
+                "batch_size": ns.batch,
+                "device": "cpu",
+                "dtype": "float32",
+                "channels_last": False,
+                "cpu_threads": 1,
+            },
+            "encoding": {
+                "encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]
+            },
+            "validation": {"real_works_dir": None, "standin": True},
+        }
+    )
     g = params.generation
-    names = {"artists": [f"Artist Number {i}" for i in range(ns.names)],
-             "random_names": [f"Random Person {i}" for i in range(ns.names)]}  # fmt: skip
+    names = {
+        "artists": [f"Artist Number {i}" for i in range(ns.names)],
+        "random_names": [f"Random Person {i}" for i in range(ns.names)],
+    }
     config = params.configurations[0]
     jobs = generation.imitation_jobs(params, config, names)
     batches = [jobs[i : i + g.batch_size] for i in range(0, len(jobs), g.batch_size)]
@@ -76,9 +93,15 @@ def main() -> None:
         torch.set_num_threads(threads)
         start = time.perf_counter()
         for batch in batches:
-            pipe(prompt=[j.prompt for j in batch], height=g.height, width=g.width, num_inference_steps=g.steps,
-                 guidance_scale=g.guidance_scale, output_type="pil",
-                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch])  # fmt: skip
+            pipe(
+                prompt=[j.prompt for j in batch],
+                height=g.height,
+                width=g.width,
+                num_inference_steps=g.steps,
+                guidance_scale=g.guidance_scale,
+                output_type="pil",
+                generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
+            )
         took = time.perf_counter() - start
         torch.set_num_threads(before)
         return took
@@ -130,18 +153,26 @@ def main() -> None:
     n = len(jobs)
     r, lp, ra = min(t_raw), min(t_loop), min(t_raw_all)
     print(f"machine: {machine()}")
-    print(f"workload: tiny-sd {g.height}x{g.width}, {g.steps} steps, guidance {g.guidance_scale}, batch {g.batch_size}, "
-          f"{n} images, {ns.repeats} interleaved repeats (min kept)")  # fmt: skip
+    print(
+        f"workload: tiny-sd {g.height}x{g.width}, {g.steps} steps, guidance {g.guidance_scale}, batch {g.batch_size}, "
+        f"{n} images, {ns.repeats} interleaved repeats (min kept)"
+    )
     print(f"raw pipeline calls, 1 thread: {r:.3f} s ({1000 * r / n:.1f} ms/image)")
     print(f"helper loop (generate),       same threads: {lp:.3f} s ({1000 * lp / n:.1f} ms/image)")
     print(f"resume check of a finished folder: {t_skip:.3f} s ({1000 * t_skip / n:.2f} ms/image)")
-    print(f"raw pipeline calls, {torch.get_num_threads()} threads (not pinned): {ra:.3f} s ({1000 * ra / n:.1f} ms/image)")
-    print(f"overhead of the loop, inside (loop time outside pipeline calls / time in them, median of "
-          f"{len(inside)}): {100 * sorted(inside)[len(inside) // 2]:+.2f}% (goal <= 5%)")
+    print(
+        f"raw pipeline calls, {torch.get_num_threads()} threads (not pinned): {ra:.3f} s ({1000 * ra / n:.1f} ms/image)"
+    )
+    print(
+        f"overhead of the loop, inside (loop time outside pipeline calls / time in them, median of "
+        f"{len(inside)}): {100 * sorted(inside)[len(inside) // 2]:+.2f}% (goal <= 5%)"
+    )
     print(f"overhead of the loop, separate runs (min loop / min raw - 1): {100 * (lp / r - 1):+.1f}%")
     la = min(t_loop_all)
-    print(f"the choice, helper loop: cpu_threads 1 {lp:.3f} s vs cpu_threads all ({generation.cpu_threads(all_cores)} "
-          f"threads) {la:.3f} s: all cores {lp / la:.2f}x faster (byte-identity across process layouts needs 1)")  # fmt: skip
+    print(
+        f"the choice, helper loop: cpu_threads 1 {lp:.3f} s vs cpu_threads all ({generation.cpu_threads(all_cores)} "
+        f"threads) {la:.3f} s: all cores {lp / la:.2f}x faster (byte-identity across process layouts needs 1)"
+    )
 
 
 if __name__ == "__main__":

@@ -84,10 +84,15 @@ def build(folder: Path, configs: dict, device: str, dtype) -> None:
         vae = AutoencoderKL(**configs["vae"])
         text = CLIPTextModel(CLIPTextConfig(**configs["text_encoder"]))
     pipe = StableDiffusionPipeline(
-        unet=unet, vae=vae, text_encoder=text, tokenizer=models.clip_tokenizer(folder / "_tok"),
-        scheduler=PNDMScheduler(**models.tiny_configs()["tiny-sd"]["scheduler"]["config"]), safety_checker=None, feature_extractor=None,
+        unet=unet,
+        vae=vae,
+        text_encoder=text,
+        tokenizer=models.clip_tokenizer(folder / "_tok"),
+        scheduler=PNDMScheduler(**models.tiny_configs()["tiny-sd"]["scheduler"]["config"]),
+        safety_checker=None,
+        feature_extractor=None,
         requires_safety_checker=False,
-    )  # fmt: skip
+    )
     if dtype != torch.float32:
         for module in (unet, vae, text):
             module.to(dtype=dtype)
@@ -97,7 +102,9 @@ def build(folder: Path, configs: dict, device: str, dtype) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cuda", help="cuda (default) or cpu (with --tiny: a dry run)")
-    ap.add_argument("--tiny", action="store_true", help="tiny model, 64 px, 2 steps: checks the script, measures nothing")
+    ap.add_argument(
+        "--tiny", action="store_true", help="tiny model, 64 px, 2 steps: checks the script, measures nothing"
+    )
     ap.add_argument("--compile", action="store_true", help="torch.compile the UNet in the optimised path")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--batches", type=int, default=3, help="timed batches of the optimised path")
@@ -107,9 +114,11 @@ def main() -> None:
     import torch
 
     if ns.device.startswith("cuda") and not torch.cuda.is_available():
-        print("error: no CUDA GPU is visible, so there is nothing to measure here. Run this on a CUDA machine, "
-              "or check the script with a dry run: python bench/gpu_generation.py --device cpu --tiny",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "error: no CUDA GPU is visible, so there is nothing to measure here. Run this on a CUDA machine, "
+            "or check the script with a dry run: python bench/gpu_generation.py --device cpu --tiny",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     if ns.device == "cpu" and not ns.tiny:
         print("error: the full SD v1.5 benchmark on a CPU would take hours; add --tiny for a dry run", file=sys.stderr)
@@ -139,14 +148,21 @@ def main() -> None:
         folder = tmp / "pipeline"
 
         # -- naive: float32, one prompt per call, diffusers defaults ---------------------------------------
-        naive = StableDiffusionPipeline.from_pretrained(folder, dtype=torch.float32, use_safetensors=True,
-                                                        local_files_only=True).to(ns.device)  # fmt: skip
+        naive = StableDiffusionPipeline.from_pretrained(
+            folder, dtype=torch.float32, use_safetensors=True, local_files_only=True
+        ).to(ns.device)
         naive.set_progress_bar_config(disable=True)
         attn_naive = type(next(iter(naive.unet.attn_processors.values()))).__name__
 
         def naive_image(i: int, naive=naive) -> None:
-            naive(prompt=f"Artwork from Artist {i}", height=size, width=size, num_inference_steps=steps,
-                  guidance_scale=7.5, generator=torch.Generator("cpu").manual_seed(i))  # fmt: skip
+            naive(
+                prompt=f"Artwork from Artist {i}",
+                height=size,
+                width=size,
+                num_inference_steps=steps,
+                guidance_scale=7.5,
+                generator=torch.Generator("cpu").manual_seed(i),
+            )
 
         naive_image(-1)  # warm-up
         if cuda:
@@ -163,25 +179,38 @@ def main() -> None:
             torch.cuda.reset_peak_memory_stats()
 
         # -- the project's path: load_pipeline + generate ---------------------------------------------------
-        params = schema.load({
-            "run": "bench-gpu",
-            "generation": {
-                "generators": [{"name": "sd15-random", "source": "local", "model": str(folder)}],
-                "images_per_name": ns.batch, "height": size, "width": size, "steps": steps, "guidance_scale": 7.5,
-                "batch_size": ns.batch, "device": ns.device, "dtype": "float16" if cuda else "float32",
-                "channels_last": True, "compile": ns.compile,
-            },
-            "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
-            "validation": {"real_works_dir": None, "standin": True},
-        })  # fmt: skip
+        params = schema.load(
+            {
+                "run": "bench-gpu",
+                "generation": {
+                    "generators": [{"name": "sd15-random", "source": "local", "model": str(folder)}],
+                    "images_per_name": ns.batch,
+                    "height": size,
+                    "width": size,
+                    "steps": steps,
+                    "guidance_scale": 7.5,
+                    "batch_size": ns.batch,
+                    "device": ns.device,
+                    "dtype": "float16" if cuda else "float32",
+                    "channels_last": True,
+                    "compile": ns.compile,
+                },
+                "encoding": {
+                    "encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]
+                },
+                "validation": {"real_works_dir": None, "standin": True},
+            }
+        )
         t0 = time.perf_counter()
         config = params.configurations[0]
         pipe = models.load_pipeline(config.generator, params.generation)
         t_load = time.perf_counter() - t0
         attn_fast = type(next(iter(pipe.unet.attn_processors.values()))).__name__
+
         def generate(jobs, root):
-            return generation.generate(params.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe,
-                                       progress=False)  # fmt: skip
+            return generation.generate(
+                params.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe, progress=False
+            )
 
         warm = generation.imitation_jobs(params, config, {"artists": ["Warm Up"]})
         t0 = time.perf_counter()
@@ -197,13 +226,19 @@ def main() -> None:
     naive_ips = ns.naive_images / t_naive
     fast_ips = len(jobs) / t_fast
     device = torch.cuda.get_device_name() if cuda else f"CPU ({os.cpu_count()} cores)"
-    print(f"device: {device}, torch {torch.__version__}{' — DRY RUN: tiny model, numbers mean nothing' if ns.tiny else ''}")
-    print(f"workload: {'tiny-sd' if ns.tiny else 'SD v1.5 architecture, random weights'}, {size}x{size}, {steps} steps, "
-          f"guidance 7.5, PNDM; build+save {t_build:.1f} s, helper load {t_load:.1f} s")  # fmt: skip
+    print(
+        f"device: {device}, torch {torch.__version__}{' — DRY RUN: tiny model, numbers mean nothing' if ns.tiny else ''}"
+    )
+    print(
+        f"workload: {'tiny-sd' if ns.tiny else 'SD v1.5 architecture, random weights'}, {size}x{size}, {steps} steps, "
+        f"guidance 7.5, PNDM; build+save {t_build:.1f} s, helper load {t_load:.1f} s"
+    )
     print(f"naive (float32, batch 1, {attn_naive}): {naive_ips:.3f} images/s over {ns.naive_images} images")
-    print(f"optimised ({str(fast_dtype).removeprefix('torch.')}, {attn_fast}, channels_last={cuda}, batch {ns.batch}, "
-          f"compile={ns.compile and cuda}; PNG writes included): {fast_ips:.3f} images/s over {len(jobs)} images "
-          f"(warm-up batch {t_warm:.1f} s; peak GPU memory {peak:.1f} GiB)")  # fmt: skip
+    print(
+        f"optimised ({str(fast_dtype).removeprefix('torch.')}, {attn_fast}, channels_last={cuda}, batch {ns.batch}, "
+        f"compile={ns.compile and cuda}; PNG writes included): {fast_ips:.3f} images/s over {len(jobs)} images "
+        f"(warm-up batch {t_warm:.1f} s; peak GPU memory {peak:.1f} GiB)"
+    )
     print(f"speed-up: {fast_ips / naive_ips:.2f}x; total time {time.perf_counter() - start_all:.0f} s")
 
 

@@ -22,21 +22,37 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 UNET = {  # SD 2.1 / SD-Turbo
-    "sample_size": 64, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
-    "block_out_channels": [320, 640, 1280, 1280], "attention_head_dim": [5, 10, 20, 20], "cross_attention_dim": 1024,
+    "sample_size": 64,
+    "in_channels": 4,
+    "out_channels": 4,
+    "layers_per_block": 2,
+    "block_out_channels": [320, 640, 1280, 1280],
+    "attention_head_dim": [5, 10, 20, 20],
+    "cross_attention_dim": 1024,
     "use_linear_projection": True,
     "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-}  # fmt: skip
+}
 VAE = {
-    "in_channels": 3, "out_channels": 3, "latent_channels": 4, "block_out_channels": [128, 256, 512, 512],
-    "layers_per_block": 2, "down_block_types": ["DownEncoderBlock2D"] * 4, "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
+    "block_out_channels": [128, 256, 512, 512],
+    "layers_per_block": 2,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
     "sample_size": 512,
-}  # fmt: skip
+}
 TEXT = {  # OpenCLIP ViT-H/14's text tower as SD 2.x uses it
-    "vocab_size": 49408, "hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 23,
-    "num_attention_heads": 16, "max_position_embeddings": 77, "hidden_act": "gelu", "projection_dim": 1024,
-}  # fmt: skip
+    "vocab_size": 49408,
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 23,
+    "num_attention_heads": 16,
+    "max_position_embeddings": 77,
+    "hidden_act": "gelu",
+    "projection_dim": 1024,
+}
 
 
 def main() -> None:
@@ -63,18 +79,29 @@ def main() -> None:
     torch.manual_seed(0)
     start = time.perf_counter()
     pipe = StableDiffusionPipeline(
-        unet=UNet2DConditionModel(**UNET), vae=AutoencoderKL(**VAE), text_encoder=CLIPTextModel(CLIPTextConfig(**TEXT)),
+        unet=UNet2DConditionModel(**UNET),
+        vae=AutoencoderKL(**VAE),
+        text_encoder=CLIPTextModel(CLIPTextConfig(**TEXT)),
         tokenizer=models.clip_tokenizer(Path(tempfile.mkdtemp(prefix="laptop-profile-"))),
-        scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing", beta_schedule="scaled_linear",
-                                                  beta_start=0.00085, beta_end=0.012),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
-    ).to("cpu")  # fmt: skip
+        scheduler=EulerAncestralDiscreteScheduler(
+            timestep_spacing="trailing", beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012
+        ),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    ).to("cpu")
     pipe.set_progress_bar_config(disable=True)
     built = time.perf_counter() - start
 
     def one(i: int) -> None:
-        pipe(prompt=f"Artwork from Artist {i}", height=call["height"], width=call["width"], num_inference_steps=call["steps"],
-             guidance_scale=call["guidance_scale"], generator=torch.Generator("cpu").manual_seed(i))  # fmt: skip
+        pipe(
+            prompt=f"Artwork from Artist {i}",
+            height=call["height"],
+            width=call["width"],
+            num_inference_steps=call["steps"],
+            guidance_scale=call["guidance_scale"],
+            generator=torch.Generator("cpu").manual_seed(i),
+        )
 
     one(-1)
     start = time.perf_counter()
@@ -82,8 +109,11 @@ def main() -> None:
         one(i)
     per_image = (time.perf_counter() - start) / ns.images
 
-    enc = models.load_encoder(schema.EncoderSpec(name="b32", source="open_clip", model="ViT-B-32", pretrained=None),
-                              device="cpu", dtype="float32")  # fmt: skip
+    enc = models.load_encoder(
+        schema.EncoderSpec(name="b32", source="open_clip", model="ViT-B-32", pretrained=None),
+        device="cpu",
+        dtype="float32",
+    )
     pixels = torch.randn(32, 3, 224, 224)
     enc.encode_pixels(pixels[:4])
     start = time.perf_counter()
@@ -94,13 +124,19 @@ def main() -> None:
     n_images = n_names * laptop.generation.images_per_name
     n_real = laptop.artists.limit * max(laptop.validation.works_values)
     total = n_images * per_image + (n_images + n_real) * per_encoded
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"SD-Turbo architecture (random weights, built in {built:.0f} s): {per_image:.1f} s per {call['width']}x"
-          f"{call['height']} image at {call['steps']} step(s), guidance {call['guidance_scale']}")  # fmt: skip
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"SD-Turbo architecture (random weights, built in {built:.0f} s): {per_image:.1f} s per {call['width']}x"
+        f"{call['height']} image at {call['steps']} step(s), guidance {call['guidance_scale']}"
+    )
     print(f"ViT-B-32: {1000 * per_encoded:.0f} ms per image encoded")
-    print(f"params/laptop.yaml: {n_images} images + {n_real} real works to encode -> about {total / 60:.1f} min of "
-          f"compute on this machine (plus loading and the downloads)")  # fmt: skip
+    print(
+        f"params/laptop.yaml: {n_images} images + {n_real} real works to encode -> about {total / 60:.1f} min of "
+        f"compute on this machine (plus loading and the downloads)"
+    )
 
 
 if __name__ == "__main__":

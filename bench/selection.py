@@ -40,9 +40,7 @@ from helpers.paths import CACHE_DIR
 
 _VERSION = {"default": 2, "intl": 1}  # bump when the generator changes, so the cache is rebuilt
 _FILES = 8
-_SYLLABLES = (
-    "ka ri to na mi su lo ve an el or in da ne sha ko ru tel mar gen bo li ta vi yo ze qu fa pe dor".split()
-)
+_SYLLABLES = "ka ri to na mi su lo ve an el or in da ne sha ko ru tel mar gen bo li ta vi yo ze qu fa pe dor".split()
 _ACCENTED = "é ü ø å ñ ł ç ö".split()
 _CJK = "風景 城 森林 山 海 夢 花 猫".split()
 _INTL_ACCENTED = "é è ê à á â ä ö ü ñ ç ø å í ó ú ß ł".split()
@@ -135,9 +133,7 @@ def _timed(fn):
 
 
 def _naive(captions: pd.Series, names: list[str]) -> np.ndarray:
-    return np.array(
-        [captions.str.contains(rf"\b{re.escape(n)}\b", case=False, regex=True).sum() for n in names]
-    )
+    return np.array([captions.str.contains(rf"\b{re.escape(n)}\b", case=False, regex=True).sum() for n in names])
 
 
 def _read_limit(files: str) -> float:
@@ -157,8 +153,10 @@ def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float
             n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py()
             n_ascii += pc.sum(pc.string_is_ascii(batch.column(0)).cast("int64")).as_py()
     non_ascii, mb = 1 - n_ascii / args.rows, n_bytes / 1e6
-    print(f"\n[{variant}] {args.rows:,} captions ({mb:,.0f} MB of UTF-8, {non_ascii:.0%} not plain ASCII) "
-          f"in {_FILES} parquet files, {len(names):,} names")  # fmt: skip
+    print(
+        f"\n[{variant}] {args.rows:,} captions ({mb:,.0f} MB of UTF-8, {non_ascii:.0%} not plain ASCII) "
+        f"in {_FILES} parquet files, {len(names):,} names"
+    )
     workers = sorted({1, all_cores})
     times: dict[str, list[float]] = {"read": [], **{f"w{w}": [] for w in workers}}
     counts = {}
@@ -175,8 +173,10 @@ def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float
     print(f"  DuckDB reading the caption column (read limit): {best['read']:.2f} s")
     for w in workers:
         t = best[f"w{w}"]
-        print(f"  scanner, {w} worker{'s' if w > 1 else ''}: {t:.2f} s, {args.rows / t:,.0f} captions/s, "
-              f"{t / best['read']:.2f}x the read time")  # fmt: skip
+        print(
+            f"  scanner, {w} worker{'s' if w > 1 else ''}: {t:.2f} s, {args.rows / t:,.0f} captions/s, "
+            f"{t / best['read']:.2f}x the read time"
+        )
     if all_cores > 1:
         print(f"  1 -> {all_cores} workers: {best['w1'] / best[f'w{all_cores}']:.2f}x faster")
     print(f"  mentions: {int(counts[1].sum()):,}; names with > 100 captions: {int((counts[1] > 100).sum())}")
@@ -212,8 +212,10 @@ def _default_extras(folder, names: list[str], t_many: float, args) -> None:
     few, t_few = _timed(lambda: count_mentions(files, names[: args.few_names], progress=False))
     many = count_mentions(files, names, progress=False)
     assert (few["caption_count"].to_numpy() == many["caption_count"].to_numpy()[: args.few_names]).all()
-    print(f"  scanner, {args.few_names} names: {t_few:.2f} s; names x{len(names) // args.few_names}: "
-          f"time x{t_many / t_few:.2f} (goal <= 2)")  # fmt: skip
+    print(
+        f"  scanner, {args.few_names} names: {t_few:.2f} s; names x{len(names) // args.few_names}: "
+        f"time x{t_many / t_few:.2f} (goal <= 2)"
+    )
     subset = pq.read_table(folder / "part-00.parquet", columns=["TEXT"]).slice(0, args.naive_rows)
     subset_file = folder / "subsets" / f"{args.naive_rows}.parquet"
     subset_file.parent.mkdir(exist_ok=True)
@@ -224,9 +226,7 @@ def _default_extras(folder, names: list[str], t_many: float, args) -> None:
     print(f"  subset of {args.naive_rows:,} captions, {len(names):,} names:")
     print(f"    naive pandas str.contains loop: {t_naive:.2f} s, {args.naive_rows / t_naive:,.0f} captions/s")
     print(f"    scanner (end to end, same rows): {t_sub:.3f} s, {args.naive_rows / t_sub:,.0f} captions/s")
-    print(
-        f"    speed-up: x{t_naive / t_sub:,.0f} (goal >= 50); counts agree for {agree:,}/{len(names):,} names"
-    )
+    print(f"    speed-up: x{t_naive / t_sub:,.0f} (goal >= 50); counts agree for {agree:,}/{len(names):,} names")
     print(f"    full-run scanner rate vs naive: x{(args.rows / t_many) / (args.naive_rows / t_naive):,.0f}")
 
 

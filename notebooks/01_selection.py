@@ -48,8 +48,10 @@ provenance.print_caveats(params)
 # %%
 with record.stage(params, "01_selection"):
     result = selection.run_stage(params)
-print(f"{len(result.artists)} artists selected out of {len(result.table)} candidates; "
-      f"{len(result.random_names)} random names drawn")
+print(
+    f"{len(result.artists)} artists selected out of {len(result.table)} candidates; "
+    f"{len(result.random_names)} random names drawn"
+)
 
 # %% [markdown]
 # ## How often is each candidate named in the captions?
@@ -80,9 +82,11 @@ display(result.table.loc[~result.table["selected"], ["artist", "caption_count", 
 
 # %%
 display(result.random_names.head(10))
-print(f"real works: {len(result.real_works)} files for "
-      f"{result.real_works['artist'].nunique() if len(result.real_works) else 0} artists"
-      + (" (stand-ins are made in 02_generation)" if params.validation.standin else ""))
+print(
+    f"real works: {len(result.real_works)} files for "
+    f"{result.real_works['artist'].nunique() if len(result.real_works) else 0} artists"
+    + (" (stand-ins are made in 02_generation)" if params.validation.standin else "")
+)
 display(result.excluded_validation)
 
 # %% [markdown]

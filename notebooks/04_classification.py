@@ -54,8 +54,10 @@ with record.stage(params, "04_classification"):
 headline = result.first.headline
 display(summary.against_paper(headline))
 artists = headline["artists"]
-print(f"artists: {artists['accuracy']:.1%} [{artists['accuracy_ci_low']:.1%}, {artists['accuracy_ci_high']:.1%}], "
-      f"permutation p = {artists['permutation_p']:.3g}")
+print(
+    f"artists: {artists['accuracy']:.1%} [{artists['accuracy_ci_low']:.1%}, {artists['accuracy_ci_high']:.1%}], "
+    f"permutation p = {artists['permutation_p']:.3g}"
+)
 
 # %% [markdown]
 # ## Accuracy per artist
@@ -86,8 +88,10 @@ result.figures["sample_size"]
 # point is an artist; the diagonal is "imitations as recognisable as the real works".
 
 # %%
-print(f"ceiling: {headline['ceiling']['ceiling_accuracy']}; imitation accuracy / ceiling: "
-      f"{headline['ceiling']['accuracy_vs_ceiling']}")
+print(
+    f"ceiling: {headline['ceiling']['ceiling_accuracy']}; imitation accuracy / ceiling: "
+    f"{headline['ceiling']['accuracy_vs_ceiling']}"
+)
 result.figures.get("accuracy_vs_ceiling", "no real works: no ceiling")
 
 # %% [markdown]

@@ -77,8 +77,14 @@ def run_module(args, outputs, *, timeout=600, **extra) -> subprocess.CompletedPr
     environment variables), its output captured."""
     from helpers.paths import PROJECT_ROOT
 
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                          env=module_env(outputs, **extra), timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=module_env(outputs, **extra),
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

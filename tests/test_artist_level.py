@@ -19,8 +19,9 @@ def _scores(m: np.ndarray, per: int = 1) -> significance.Scores:
     k = m.shape[0]
     names = [f"a{i}" for i in range(m.shape[1])]
     values = np.repeat(m, per, axis=1)
-    return significance.Scores(names[:k], np.ones(k, dtype=int), values, names, np.repeat(np.arange(m.shape[1]), per),
-                               np.arange(k))  # fmt: skip
+    return significance.Scores(
+        names[:k], np.ones(k, dtype=int), values, names, np.repeat(np.arange(m.shape[1]), per), np.arange(k)
+    )
 
 
 def _world(rng, k=8, n_img=5, n_works=3, d=16, signal=1.0):
@@ -35,8 +36,14 @@ def _world(rng, k=8, n_img=5, n_works=3, d=16, signal=1.0):
 
 
 def test_pair_matrix_is_the_mean_score_per_pair_of_artists():
-    s = significance.Scores(["A", "B"], np.array([1, 1]), np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 0.0]]),
-                            ["A", "B"], np.array([0, 0, 1]), np.array([0, 1]))  # fmt: skip
+    s = significance.Scores(
+        ["A", "B"],
+        np.array([1, 1]),
+        np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 0.0]]),
+        ["A", "B"],
+        np.array([0, 0, 1]),
+        np.array([0, 1]),
+    )
     m, diagonal, columns = artist_level.pair_matrix(s)
     np.testing.assert_allclose(m, [[2.0, 5.0], [3.0, 0.0]])
     assert diagonal.tolist() == [0, 1] and columns == ["A", "B"]
@@ -48,7 +55,9 @@ def test_p_values_equal_a_cell_by_cell_computation():
         m = rng.normal(size=shape)
         m[np.arange(shape[0]), np.arange(shape[0])] += rng.uniform(0, 3, shape[0])
         table = artist_level.artist_level_test(_scores(m))
-        np.testing.assert_allclose(table["p_artist_level"], reference.artist_level_p(m, np.arange(shape[0])), atol=1e-12)
+        np.testing.assert_allclose(
+            table["p_artist_level"], reference.artist_level_p(m, np.arange(shape[0])), atol=1e-12
+        )
 
 
 def test_a_dominant_pairing_reaches_the_floor_and_passes_bonferroni():
@@ -121,7 +130,9 @@ def test_deranged_shifts_are_every_shift_or_a_seeded_sample():
 
 
 def _settings(**kw):
-    return controls.ControlSettings(**{"correction": "bonferroni", "artist_level_correction": "fdr_bh", "alpha": 0.05, **kw})
+    return controls.ControlSettings(
+        **{"correction": "bonferroni", "artist_level_correction": "fdr_bh", "alpha": 0.05, **kw}
+    )
 
 
 def test_a_derangement_is_the_same_as_relabelled_real_works():
@@ -135,8 +146,9 @@ def test_a_derangement_is_the_same_as_relabelled_real_works():
         table = significance.validation_table(works, [relabel[a] for a in works_of], imitations, imitation_of, names)
         mine = pvalues[(pvalues["replicate"] == k) & (pvalues["test"] == "paper_test")].set_index("artist")
         np.testing.assert_allclose(mine.loc[table["artist"], "p_value"], table["p_value"], atol=1e-12)
-        level = artist_level.artist_level_test(significance.scores(works, [relabel[a] for a in works_of], imitations,
-                                                                   imitation_of, names))  # fmt: skip
+        level = artist_level.artist_level_test(
+            significance.scores(works, [relabel[a] for a in works_of], imitations, imitation_of, names)
+        )
         mine = pvalues[(pvalues["replicate"] == k) & (pvalues["test"] == "artist_level")].set_index("artist")
         np.testing.assert_allclose(mine.loc[level["artist"], "p_value"], level["p_artist_level"], atol=1e-12)
     assert sorted(pvalues["replicate"].unique()) == [1, 2, 3, 4, 5]
@@ -162,9 +174,11 @@ def test_random_names_stand_in_for_the_imitations():
 
 
 def test_summarise_counts_false_positives_and_familywise_errors():
-    rows = [("deranged_works", rep, "paper_test", f"a{i}", p, p, sig)
-            for rep, flags in ((1, [True, False, False]), (2, [False, False, False]), (3, [True, True, False]))
-            for i, (sig, p) in enumerate(zip(flags, (0.01, 0.2, 0.9), strict=True))]  # fmt: skip
+    rows = [
+        ("deranged_works", rep, "paper_test", f"a{i}", p, p, sig)
+        for rep, flags in ((1, [True, False, False]), (2, [False, False, False]), (3, [True, True, False]))
+        for i, (sig, p) in enumerate(zip(flags, (0.01, 0.2, 0.9), strict=True))
+    ]
     table = controls.summarise(pd.DataFrame(rows, columns=list(controls.PVALUE_COLUMNS)), _settings())
     row = table.iloc[0]
     assert (row.replicates, row.tests, row.false_positives, row.replicates_with_any) == (3, 9, 3, 2)

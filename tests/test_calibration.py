@@ -23,8 +23,15 @@ def _bound(n: int) -> float:
     return ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / n)
 
 
-@pytest.mark.parametrize("scenario, worlds", [("null", 100), ("null, families + hubs + spreads", 100),
-                                              ("null, one real work each", 60), ("null, 70 artists", 20)])  # fmt: skip
+@pytest.mark.parametrize(
+    "scenario, worlds",
+    [
+        ("null", 100),
+        ("null, families + hubs + spreads", 100),
+        ("null, one real work each", 60),
+        ("null, 70 artists", 20),
+    ],
+)
 def test_the_artist_level_test_holds_its_level_under_a_clustered_null(scenario, worlds):
     rates = simulation.rejection_rates(simulation.SCENARIOS[scenario], worlds, seed=1).set_index("test")
     level, paper = rates.loc["artist_level"], rates.loc["paper_test"]

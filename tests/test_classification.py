@@ -12,16 +12,29 @@ from helpers.embeddings import Embeddings
 def _embeddings() -> Embeddings:
     # labels A, B, C point along x, y, z; A's two real works point at A and at B, B's one at B, C has none
     labels = pd.DataFrame({"row": [0, 1, 2], "group": "artists", "name": ["A", "B", "C"], "text": ["a", "b", "c"]})
-    images = pd.DataFrame({"row": range(5), "kind": ["imitation", "imitation", "real", "real", "real"],
-                           "group": ["artists", "artists", "real", "real", "real"], "name": ["A", "B", "A", "A", "B"],
-                           "index": [0, 0, 0, 1, 0], "path": list("vwxyz"), "sha256": ""})  # fmt: skip
+    images = pd.DataFrame(
+        {
+            "row": range(5),
+            "kind": ["imitation", "imitation", "real", "real", "real"],
+            "group": ["artists", "artists", "real", "real", "real"],
+            "name": ["A", "B", "A", "A", "B"],
+            "index": [0, 0, 0, 1, 0],
+            "path": list("vwxyz"),
+            "sha256": "",
+        }
+    )
     vectors = np.array([[1, 0, 0], [0, 1, 0], [0.9, 0.1, 0], [0.2, 0.8, 0], [0, 1, 0.1]], dtype=float)
     return Embeddings(images, vectors, labels, np.eye(3), {})
 
 
 def test_ceiling_classifies_the_real_works_among_the_artists_labels():
     table = classification.ceiling(_embeddings())
-    assert table.to_dict("list") == {"artist": ["A", "B"], "n_real": [2, 1], "n_correct": [1, 1], "accuracy": [0.5, 1.0]}
+    assert table.to_dict("list") == {
+        "artist": ["A", "B"],
+        "n_real": [2, 1],
+        "n_correct": [1, 1],
+        "accuracy": [0.5, 1.0],
+    }
     accuracy = pd.DataFrame({"group": "artists", "name": ["A", "B", "C"], "accuracy": [0.25, 0.5, 1.0]})
     numbers = classification._ceiling_numbers(accuracy, table)
     # mean ceiling over A and B = 0.75; imitation accuracy over the same artists = 0.375 (C has no ceiling)

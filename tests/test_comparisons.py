@@ -45,9 +45,7 @@ def test_centred_validation_hand_case():
 def test_uncentred_is_the_default():
     args = _hand_validation()
     assert significance.validation_table(*args).equals(significance.validation_table(*args, centered=False))
-    assert significance.own_other_similarities(*args).equals(
-        significance.own_other_similarities(*args, centered=False)
-    )
+    assert significance.own_other_similarities(*args).equals(significance.own_other_similarities(*args, centered=False))
 
 
 def test_centred_validation_equals_a_direct_computation():

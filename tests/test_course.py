@@ -13,7 +13,9 @@ def test_every_exercise_has_its_solution_and_a_check(notebook):
     nb = jupytext.read(notebook)
     assert nb.cells[0].cell_type == "markdown" and "**Concept.**" in nb.cells[0].source
     assert ["parameters"] in [c.metadata.get("tags") for c in nb.cells], "one parameters cell (params_file)"
-    exercises = [i for i, c in enumerate(nb.cells) if any(t.startswith("exercise:") for t in c.metadata.get("tags", []))]
+    exercises = [
+        i for i, c in enumerate(nb.cells) if any(t.startswith("exercise:") for t in c.metadata.get("tags", []))
+    ]
     assert exercises, "a course notebook asks the student for something"
     for i in exercises:
         assert "= ..." in nb.cells[i].source, "an exercise starts as a placeholder (`name = ...`)"
@@ -23,7 +25,8 @@ def test_every_exercise_has_its_solution_and_a_check(notebook):
     for i in exercises:
         assert "= ..." not in filled.cells[i].source, "the solution replaces the placeholder"
     assert [c.source for j, c in enumerate(filled.cells) if j not in exercises] == [
-        c.source for j, c in enumerate(nb.cells) if j not in exercises]  # fmt: skip
+        c.source for j, c in enumerate(nb.cells) if j not in exercises
+    ]
 
 
 def test_a_missing_solution_is_named(tmp_path):

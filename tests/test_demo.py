@@ -81,8 +81,12 @@ def test_the_artist_level_test_keeps_its_power_and_its_false_positives_within_al
     paper = numbers["false_positive_rate_paper_test"]
     assert 0 <= paper <= 1 and numbers["familywise_error_paper_test"] is not None
     page = html.unescape((toy / "demo" / "report.html").read_text())
-    for shown in ("artist-level test", "paper's test (imitations as independent)", 'alt="calibration"',
-                  f"{100 * paper:.1f}%"):  # fmt: skip
+    for shown in (
+        "artist-level test",
+        "paper's test (imitations as independent)",
+        'alt="calibration"',
+        f"{100 * paper:.1f}%",
+    ):
         assert shown in page, shown
     cells = json.loads((toy / "demo" / "notebooks" / "05_validation.ipynb").read_text())["cells"]
     calibration = (toy / "demo" / "figures" / "calibration.png").read_bytes()
@@ -124,8 +128,13 @@ def test_with_every_artist_exposure_helps(toy):
     accuracy = pd.read_csv(toy / "demo-all" / "tables" / "accuracy.csv")
     accuracy = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
     counts = pd.read_csv(toy / "demo-all" / "artists.csv").set_index("artist")["caption_count"]
-    often, rarely = accuracy[counts.loc[accuracy.index] > 100].mean(), accuracy[counts.loc[accuracy.index] <= 100].mean()
-    assert (often, rarely) == pytest.approx((numbers["accuracy_over_100_captions"], numbers["accuracy_at_most_100_captions"]))
+    often, rarely = (
+        accuracy[counts.loc[accuracy.index] > 100].mean(),
+        accuracy[counts.loc[accuracy.index] <= 100].mean(),
+    )
+    assert (often, rarely) == pytest.approx(
+        (numbers["accuracy_over_100_captions"], numbers["accuracy_at_most_100_captions"])
+    )
     assert often - rarely >= MIN_GAP_EXPOSURE, (often, rarely)
 
 
@@ -164,8 +173,14 @@ def test_the_artist_dropdown_draws_only_when_the_choice_changes(toy):
     """Nothing is drawn into the widget while its cell runs (that hung papermill); a new choice draws it."""
     first = pd.read_csv(toy / "demo" / "artists.csv")["artist"].iloc[0]
     env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(toy), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", CHOOSER, str(PARAMS_DIR / "demo.yaml"), first], capture_output=True,
-                         text=True, cwd=PROJECT_ROOT, env=env, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CHOOSER, str(PARAMS_DIR / "demo.yaml"), first],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0 and out.stdout.rstrip().splitlines()[-1].startswith("ok "), out.stderr[-2000:]
 
 
@@ -174,7 +189,13 @@ def test_the_course_passes_its_checks_with_the_solutions(toy):
 
     code = "from helpers import course; import sys; course.run(sys.argv[1], with_runs=False)"
     env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(toy), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", code, str(toy / "course")], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT, env=env, timeout=900)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(toy / "course")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert sorted(p.stem for p in (toy / "course").glob("*.ipynb")) == [p.stem for p in course.course_notebooks()]

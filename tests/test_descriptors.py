@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("toyworld")]
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     outputs = tmp_path_factory.mktemp("outputs")
-    for args in (["helpers.toyworld", "corpus"], ["helpers.runner", "--params", str(PARAMS_DIR / "sweep-descriptors.yaml")]):
+    for args in (
+        ["helpers.toyworld", "corpus"],
+        ["helpers.runner", "--params", str(PARAMS_DIR / "sweep-descriptors.yaml")],
+    ):
         out = run_module(args, outputs, timeout=1800)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return outputs / "sweep-descriptors"
@@ -54,8 +57,12 @@ def test_the_attribution_is_recomputed_from_the_saved_embeddings(sweep):
     by_path = dict(zip(real["path"], real.index.astype(int), strict=True))
     assert set(refs["path"]) <= set(by_path)  # the paths are images.csv's
     artists = list(dict.fromkeys(images[(images["kind"] == "imitation") & (images["group"] == "artists")]["name"]))
-    centroids = np.stack([_unit(vectors[[by_path[p] for p in refs[refs["artist"] == a]["path"]]].mean(0, keepdims=True))[0]
-                          for a in artists])  # fmt: skip
+    centroids = np.stack(
+        [
+            _unit(vectors[[by_path[p] for p in refs[refs["artist"] == a]["path"]]].mean(0, keepdims=True))[0]
+            for a in artists
+        ]
+    )
     imitations = images[(images["kind"] == "imitation") & (images["group"] == "artists")]
     scores = vectors[imitations.index.astype(int)] @ centroids.T
     predicted = np.asarray(artists)[scores.argmax(axis=1)]
@@ -82,7 +89,7 @@ def test_the_attribution_is_recomputed_from_the_saved_embeddings(sweep):
     mask = np.ones_like(scores, dtype=bool)
     mask[np.arange(len(scores)), [artists.index(n) for n in imitations["name"]]] = False
     other = scores[mask]
-    auc = ((own[:, None] > other[None, :]).mean() + 0.5 * (own[:, None] == other[None, :]).mean())
+    auc = (own[:, None] > other[None, :]).mean() + 0.5 * (own[:, None] == other[None, :]).mean()
     assert numbers["roc_auc"] == pytest.approx(auc, abs=1e-6)
     assert numbers["n_references"] == len(refs) and numbers["n_references"] + numbers["n_held_out"] == len(real)
 

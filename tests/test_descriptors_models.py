@@ -24,14 +24,28 @@ from helpers.models.encoders import check_encoder
 from helpers.paths import PARAMS_DIR
 from helpers.schema import EncoderSpec
 
-FAMILIES = {"tiny-dinov2": "Dinov2Model", "tiny-hf-clip": "CLIPModel", "tiny-siglip": "SiglipModel",
-            "tiny-siglip2": "Siglip2Model", "tiny-csd": "CSD", "tiny-clip": "CLIP"}
+FAMILIES = {
+    "tiny-dinov2": "Dinov2Model",
+    "tiny-hf-clip": "CLIPModel",
+    "tiny-siglip": "SiglipModel",
+    "tiny-siglip2": "Siglip2Model",
+    "tiny-csd": "CSD",
+    "tiny-clip": "CLIP",
+}
 TEXT = {"tiny-hf-clip", "tiny-siglip", "tiny-siglip2", "tiny-clip"}
 
 
 def spec(model, **kw):
-    return EncoderSpec(**{"name": model, "source": "tiny", "model": model, "pretrained": None,
-                          "allow_pickle": model == "tiny-csd", **kw})
+    return EncoderSpec(
+        **{
+            "name": model,
+            "source": "tiny",
+            "model": model,
+            "pretrained": None,
+            "allow_pickle": model == "tiny-csd",
+            **kw,
+        }
+    )
 
 
 def load(model, **kw):
@@ -81,11 +95,14 @@ def test_tiny_builds_are_the_same_in_a_fresh_process(tmp_path):
     from helpers.paths import PROJECT_ROOT
 
     names = [m for m in FAMILIES if m != "tiny-clip"]
-    code = ("from helpers import models; import json\n"
-            f"print(json.dumps([str(models.tiny_encoder_dir(m)) for m in {names!r}]))")
+    code = (
+        "from helpers import models; import json\n"
+        f"print(json.dumps([str(models.tiny_encoder_dir(m)) for m in {names!r}]))"
+    )
     env = {**__import__("os").environ, "IMITATION_AUDIT_CACHE": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     fresh = [type(tmp_path)(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
 
@@ -154,13 +171,24 @@ def test_siglip_with_its_own_sentencepiece_tokenizer_pads_to_max_length(tmp_path
         p.unlink()
     words = "artwork from claude monet vincent van gogh the painting of style".split() * 4
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(" ".join(words[i:i + 5]) for i in range(len(words) - 5)),
-                                   model_writer=model, vocab_size=40, hard_vocab_limit=False, num_threads=1,
-                                   pad_id=0, eos_id=1, unk_id=2, bos_id=-1, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(" ".join(words[i : i + 5]) for i in range(len(words) - 5)),
+        model_writer=model,
+        vocab_size=40,
+        hard_vocab_limit=False,
+        num_threads=1,
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        minloglevel=2,
+    )
     (tmp_path / "spiece.model").write_bytes(model.getvalue())
     SiglipTokenizer(vocab_file=str(tmp_path / "spiece.model")).save_pretrained(folder)
-    enc = models.load_encoder(EncoderSpec(name="s", source="transformers", model=str(folder), pretrained=None,
-                                          method="zero-shot"), device="cpu")
+    enc = models.load_encoder(
+        EncoderSpec(name="s", source="transformers", model=str(folder), pretrained=None, method="zero-shot"),
+        device="cpu",
+    )
     assert type(enc.tokenizer.tokenizer).__name__ == "SiglipTokenizer"
     tokens = enc.tokenizer(["Artwork from Claude Monet", "x"])
     assert set(tokens) == {"input_ids"} and tokens["input_ids"].shape == (2, 64)
@@ -185,15 +213,18 @@ def test_siglip2_naflex_batches_go_through_the_encoding_loader(loaded, tmp_path)
 def test_a_saved_folder_loads_like_its_tiny_model(tmp_path, loaded):
     folder = tmp_path / "dino"
     shutil.copytree(models.tiny_encoder_dir("tiny-dinov2"), folder)
-    enc = models.load_encoder(EncoderSpec(name="d", source="transformers", model=str(folder), pretrained=None),
-                              device="cpu")
+    enc = models.load_encoder(
+        EncoderSpec(name="d", source="transformers", model=str(folder), pretrained=None), device="cpu"
+    )
     tiny = loaded["tiny-dinov2"]
     assert enc.key.startswith("transformers:") and enc.key.split(":", 1)[1] == tiny.key.split(":", 1)[1]
     assert torch.equal(embed(enc, pictures()), embed(tiny, pictures()))
-    (folder / "preprocessor_config.json").write_text((folder / "preprocessor_config.json").read_text()
-                                                     .replace('"shortest_edge": 36', '"shortest_edge": 40'))
-    changed = models.load_encoder(EncoderSpec(name="d", source="transformers", model=str(folder), pretrained=None),
-                                  device="cpu")
+    (folder / "preprocessor_config.json").write_text(
+        (folder / "preprocessor_config.json").read_text().replace('"shortest_edge": 36', '"shortest_edge": 40')
+    )
+    changed = models.load_encoder(
+        EncoderSpec(name="d", source="transformers", model=str(folder), pretrained=None), device="cpu"
+    )
     assert changed.key != enc.key  # the image processor changes the embeddings: the key follows it
 
 
@@ -225,8 +256,10 @@ def test_an_unsupported_family_or_pickle_weights_are_refused(tmp_path):
     with pytest.raises(AuditError, match="pickle checkpoint.*allow_pickle"):
         models.load_encoder(s, device="cpu")
     with pytest.warns(UserWarning, match="pickle"):
-        enc = models.load_encoder(EncoderSpec(name="b", source="transformers", model=str(folder), pretrained=None,
-                                              allow_pickle=True), device="cpu")
+        enc = models.load_encoder(
+            EncoderSpec(name="b", source="transformers", model=str(folder), pretrained=None, allow_pickle=True),
+            device="cpu",
+        )
     assert enc.dim == 32
     with pytest.raises(AuditError, match=r"encoders\[0\]\.model: .*nowhere does not exist"):
         check_encoder(EncoderSpec(name="n", source="transformers", model=str(tmp_path / "nowhere"), pretrained=None))
@@ -251,18 +284,26 @@ def test_errors_name_the_entry_they_concern(tmp_path):
     tiny_gen = GeneratorSpec(name="tiny-sd", source="tiny", model="tiny-sd")
     missing_gen = GeneratorSpec(name="gone", source="local", model=str(tmp_path / "gone"))
     gen = GenerationParams(generators=[tiny_gen, missing_gen], device="cpu", dtype="float32")
-    encoders = [spec("tiny-clip"), EncoderSpec(name="gone", source="csd", model=str(tmp_path / "csd.pth"),
-                                               pretrained=None, allow_pickle=True)]
+    encoders = [
+        spec("tiny-clip"),
+        EncoderSpec(name="gone", source="csd", model=str(tmp_path / "csd.pth"), pretrained=None, allow_pickle=True),
+    ]
 
     def params(generators, encs):
-        return Params(run="p", generation=gen.model_copy(update={"generators": generators}),
-                      encoding={"encoders": encs}, validation={"standin": True, "max_works": 2})
+        return Params(
+            run="p",
+            generation=gen.model_copy(update={"generators": generators}),
+            encoding={"encoders": encs},
+            validation={"standin": True, "max_works": 2},
+        )
 
     with pytest.raises(AuditError, match=r"^generation\.generators\[1\]\.model: .*gone"):
         models.preflight(params([tiny_gen, missing_gen], encoders))
     with pytest.raises(AuditError, match=r"^generation\.generators\[1\]\.model: "):
         models.load_pipeline(missing_gen, gen, index=1)
-    with pytest.raises(AuditError, match=r"^encoding\.encoders\[1\]\.model: the CSD checkpoint .*csd.pth does not exist"):
+    with pytest.raises(
+        AuditError, match=r"^encoding\.encoders\[1\]\.model: the CSD checkpoint .*csd.pth does not exist"
+    ):
         models.preflight(params([tiny_gen], encoders))
     with pytest.raises(AuditError, match=r"^encoding\.encoders\[1\]\.model: unknown tiny encoder model 'tiny-nope'"):
         models.preflight(params([tiny_gen], [encoders[0], spec("tiny-nope")]))
@@ -272,9 +313,12 @@ def test_errors_name_the_entry_they_concern(tmp_path):
 
 
 def test_csd_without_allow_pickle_is_refused_at_preflight_and_load(tmp_path):
-    for s in (spec("tiny-csd", allow_pickle=False),
-              EncoderSpec(name="c", source="csd", model=str(models.tiny_encoder_dir("tiny-csd") / "checkpoint.pth"),
-                          pretrained=None)):
+    for s in (
+        spec("tiny-csd", allow_pickle=False),
+        EncoderSpec(
+            name="c", source="csd", model=str(models.tiny_encoder_dir("tiny-csd") / "checkpoint.pth"), pretrained=None
+        ),
+    ):
         refused = r"^encoding\.encoders\[2\]: .*pickle checkpoint.*allow_pickle: true"
         with pytest.raises(AuditError, match=refused):
             check_encoder(s, index=2)
@@ -316,7 +360,9 @@ def _csd_by_hand(state, pixels, heads):
         x = x + y @ b["mlp.c_proj.weight"].T + b["mlp.c_proj.bias"]
     feature = _layer_norm(x[:, 0], s["backbone.ln_post.weight"], s["backbone.ln_post.bias"])
     style, content = feature @ s["last_layer_style"], feature @ s["last_layer_content"]
-    return style / np.linalg.norm(style, axis=1, keepdims=True), content / np.linalg.norm(content, axis=1, keepdims=True)
+    return style / np.linalg.norm(style, axis=1, keepdims=True), content / np.linalg.norm(
+        content, axis=1, keepdims=True
+    )
 
 
 def test_csd_style_vector_is_the_class_token_through_the_style_head_by_hand(loaded):
@@ -343,9 +389,14 @@ def test_csd_preprocessing_is_its_evaluation_transform(loaded):
 
     clip_mean, clip_std = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
     for size in (32, 224):
-        reference = transforms.Compose([transforms.Resize(size, interpolation=transforms.InterpolationMode.BICUBIC),
-                                        transforms.CenterCrop(size), transforms.ToTensor(),
-                                        transforms.Normalize(clip_mean, clip_std)])
+        reference = transforms.Compose(
+            [
+                transforms.Resize(size, interpolation=transforms.InterpolationMode.BICUBIC),
+                transforms.CenterCrop(size),
+                transforms.ToTensor(),
+                transforms.Normalize(clip_mean, clip_std),
+            ]
+        )
         image = pictures(1)[0]
         assert torch.equal(csd.preprocess(size)(image), reference(image))
     assert torch.equal(loaded["tiny-csd"].preprocess(image), csd.preprocess(32)(image))
@@ -370,14 +421,16 @@ def test_csd_loads_through_the_restricted_unpickler_and_from_safetensors(tmp_pat
     assert calls == [True]
     state = real_load(path, map_location="cpu", weights_only=False)["model_state_dict"]
     save_file({k.removeprefix("module."): v for k, v in state.items()}, str(tmp_path / "csd.safetensors"))
-    enc = models.load_encoder(EncoderSpec(name="c", source="csd", model=str(tmp_path / "csd.safetensors"),
-                                          pretrained=None), device="cpu")
+    enc = models.load_encoder(
+        EncoderSpec(name="c", source="csd", model=str(tmp_path / "csd.safetensors"), pretrained=None), device="cpu"
+    )
     assert enc.key.startswith("csd:") and enc.checkpoint.endswith("csd.safetensors")
     assert torch.allclose(embed(enc, pictures()), embed(loaded["tiny-csd"], pictures()), atol=1e-6)
     torch.save({"model_state_dict": {"module.something": torch.zeros(2)}}, tmp_path / "other.pth")
     with pytest.warns(UserWarning), pytest.raises(AuditError, match=r"encoders\[0\]\.model: .*not a CSD checkpoint"):
-        models.load_encoder(EncoderSpec(name="c", source="csd", model=str(tmp_path / "other.pth"), pretrained=None,
-                                        allow_pickle=True))
+        models.load_encoder(
+            EncoderSpec(name="c", source="csd", model=str(tmp_path / "other.pth"), pretrained=None, allow_pickle=True)
+        )
 
 
 def test_describe_says_method_and_where_the_weights_are(tmp_path):
@@ -385,11 +438,20 @@ def test_describe_says_method_and_where_the_weights_are(tmp_path):
 
     folder = tmp_path / "dino"
     shutil.copytree(models.tiny_encoder_dir("tiny-dinov2"), folder)
-    encs = [spec("tiny-dinov2"), EncoderSpec(name="f", source="transformers", model=str(folder), pretrained=None),
-            EncoderSpec(name="h", source="transformers", model="facebook/dinov2-base", pretrained=None),
-            EncoderSpec(name="c", source="csd", model="models/csd/checkpoint.pth", pretrained=None, allow_pickle=True)]
-    d = models.describe(Params(run="p", generation={"generators": [{"name": "t", "source": "tiny", "model": "tiny-sd"}]},
-                               encoding={"encoders": encs}, validation={"standin": True, "max_works": 2}))
+    encs = [
+        spec("tiny-dinov2"),
+        EncoderSpec(name="f", source="transformers", model=str(folder), pretrained=None),
+        EncoderSpec(name="h", source="transformers", model="facebook/dinov2-base", pretrained=None),
+        EncoderSpec(name="c", source="csd", model="models/csd/checkpoint.pth", pretrained=None, allow_pickle=True),
+    ]
+    d = models.describe(
+        Params(
+            run="p",
+            generation={"generators": [{"name": "t", "source": "tiny", "model": "tiny-sd"}]},
+            encoding={"encoders": encs},
+            validation={"standin": True, "max_works": 2},
+        )
+    )
     tiny, local, hub, csd = d["encoders"]
     assert tiny["weights"] == "random" and tiny["method"] == "reference" and tiny["config"]["loader"] == "transformers"
     assert local["path"] == str(folder) and local["weights"] == "pretrained" and local["pretrained"] is None
@@ -408,9 +470,10 @@ def test_reference_configurations_with_dinov2_and_csd_run_end_to_end(tmp_path):
     attribution is recomputed from the saved embeddings."""
     data = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
     data["run"] = "descriptors-tiny"
-    data["encoding"]["encoders"] = [{"name": "dino", "source": "tiny", "model": "tiny-dinov2", "pretrained": None},
-                                    {"name": "csd", "source": "tiny", "model": "tiny-csd", "pretrained": None,
-                                     "allow_pickle": True}]
+    data["encoding"]["encoders"] = [
+        {"name": "dino", "source": "tiny", "model": "tiny-dinov2", "pretrained": None},
+        {"name": "csd", "source": "tiny", "model": "tiny-csd", "pretrained": None, "allow_pickle": True},
+    ]
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(data))
     assert [c.method for c in schema.load(params_file).configurations] == ["reference", "reference"]
@@ -430,7 +493,9 @@ def test_reference_configurations_with_dinov2_and_csd_run_end_to_end(tmp_path):
         rows = images[(images["kind"] == "imitation") & (images["group"] == "artists")]
         artists = list(dict.fromkeys(rows["name"]))
         by_path = dict(zip(images["path"], images.index, strict=True))
-        centroids = np.stack([vectors[[by_path[p] for p in refs[refs["artist"] == a]["path"]]].mean(0) for a in artists])
+        centroids = np.stack(
+            [vectors[[by_path[p] for p in refs[refs["artist"] == a]["path"]]].mean(0) for a in artists]
+        )
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
         predicted = np.asarray(artists)[(vectors[rows.index] @ centroids.T).argmax(axis=1)]
         pred = pd.read_csv(config / "tables" / "predictions.csv", dtype=str, keep_default_na=False)

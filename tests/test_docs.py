@@ -76,8 +76,11 @@ def _commands() -> str:
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_every_make_command_shown_names_a_target():
     out = subprocess.run(["make", "--no-print-directory"], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
-    targets = {line.split()[0] for line in out.stdout.replace("\x1b[1m", " ").replace("\x1b[0m", " ").splitlines()
-               if line.startswith("  ") and "variables" not in line}  # fmt: skip
+    targets = {
+        line.split()[0]
+        for line in out.stdout.replace("\x1b[1m", " ").replace("\x1b[0m", " ").splitlines()
+        if line.startswith("  ") and "variables" not in line
+    }
     text = _commands()
     shown = set(re.findall(r"`make ([a-z][a-z-]*)", text)) | set(re.findall(r"^make ([a-z][a-z-]*)", text, flags=re.M))
     assert shown and shown <= targets, sorted(shown - targets)

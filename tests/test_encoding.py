@@ -73,7 +73,9 @@ def test_batched_workers_equal_a_direct_forward_and_rows_are_unit(encoder, image
 def test_cache_hit_is_identical_and_computes_nothing(encoder, images, tmp_path, count_forward):
     root = tmp_path / "cache"
     texts = ["Artwork from Claude Monet", "Artwork from NA", "Artwork from Claude Monet"]
-    first = encoding.encode_images(encoder, images, batch_size=4, num_workers=0, cache=encoding.EmbeddingCache(encoder.key, root), progress=False)
+    first = encoding.encode_images(
+        encoder, images, batch_size=4, num_workers=0, cache=encoding.EmbeddingCache(encoder.key, root), progress=False
+    )
     first_t = encoding.encode_texts(encoder, texts, cache=encoding.EmbeddingCache(encoder.key, root))
     assert count_forward == {"image": 3, "text": 1}
     cache = encoding.EmbeddingCache(encoder.key, root)  # a fresh process would see exactly this
@@ -95,14 +97,21 @@ def test_identical_files_are_computed_once(encoder, images, tmp_path, count_forw
 
 def test_corrupted_or_foreign_shards_are_ignored(encoder, images, tmp_path, count_forward):
     root = tmp_path / "cache"
-    good = encoding.encode_images(encoder, images[:4], num_workers=0, cache=encoding.EmbeddingCache(encoder.key, root), progress=False)
+    good = encoding.encode_images(
+        encoder, images[:4], num_workers=0, cache=encoding.EmbeddingCache(encoder.key, root), progress=False
+    )
     cache = encoding.EmbeddingCache(encoder.key, root)
     (shard,) = cache.folder.glob("*.npz")
     data = shard.read_bytes()
     shard.write_bytes(data[: len(data) // 2])  # half-written
     foreign = cache.folder / "foreign.npz"
-    np.savez(foreign, keys=np.asarray([encoding.image_key(images[4].read_bytes())]), vectors=np.ones((1, encoder.dim), np.float32),
-             model_key=np.asarray("some-other-model"), dim=np.asarray(encoder.dim))  # fmt: skip
+    np.savez(
+        foreign,
+        keys=np.asarray([encoding.image_key(images[4].read_bytes())]),
+        vectors=np.ones((1, encoder.dim), np.float32),
+        model_key=np.asarray("some-other-model"),
+        dim=np.asarray(encoder.dim),
+    )
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0xFF  # a bit flip inside the vectors: the zip CRC catches it
     (cache.folder / "flipped.npz").write_bytes(bytes(flipped))
@@ -141,8 +150,9 @@ def _stage(cfg, names):
     from helpers.selection import REAL_WORKS_COLUMNS
 
     real_works = pd.DataFrame(columns=list(REAL_WORKS_COLUMNS))  # stand-ins only
-    return encoding.run_stage(cfg, names, generation.read_manifests(cfg), real_works,
-                              generation.read_standins(cfg.paths), progress=False)  # fmt: skip
+    return encoding.run_stage(
+        cfg, names, generation.read_manifests(cfg), real_works, generation.read_standins(cfg.paths), progress=False
+    )
 
 
 def test_run_stage_writes_the_documented_files(tiny_params, write_names):
@@ -171,7 +181,9 @@ def test_run_stage_writes_the_documented_files(tiny_params, write_names):
     emb = encoding.read_embeddings(cfg.paths)  # the reader gives back what the stage returned
     assert len(emb.images) == 10
     np.testing.assert_array_equal(emb.image_vectors, result.embeddings[None].image_vectors)
-    assert emb.images.equals(result.embeddings[None].images.astype({"row": "Int64", "index": "Int64"}).astype({"path": str}))
+    assert emb.images.equals(
+        result.embeddings[None].images.astype({"row": "Int64", "index": "Int64"}).astype({"path": str})
+    )
     assert result.figures["embedding_map"].path == cfg.paths.figure("embedding_map")
     manifest = pd.read_csv(cfg.paths.images().manifest, dtype=str, keep_default_na=False)
     (cfg.paths.root / manifest["path"][0]).write_bytes((cfg.paths.root / manifest["path"][1]).read_bytes())

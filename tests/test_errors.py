@@ -24,7 +24,11 @@ def _main(exc):
 @pytest.mark.parametrize(
     "exc, status, words",
     [
-        (AuditError("bad key", where="params.yaml", fix="spell it right"), 2, "params.yaml: bad key. Fix: spell it right."),
+        (
+            AuditError("bad key", where="params.yaml", fix="spell it right"),
+            2,
+            "params.yaml: bad key. Fix: spell it right.",
+        ),
         (OSError(errno.ENOSPC, "No space left on device", "/runs/x/images/a.png"), 2, "out of disk space"),
         (OSError(errno.EDQUOT, "Disk quota exceeded", "/runs/x"), 2, "out of disk space"),
         (OSError(errno.EROFS, "Read-only file system", "/runs/x"), 2, "cannot write here: Read-only file system"),
@@ -57,7 +61,9 @@ def test_fault_kinds_and_their_fix():
     assert fault_kind(OSError(errno.ENOSPC, "x")) == "no-space"
     assert fault_kind(PermissionError(errno.EACCES, "x")) == "read-only"
     assert fault_kind(ValueError("x")) is None and from_os_error(OSError(errno.EIO, "x")) is None
-    err = from_os_error(OSError(errno.ENOSPC, "No space left on device", "/r/tables/a.csv"), doing="stage 04_classification")
+    err = from_os_error(
+        OSError(errno.ENOSPC, "No space left on device", "/r/tables/a.csv"), doing="stage 04_classification"
+    )
     assert str(err).startswith("/r/tables/a.csv: out of disk space (stage 04_classification). Fix: free space")
 
 
@@ -73,4 +79,8 @@ def test_sigterm_to_a_command_line_is_one_line_and_status_143():
     """)
     env = {k: v for k, v in os.environ.items() if k != DEBUG_ENV}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 143 and out.stderr.strip() == "error: stopped by SIGTERM. Fix: run the same command again to resume (finished work is reused)."
+    assert (
+        out.returncode == 143
+        and out.stderr.strip()
+        == "error: stopped by SIGTERM. Fix: run the same command again to resume (finished work is reused)."
+    )

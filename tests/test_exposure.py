@@ -23,8 +23,13 @@ def test_the_fit_is_the_maximum_likelihood_one(seed):
     counts, k, n = simulation.exposure_world(np.random.default_rng(seed))
     x = np.log10(1 + counts)
     b0, b1 = exposure.fit_curve(counts, k, n, CHANCE)
-    best = optimize.minimize(_nll, [0.0, 1.0], args=(x, k, n), method="Nelder-Mead",
-                             options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000})  # fmt: skip
+    best = optimize.minimize(
+        _nll,
+        [0.0, 1.0],
+        args=(x, k, n),
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000},
+    )
     assert _nll([b0, b1], x, k, n) <= best.fun + 1e-6  # as good as the optimiser's optimum, or better
     assert (b0, b1) == pytest.approx(tuple(best.x), abs=1e-3)
 

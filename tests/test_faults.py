@@ -37,8 +37,15 @@ def _run(params_file, outputs, *args, timeout=600, **extra):
 
 
 def _start(params_file, outputs, *args):
-    return subprocess.Popen([sys.executable, "-m", *_runner(params_file, *args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=PROJECT_ROOT, env=module_env(outputs), start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", *_runner(params_file, *args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=module_env(outputs),
+        start_new_session=True,
+    )
 
 
 def _wait_until(found, seconds: float = 300) -> None:
@@ -101,7 +108,9 @@ def _copy(clean, tmp_path):
     ],
     ids=["selection", "generation", "encoding", "classification", "validation", "notebook", "everything"],
 )
-def test_a_full_disk_in_any_stage_ends_in_one_line_and_a_rerun_resumes(clean, tmp_path, request, stage, pattern, remove):
+def test_a_full_disk_in_any_stage_ends_in_one_line_and_a_rerun_resumes(
+    clean, tmp_path, request, stage, pattern, remove
+):
     params_file, _, numbers, _ = clean
     outputs, root = _copy(clean, tmp_path)
     if remove:
@@ -165,8 +174,12 @@ def test_a_killed_run_is_recorded_as_interrupted_on_the_next_start(clean, tmp_pa
     outputs = tmp_path / "outputs"
     proc = _start(params_file, outputs)
     run_json = outputs / RUN / "run.json"
-    _wait_until(lambda: run_json.is_file() and any(e["status"] == "running" and e.get("pid") != proc.pid
-                                                   for e in _stages(outputs / RUN).values()))  # a kernel at work  # fmt: skip
+    _wait_until(
+        lambda: (
+            run_json.is_file()
+            and any(e["status"] == "running" and e.get("pid") != proc.pid for e in _stages(outputs / RUN).values())
+        )
+    )  # a kernel at work
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, with no chance to record anything
     proc.communicate(timeout=60)
     left = [n for n, e in _stages(outputs / RUN).items() if e["status"] == "running"]

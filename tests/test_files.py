@@ -86,7 +86,9 @@ def test_stage_readers_keep_names_as_text(tmp_path):
     from helpers.paths import ConfigPaths
 
     paths = ConfigPaths(tmp_path)
-    table = pd.DataFrame({"artist": ["NA", "1984", "1984"], "kind": ["own", "own", "other"], "similarity": [0.5, 0.25, -0.125]})
+    table = pd.DataFrame(
+        {"artist": ["NA", "1984", "1984"], "kind": ["own", "own", "other"], "similarity": [0.5, 0.25, -0.125]}
+    )
     files.write_table(table, paths.table("own_other.csv"))
     back = validation.read_own_other(paths)
     assert back["artist"].tolist() == ["NA", "1984", "1984"]
@@ -96,8 +98,19 @@ def test_stage_readers_keep_names_as_text(tmp_path):
 def test_columns_read_back_each_kind_and_refuse_what_is_not(tmp_path):
     kinds = files.Columns(name="text", n="int", m="int?", x="float", ok="bool", flag="bool?")
     path = tmp_path / "t.csv"
-    files.write_table(pd.DataFrame({"name": ["1984", "NA"], "n": [3, 4], "m": [pd.NA, 7], "x": [0.5, float("nan")],
-                                    "ok": [True, False], "flag": pd.array([True, pd.NA], dtype="boolean")}), path)  # fmt: skip
+    files.write_table(
+        pd.DataFrame(
+            {
+                "name": ["1984", "NA"],
+                "n": [3, 4],
+                "m": [pd.NA, 7],
+                "x": [0.5, float("nan")],
+                "ok": [True, False],
+                "flag": pd.array([True, pd.NA], dtype="boolean"),
+            }
+        ),
+        path,
+    )
     back = files.read_table(path, columns=kinds)
     assert back["name"].tolist() == ["1984", "NA"] and back["n"].dtype == np.int64 and back["n"].tolist() == [3, 4]
     assert back["m"].dtype == "Int64" and back["m"].isna().tolist() == [True, False] and back["m"][1] == 7

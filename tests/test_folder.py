@@ -27,9 +27,20 @@ from helpers.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-NUMBERS = ("n_artists", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_pooled", "permutation_p",
-           "accuracy_random_names", "chance", "ceiling_accuracy", "fraction_significant", "fraction_significant_centered",
-           "n_validated")  # fmt: skip
+NUMBERS = (
+    "n_artists",
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "accuracy_pooled",
+    "permutation_p",
+    "accuracy_random_names",
+    "chance",
+    "ceiling_accuracy",
+    "fraction_significant",
+    "fraction_significant_centered",
+    "n_validated",
+)
 
 
 def _real_works(root, artists):
@@ -40,11 +51,18 @@ def _real_works(root, artists):
             path = root / artist / f"{i}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(path)
-    pd.DataFrame({"artist": artists[0], "url": ["http://x/0.jpg", "http://x/1.jpg"],
-                  "file": [f"{artists[0]}/0.png", f"{artists[0]}/1.png"], "caption": f"art by {artists[0]}",
-                  "form": "art by {artist}"}).to_csv(root / "manifest.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "artist": artists[0],
+            "url": ["http://x/0.jpg", "http://x/1.jpg"],
+            "file": [f"{artists[0]}/0.png", f"{artists[0]}/1.png"],
+            "caption": f"art by {artists[0]}",
+            "form": "art by {artist}",
+        }
+    ).to_csv(root / "manifest.csv", index=False)
     pd.DataFrame({"artist": artists, "mentions": [5, 0, 0], "style_reference": [3, 0, 0]}).to_csv(
-        root / "caption_drops.csv", index=False)  # the sampler's drops, as the downloader records them
+        root / "caption_drops.csv", index=False
+    )  # the sampler's drops, as the downloader records them
     return root
 
 
@@ -56,8 +74,9 @@ def _run_all(cfg):
     with record.stage(cfg, "02_generation"):
         made = generation.run_stage(cfg, names, progress=False)
     with record.stage(cfg, "03_encoding"):
-        emb = encoding.run_stage(cfg, names, made.manifests, selection.read_real_works(cfg.paths), made.standins,
-                                 progress=False).embeddings  # fmt: skip
+        emb = encoding.run_stage(
+            cfg, names, made.manifests, selection.read_real_works(cfg.paths), made.standins, progress=False
+        ).embeddings
     with record.stage(cfg, "04_classification"):
         classification.run_stage(cfg, emb, selection.read_artists(cfg.paths))
     with record.stage(cfg, "05_validation"):
@@ -85,8 +104,15 @@ def original(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setattr(paths, "OUTPUTS_DIR", tmp / "outputs")
     patch.setenv("IMITATION_AUDIT_OUTPUTS", str(tmp / "outputs"))
-    data = _tiny_dict("original", **{"artists__limit": 3, "classification__bootstrap": 300, "classification__permutations": 200,
-                                     "classification__subsample_repeats": 5})  # fmt: skip
+    data = _tiny_dict(
+        "original",
+        **{
+            "artists__limit": 3,
+            "classification__bootstrap": 300,
+            "classification__permutations": 200,
+            "classification__subsample_repeats": 5,
+        },
+    )
     first = _tiny_dict("x")["artists"]
     artists = selection.read_candidates(PROJECT_ROOT / first["file"])["artist"].tolist()[:3]
     data["validation"] = {"real_works_dir": str(_real_works(tmp / "real", artists)), "max_works": 2}
@@ -99,8 +125,10 @@ def original(tmp_path_factory):
 
 def _folder_params(data, folder, run="external", **spec):
     external = {**data, "run": run}
-    external["generation"] = {**data["generation"], "generators": [{"name": "external", "source": "folder",
-                                                                    "path": str(folder), **spec}]}  # fmt: skip
+    external["generation"] = {
+        **data["generation"],
+        "generators": [{"name": "external", "source": "folder", "path": str(folder), **spec}],
+    }
     return schema.load(external)
 
 
@@ -115,7 +143,9 @@ def test_a_runs_own_images_fed_back_as_a_folder_reproduce_its_numbers_exactly(or
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     manifest = made.manifests[None]
     assert set(manifest["seed"]) == {""} and all(p.startswith("images/") for p in manifest["path"])
-    assert (external.paths.root / manifest["path"][0]).read_bytes() == (folder / "artists" / manifest["name"][0] / "000.png").read_bytes()
+    assert (external.paths.root / manifest["path"][0]).read_bytes() == (
+        folder / "artists" / manifest["name"][0] / "000.png"
+    ).read_bytes()
     assert again["seed"] is None and again["external_images"]["seeds"] == "unknown"
     assert any("EXTERNAL IMAGES" in c for c in again["caveats"])
 
@@ -195,7 +225,12 @@ def test_missing_random_names_leave_the_baseline_missing_with_the_reason(origina
     _, numbers = _run_all(params)
     assert numbers["accuracy_random_names"] is None and "baseline missing" in numbers["baseline_missing"]
     assert numbers["accuracy"] is not None
-    assert "random_names/" in generation.run_stage(params, selection.read_names(params.paths), progress=False).folders[None].baseline_missing
+    assert (
+        "random_names/"
+        in generation.run_stage(params, selection.read_names(params.paths), progress=False)
+        .folders[None]
+        .baseline_missing
+    )
 
 
 def test_score_names_the_artist_of_a_correctly_classified_imitation(original):
@@ -203,8 +238,13 @@ def test_score_names_the_artist_of_a_correctly_classified_imitation(original):
     pred = pd.read_csv(cfg.paths.table("predictions.csv"))
     right = pred[(pred["group"] == "artists") & pred["correct"]].iloc[0]
     image = cfg.paths.root / right["image"]
-    out = subprocess.run([sys.executable, "-m", "helpers.score", str(image), "--run", str(cfg.paths.root), "--top-k", "2"],
-                         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers.score", str(image), "--run", str(cfg.paths.root), "--top-k", "2"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     first_line = out.stdout.splitlines()[1]
     assert right["name"] in first_line and score.CAVEAT in out.stdout
@@ -235,8 +275,13 @@ def test_a_folder_is_one_more_generator_in_a_sweep(original):
 
     data, _, numbers, folder, _ = original
     both = {**data, "run": "with-folder"}
-    both["generation"] = {**data["generation"], "generators": [data["generation"]["generators"][0],
-                                                               {"name": "external", "source": "folder", "path": str(folder)}]}  # fmt: skip
+    both["generation"] = {
+        **data["generation"],
+        "generators": [
+            data["generation"]["generators"][0],
+            {"name": "external", "source": "folder", "path": str(folder)},
+        ],
+    }
     params = schema.load(both)
     assert [c.name for c in params.configurations] == ["tiny-sd", "external"]
     _run_all(params)

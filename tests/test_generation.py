@@ -36,14 +36,24 @@ def digests(root: Path) -> dict[str, str]:
 def plan(cfg, names, *, namespace="imitation", count=None):
     """The jobs of the run's only generation setting (stand-ins go under real_standin/)."""
     if namespace == "standin":
-        return generation.standin_jobs(cfg.model_copy(update={"validation": cfg.validation.model_copy(
-            update={"standin_per_artist": count or cfg.validation.standin_per_artist})}), names["real"])  # fmt: skip
+        return generation.standin_jobs(
+            cfg.model_copy(
+                update={
+                    "validation": cfg.validation.model_copy(
+                        update={"standin_per_artist": count or cfg.validation.standin_per_artist}
+                    )
+                }
+            ),
+            names["real"],
+        )
     return generation.imitation_jobs(cfg, cfg.configurations[0], names)
 
 
 def generate(cfg, jobs, root, **kw):
     """Make ``jobs`` under ``root`` with the settings recorded beside the images they belong to."""
-    images = RunPaths(Path(root)).standins if jobs[0].path.startswith("real_standin/") else RunPaths(Path(root)).images()
+    images = (
+        RunPaths(Path(root)).standins if jobs[0].path.startswith("real_standin/") else RunPaths(Path(root)).images()
+    )
     return generation.generate(cfg.generation, cfg.configurations[0], jobs, root, images, **kw)
 
 
@@ -59,12 +69,21 @@ def cfg_dict():
             "seed": 7,
             "generation": {
                 "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
-                "images_per_name": 2, "height": 64, "width": 64, "steps": 2, "batch_size": 3,
-                "device": "cpu", "dtype": "float32", "cpu_threads": 1, "channels_last": False,
+                "images_per_name": 2,
+                "height": 64,
+                "width": 64,
+                "steps": 2,
+                "batch_size": 3,
+                "device": "cpu",
+                "dtype": "float32",
+                "cpu_threads": 1,
+                "channels_last": False,
             },
-            "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
+            "encoding": {
+                "encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]
+            },
             "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
-        }  # fmt: skip
+        }
         data["generation"].update(kw)
         return data
 
@@ -87,7 +106,9 @@ def reference(pipeline, tmp_path_factory):
         if key not in made:
             root = tmp_path_factory.mktemp("reference")
             generate(cfg, plan(cfg, names), root, pipeline=pipeline, progress=False)
-            generate(cfg, plan(cfg, {"real": names["artists"]}, namespace="standin"), root, pipeline=pipeline, progress=False)
+            generate(
+                cfg, plan(cfg, {"real": names["artists"]}, namespace="standin"), root, pipeline=pipeline, progress=False
+            )
             made[key] = (root, digests(root))
         return made[key]
 
@@ -115,7 +136,9 @@ def test_seeds_are_deterministic_and_namespaces_disjoint():
         ]
     }
     assert len(varied | {s}) == 6
-    imitation = {generation.image_seed(0, "imitation", "artists", n, "t {artist}", i) for n in ARTISTS for i in range(50)}
+    imitation = {
+        generation.image_seed(0, "imitation", "artists", n, "t {artist}", i) for n in ARTISTS for i in range(50)
+    }
     standin = {generation.image_seed(0, "standin", "real", n, "t {artist}", i) for n in ARTISTS for i in range(50)}
     assert not imitation & standin
     assert all(x >> 62 == 0 for x in imitation) and all(x >> 62 == 1 for x in standin)
@@ -128,7 +151,10 @@ def test_plan_order_paths_and_prompts(cfg_dict):
     jobs = plan(cfg, NAMES)
     assert len(jobs) == 4 * 2
     assert [(j.group, j.name, j.index) for j in jobs[:3]] == [
-        ("artists", "Claude Monet", 0), ("artists", "Claude Monet", 1), ("artists", "NA", 0)]  # fmt: skip
+        ("artists", "Claude Monet", 0),
+        ("artists", "Claude Monet", 1),
+        ("artists", "NA", 0),
+    ]
     j = jobs[0]
     assert j.prompt == "Artwork from Claude Monet" and j.template == "Artwork from {artist}"
     assert j.path.startswith("images/artists/claude-monet-") and j.path.endswith("/000.png")
@@ -149,7 +175,8 @@ def test_rerun_skips_and_damaged_images_are_remade_byte_identically(cfg_dict, pi
     first = generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     assert first["generated"] == len(jobs)
     assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
-        k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
+        k: v for k, v in ref.items() if k.startswith("images/")
+    }
     assert generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == 0
 
     deleted, truncated = root / jobs[0].path, root / jobs[7].path
@@ -160,7 +187,8 @@ def test_rerun_skips_and_damaged_images_are_remade_byte_identically(cfg_dict, pi
     again = generate(cfg, jobs, root, pipeline=pipeline, progress=False)
     assert again == {"generated": 3 + 2, "skipped": 3, "seconds": again["seconds"]}  # batches 0 and 2 remade
     assert {k: v for k, v in digests(root).items() if k.startswith("images/")} == {
-        k: v for k, v in ref.items() if k.startswith("images/")}  # fmt: skip
+        k: v for k, v in ref.items() if k.startswith("images/")
+    }
     assert temp_files(root) == []
     from PIL import Image
 
@@ -181,8 +209,9 @@ def test_image_from_other_settings_is_not_taken_as_done(cfg_dict, pipeline, tmp_
     assert generate(cfg, jobs, root, pipeline=pipeline, progress=False)["generated"] == len(jobs)
 
 
-@pytest.mark.parametrize(("allowed", "world_size", "threads"), [({0}, 1, 1), ({0, 1, 2, 3}, 1, 4), ({0, 1, 2, 3}, 2, 2),
-                                                               ({5, 6, 7}, 4, 1)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("allowed", "world_size", "threads"), [({0}, 1, 1), ({0, 1, 2, 3}, 1, 4), ({0, 1, 2, 3}, 2, 2), ({5, 6, 7}, 4, 1)]
+)
 def test_all_cores_means_the_cores_this_process_may_use(cfg_dict, monkeypatch, allowed, world_size, threads):
     """``cpu_threads: all`` counts the cores the process may run on (its affinity: a container or taskset can
     allow fewer than the machine has), shared out among the processes, at least one each."""
@@ -192,8 +221,18 @@ def test_all_cores_means_the_cores_this_process_may_use(cfg_dict, monkeypatch, a
     assert generation.cpu_threads(schema.load(cfg_dict()).generation, world_size) == 1  # a fixed count stays as given
 
 
-@pytest.mark.parametrize(("key", "value"), [("steps", 3), ("guidance_scale", 5.0), ("scheduler", "ddim"), ("height", 72),
-                                            ("negative_prompt", "blurry"), ("batch_size", 2), ("cpu_threads", 2)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("steps", 3),
+        ("guidance_scale", 5.0),
+        ("scheduler", "ddim"),
+        ("height", 72),
+        ("negative_prompt", "blurry"),
+        ("batch_size", 2),
+        ("cpu_threads", 2),
+    ],
+)
 def test_changed_setting_is_refused_naming_it(cfg_dict, pipeline, tmp_path, key, value):
     root = tmp_path / "run"
     cfg = schema.load(cfg_dict())
@@ -209,7 +248,10 @@ def test_changed_seed_or_template_is_refused(cfg_dict, pipeline, tmp_path):
     root = tmp_path / "run"
     cfg = schema.load(cfg_dict())
     generate(cfg, plan(cfg, {"artists": ["NA"]}), root, pipeline=pipeline, progress=False)
-    for change, word in (({"seed": 8}, "run_seed"), ({"generation": {**cfg_dict()["generation"], "templates": ["Art by {artist}"]}}, "template")):
+    for change, word in (
+        ({"seed": 8}, "run_seed"),
+        ({"generation": {**cfg_dict()["generation"], "templates": ["Art by {artist}"]}}, "template"),
+    ):
         other = schema.load({**cfg_dict(), **change})
         with pytest.raises(AuditError, match=word):
             generate(other, plan(other, {"artists": ["NA"]}), root, pipeline=pipeline)
@@ -220,8 +262,9 @@ def test_shards_together_make_the_same_bytes(cfg_dict, pipeline, reference, tmp_
     _, ref = reference(cfg, NAMES)
     root = tmp_path / "run"
     jobs = plan(cfg, NAMES)
-    counts = [generate(cfg, jobs, root, pipeline=pipeline, rank=r, world_size=2, progress=False)["generated"]
-              for r in (1, 0)]  # fmt: skip
+    counts = [
+        generate(cfg, jobs, root, pipeline=pipeline, rank=r, world_size=2, progress=False)["generated"] for r in (1, 0)
+    ]
     assert counts == [3, 5]  # batches 1 | 0, 2
     assert {k: v for k, v in digests(root).items()} == {k: v for k, v in ref.items() if k.startswith("images/")}
 
@@ -254,7 +297,12 @@ def test_run_stage_writes_manifest_and_standins(cfg_dict, outputs_dir, write_nam
     real = generation.read_standins(cfg.paths)
     assert real.equals(result.standins)
     assert list(real.columns) == ["artist", "path", "sha256", "source", "rank"]
-    assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"] and real["rank"].tolist() == [0, 1, 0, 1]
+    assert real["artist"].tolist() == ["Claude Monet", "Claude Monet", "NA", "NA"] and real["rank"].tolist() == [
+        0,
+        1,
+        0,
+        1,
+    ]
     assert set(real["source"]) == {"standin"} and all(p.startswith("real_standin/") for p in real["path"])
     assert result.counts()["images"].tolist() == [4, 4, 4]
     got = digests(cfg.paths.root)
@@ -326,11 +374,31 @@ def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_di
     cfg = schema.load(data)
     write_names(cfg.paths, NAMES["artists"], NAMES["random_names"])
     _, ref = reference(cfg, NAMES)
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
-                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port())]  # fmt: skip
+    launcher = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(_free_port()),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run(_cli(_params_file(tmp_path, data), *launcher), cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, timeout=300, env=env)  # fmt: skip
+    out = subprocess.run(
+        _cli(_params_file(tmp_path, data), *launcher),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     got = digests(cfg.paths.root)
     got.pop("images/manifest.csv"), got.pop("real_standin/manifest.csv")
@@ -347,23 +415,46 @@ def test_two_processes_under_accelerate_make_the_same_bytes(cfg_dict, outputs_di
 @pytest.mark.parametrize(
     ("model", "own", "pipeline", "scheduler"),
     [
-        ("tiny-sdxl", {"scheduler": "default", "height": 32, "width": 32}, "StableDiffusionXLPipeline", "EulerDiscreteScheduler"),
-        ("tiny-sd-turbo", {"steps": 1, "guidance_scale": 0.0, "scheduler": "default"}, "StableDiffusionPipeline",
-         "EulerAncestralDiscreteScheduler"),
+        (
+            "tiny-sdxl",
+            {"scheduler": "default", "height": 32, "width": 32},
+            "StableDiffusionXLPipeline",
+            "EulerDiscreteScheduler",
+        ),
+        (
+            "tiny-sd-turbo",
+            {"steps": 1, "guidance_scale": 0.0, "scheduler": "default"},
+            "StableDiffusionPipeline",
+            "EulerAncestralDiscreteScheduler",
+        ),
     ],
-)  # fmt: skip
-def test_other_families_load_through_the_auto_pipeline_with_their_own_call_settings(model, own, pipeline, scheduler, tmp_path):
+)
+def test_other_families_load_through_the_auto_pipeline_with_their_own_call_settings(
+    model, own, pipeline, scheduler, tmp_path
+):
     """Each family's tiny build loads through the same call as SD v1.5, with the scheduler it was saved with,
     and is called with its own size, steps and guidance: the images have that size, carry those settings in
     their fingerprint, and come out the same twice."""
     from PIL import Image
 
-    data = {"run": "family", "seed": 3, "artists": {"limit": 1},
-            "generation": {"generators": [{"name": model, "source": "tiny", "model": model, **own}],
-                           "images_per_name": 2, "height": 64, "width": 64, "steps": 2, "batch_size": 2, "device": "cpu",
-                           "dtype": "float32", "channels_last": False},
-            "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
-            "validation": {"real_works_dir": None, "standin": True}}  # fmt: skip
+    data = {
+        "run": "family",
+        "seed": 3,
+        "artists": {"limit": 1},
+        "generation": {
+            "generators": [{"name": model, "source": "tiny", "model": model, **own}],
+            "images_per_name": 2,
+            "height": 64,
+            "width": 64,
+            "steps": 2,
+            "batch_size": 2,
+            "device": "cpu",
+            "dtype": "float32",
+            "channels_last": False,
+        },
+        "encoding": {"encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]},
+        "validation": {"real_works_dir": None, "standin": True},
+    }
     cfg = schema.load(data)
     config = cfg.configurations[0]
     pipe = models.load_pipeline(config.generator, cfg.generation)
@@ -373,7 +464,9 @@ def test_other_families_load_through_the_auto_pipeline_with_their_own_call_setti
     made = []
     for run in ("a", "b"):
         root = tmp_path / run
-        stats = generation.generate(cfg.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe, progress=False)
+        stats = generation.generate(
+            cfg.generation, config, jobs, root, RunPaths(root).images(), pipeline=pipe, progress=False
+        )
         assert stats["generated"] == 2
         made.append(digests(root))
         with Image.open(root / jobs[0].path) as img:

@@ -11,7 +11,6 @@ ceiling below 1, most confusions inside a family, the artist-level test's false 
 validated, and the report lists every impostor where classification and validation disagree.
 """
 
-
 import pandas as pd
 import pytest
 from conftest import run_module
@@ -42,8 +41,10 @@ def hard(tmp_path_factory):
         pytest.skip("the hard world is not trained: python -m helpers.toyworld train --world hard --seed 0")
     outputs = tmp_path_factory.mktemp("outputs")
     for profile in ("demo-hard.yaml", "demo-hard-all.yaml"):
-        for args in (["helpers.toyworld", "for-params", str(PARAMS_DIR / profile)],
-                     ["helpers.runner", "--params", str(PARAMS_DIR / profile)]):  # fmt: skip
+        for args in (
+            ["helpers.toyworld", "for-params", str(PARAMS_DIR / profile)],
+            ["helpers.runner", "--params", str(PARAMS_DIR / profile)],
+        ):
             out = _run(args, outputs)
             assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return outputs
@@ -122,9 +123,16 @@ def test_the_all_artists_hard_demo_estimates_the_exposure_threshold(hard):
     acc = acc[acc["group"] == "artists"].set_index("name")
     counts = selection.read_artists(run_paths).set_index("artist")["caption_count"].loc[acc.index]
     params = schema.load(PARAMS_DIR / "demo-hard-all.yaml")
-    again = exposure.threshold_fit(counts.astype(float).to_numpy(), acc["n_correct"].to_numpy(), acc["n_images"].to_numpy(),
-                                   chance=fit["chance"], level=fit["level"], n_boot=params.classification.exposure_bootstrap,
-                                   confidence=fit["confidence"], seed=params.seed)  # fmt: skip
+    again = exposure.threshold_fit(
+        counts.astype(float).to_numpy(),
+        acc["n_correct"].to_numpy(),
+        acc["n_images"].to_numpy(),
+        chance=fit["chance"],
+        level=fit["level"],
+        n_boot=params.classification.exposure_bootstrap,
+        confidence=fit["confidence"],
+        seed=params.seed,
+    )
     assert again.threshold == pytest.approx(fit["threshold"]) and again.ci_low == pytest.approx(fit["ci_low"])
     assert summary.read_summary(paths)["exposure_threshold"]["threshold"] == pytest.approx(fit["threshold"])
     assert paths.figure("accuracy_vs_captions").is_file()

@@ -36,9 +36,19 @@ def test_lab_opens_python_notebooks_as_notebooks():
     if not (PROJECT_ROOT / ".venv" / "bin" / "jupyter").exists():
         pytest.skip("no .venv: run make setup")
     port = _port()
-    server = subprocess.Popen([*command, "--no-browser", "--allow-root", f"--port={port}", "--ServerApp.token=t",
-                               ], cwd=PROJECT_ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            *command,
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.token=t",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}/lab/api/settings/"
         for _ in range(240):
@@ -56,8 +66,9 @@ def test_lab_opens_python_notebooks_as_notebooks():
         with urllib.request.urlopen(url + "@jupyterlab/apputils-extension:notification?token=t", timeout=5) as r:
             notification = json.load(r)["schema"]["properties"]
         assert notification["fetchNews"]["default"] == "false" and notification["checkForUpdates"]["default"] is False
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/notebooks/01_selection.py?token=t&type=notebook",
-                                    timeout=10) as r:  # fmt: skip
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/contents/notebooks/01_selection.py?token=t&type=notebook", timeout=10
+        ) as r:
             assert json.load(r)["type"] == "notebook"  # jupytext serves the script as a notebook
     finally:
         server.terminate()

@@ -17,14 +17,31 @@ PACKAGE = Path(helpers.__file__).parent
 LAYERS = {
     "ground": ["errors", "paths", "pipeline", "files", "cores", "lock"],
     "schema": ["schema_types", "specs", "schema"],
-    "libraries": ["names", "captions", "metadata", "synthetic", "works", "download", "imagefiles", "arrays", "stats",
-                  "significance", "artist_level", "controls", "references", "exposure", "simulation", "embeddings",
-                  "attribution",
-                  "transforms", "plots"],
+    "libraries": [
+        "names",
+        "captions",
+        "metadata",
+        "synthetic",
+        "works",
+        "download",
+        "imagefiles",
+        "arrays",
+        "stats",
+        "significance",
+        "artist_level",
+        "controls",
+        "references",
+        "exposure",
+        "simulation",
+        "embeddings",
+        "attribution",
+        "transforms",
+        "plots",
+    ],
     "models": ["models", "provenance"],
     "stages": ["selection", "generation", "encoding", "classification", "validation"],
     "top": ["record", "summary", "comparison", "report", "score", "explore", "runner", "course", "toyworld"],
-}  # fmt: skip
+}
 ENTRY_POINTS = {"generation.__main__"}
 """Command-line entry points: they compose stages (read one stage's products, run another), like a notebook."""
 LIMIT = 600
@@ -114,7 +131,9 @@ def test_the_checker_sees_an_upward_import(tmp_path, monkeypatch):
     is reported, whether the import sits at the top or inside a function."""
     fake = PACKAGE / "encoding.py"
     text = "def f():\n    from .classification import run_stage\n"
-    monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: text if self == fake else Path.read_bytes(self).decode())
+    monkeypatch.setattr(
+        Path, "read_text", lambda self, encoding=None: text if self == fake else Path.read_bytes(self).decode()
+    )
     assert _imports(fake) == {"classification"}
     with pytest.raises(AssertionError, match="stage helpers.encoding imports stage helpers.classification"):
         test_imports_point_down(fake)
@@ -139,6 +158,10 @@ def _readme_picture() -> dict[str, str]:
 def test_the_readme_picture_is_this_layer_map():
     picture = _readme_picture()
     assert list(picture) == list(reversed(LAYERS)), "the README draws the layers top first"
-    missing = [f"{layer}: {m}" for layer, members in LAYERS.items() for m in members
-               if not re.search(rf"(?<![\w.]){re.escape(m)}\b", picture[layer])]  # fmt: skip
+    missing = [
+        f"{layer}: {m}"
+        for layer, members in LAYERS.items()
+        for m in members
+        if not re.search(rf"(?<![\w.]){re.escape(m)}\b", picture[layer])
+    ]
     assert missing == [], "add these modules to the README's picture, on their layer's lines"

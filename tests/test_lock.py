@@ -77,6 +77,10 @@ def test_the_lock_passes_to_child_processes_through_the_environment(tmp_path):
         child = subprocess.run([sys.executable, "-c", HOLD, str(path), "0"], capture_output=True, text=True)
         assert child.returncode == 0 and "held" in child.stdout  # a kernel of this runner works under its lock
     assert not lock.held_by_parent(path)
-    other = subprocess.run([sys.executable, "-c", HOLD, str(path), "0"], capture_output=True, text=True,
-                           env={k: v for k, v in os.environ.items() if k != lock.LOCK_ENV})  # fmt: skip
+    other = subprocess.run(
+        [sys.executable, "-c", HOLD, str(path), "0"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != lock.LOCK_ENV},
+    )
     assert other.returncode == 0

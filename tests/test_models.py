@@ -72,7 +72,9 @@ def test_tiny_models_are_the_same_in_a_fresh_process(tmp_path):
         "print(json.dumps([str(models.tiny_generator_dir('tiny-sd')), str(models.tiny_encoder_dir('tiny-clip'))]))"
     )
     env = {**os.environ, "IMITATION_AUDIT_CACHE": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     fresh_gen, fresh_enc = (type(tmp_path)(p) for p in json.loads(out.stdout.strip().splitlines()[-1]))
     assert fresh_gen.name == models.tiny_generator_dir("tiny-sd").name
@@ -120,8 +122,14 @@ def test_pickle_only_generator_folder_is_refused_unless_opted_in(tmp_path, tiny_
         models.load_pipeline(spec, gen_params(generators=[spec]))
     assert "unet" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(AuditError, match="allow_pickle"):
-        models.preflight(Params(run="p", generation=gen_params(generators=[spec]),
-                                encoding={"encoders": [TINY_ENC]}, validation={"standin": True}))  # fmt: skip
+        models.preflight(
+            Params(
+                run="p",
+                generation=gen_params(generators=[spec]),
+                encoding={"encoders": [TINY_ENC]},
+                validation={"standin": True},
+            )
+        )
     trusted = GeneratorSpec(name="p", source="local", model=str(folder), allow_pickle=True)
     with pytest.warns(UserWarning, match="pickle"):
         pipe = models.load_pipeline(trusted, gen_params(generators=[trusted]))
@@ -139,7 +147,9 @@ def test_pickle_only_encoder_folder_is_refused_unless_opted_in(tmp_path):
     with pytest.raises(AuditError, match="allow_pickle"):
         models.load_encoder(EncoderSpec(name="x", source="local", model=str(folder), pretrained=None))
     with pytest.warns(UserWarning, match="pickle"):
-        enc = models.load_encoder(EncoderSpec(name="x", source="local", model=str(folder), pretrained=None, allow_pickle=True))
+        enc = models.load_encoder(
+            EncoderSpec(name="x", source="local", model=str(folder), pretrained=None, allow_pickle=True)
+        )
     assert enc.dim == 32
 
 
@@ -159,12 +169,24 @@ def test_preflight_passes_for_tiny_models():
 def test_preflight_names_the_entry_that_failed(tmp_path):
     gone = GeneratorSpec(name="gone", source="local", model=str(tmp_path / "gone"))
     with pytest.raises(AuditError, match=r"^generation\.generators\[1\]\.model: .*gone"):
-        models.preflight(Params(run="p", generation=gen_params(generators=[TINY_GEN, gone]),
-                                encoding={"encoders": [TINY_ENC]}, validation={"standin": True}))
+        models.preflight(
+            Params(
+                run="p",
+                generation=gen_params(generators=[TINY_GEN, gone]),
+                encoding={"encoders": [TINY_ENC]},
+                validation={"standin": True},
+            )
+        )
     nothing = EncoderSpec(name="x", source="local", model=str(tmp_path / "nothing"), pretrained=None)
     with pytest.raises(AuditError, match=r"^encoding\.encoders\[1\]\.model: .*nothing does not exist"):
-        models.preflight(Params(run="p", generation=gen_params(), encoding={"encoders": [TINY_ENC, nothing]},
-                                validation={"standin": True}))
+        models.preflight(
+            Params(
+                run="p",
+                generation=gen_params(),
+                encoding={"encoders": [TINY_ENC, nothing]},
+                validation={"standin": True},
+            )
+        )
 
 
 @pytest.mark.parametrize("repo", ["stable-diffusion-v1-5/stable-diffusion-v1-5", "imitation-audit/no-such-model-xyz"])
@@ -214,9 +236,13 @@ def test_preflight_without_hub_settings_makes_one_network_attempt_in_a_subproces
         "print(json.dumps(calls))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=120
+    )
     lines = out.stdout.strip().splitlines()
-    assert lines[0].startswith("ERR") and "imitation-audit/no-such-model-xyz" in lines[0], out.stdout + out.stderr[-2000:]
+    assert lines[0].startswith("ERR") and "imitation-audit/no-such-model-xyz" in lines[0], (
+        out.stdout + out.stderr[-2000:]
+    )
     assert json.loads(lines[-1]) == {"model_info": 1, "getaddrinfo": 1}
 
 
@@ -255,7 +281,9 @@ def test_open_clip_random_weights_are_seeded(tiny_arch):
 def test_describe_names_the_models():
     d = models.describe(_params())
     assert d["weights"] == "random"
-    assert d["generator"]["source"] == "tiny" and d["generator"]["path"].endswith(models.tiny_generator_dir("tiny-sd").name)
+    assert d["generator"]["source"] == "tiny" and d["generator"]["path"].endswith(
+        models.tiny_generator_dir("tiny-sd").name
+    )
     assert d["encoder"]["model"] == "tiny-clip"
     hub = models.describe(_params(generator=GeneratorSpec(), encoder=EncoderSpec()))
     assert hub["generator"]["model"] == "stable-diffusion-v1-5/stable-diffusion-v1-5"

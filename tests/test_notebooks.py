@@ -42,13 +42,17 @@ def test_notebooks_hold_no_reusable_logic(stage):
 
     nb = jupytext.read(NOTEBOOKS_DIR / f"{stage}.py")
     modules = {p.stem for p in Path(helpers.__file__).parent.glob("*.py")} | {
-        p.name for p in Path(helpers.__file__).parent.iterdir() if (p / "__init__.py").is_file()}  # fmt: skip
+        p.name for p in Path(helpers.__file__).parent.iterdir() if (p / "__init__.py").is_file()
+    }
     imported = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)), (stage, cell.source)
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)), (
+                stage,
+                cell.source,
+            )
             assert not isinstance(node, ast.Import), (stage, "use 'from helpers import ...'", cell.source)
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:

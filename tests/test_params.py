@@ -94,20 +94,39 @@ def test_a_sweep_is_the_product_of_its_lists_in_the_documented_order(tmp_path):
     data = smoke()
     data["generation"]["templates"] = ["Artwork from {artist}", "A painting by {artist}"]
     data["generation"]["seeds"] = [0, 5]
-    data["encoding"]["encoders"] = [dict(data["encoding"]["encoders"][0]), {**data["encoding"]["encoders"][0], "name": "clip-b",
-                                                                            "model": "tiny-clip-b"}]  # fmt: skip
+    data["encoding"]["encoders"] = [
+        dict(data["encoding"]["encoders"][0]),
+        {**data["encoding"]["encoders"][0], "name": "clip-b", "model": "tiny-clip-b"},
+    ]
     data["classification"] = {"label_templates": ["Artwork from {artist}", "{artist}"]}
     configs = load_with(tmp_path, data).configurations
     assert len(configs) == 2 * 2 * 2 * 2
     # order: generator, template, seed, encoder, label template, real works; the name spells the varying axes
-    assert [c.name for c in configs[:5]] == ["t1_s0_tiny-clip_l1", "t1_s0_tiny-clip_l2", "t1_s0_clip-b_l1",
-                                             "t1_s0_clip-b_l2", "t1_s5_tiny-clip_l1"]  # fmt: skip
+    assert [c.name for c in configs[:5]] == [
+        "t1_s0_tiny-clip_l1",
+        "t1_s0_tiny-clip_l2",
+        "t1_s0_clip-b_l1",
+        "t1_s0_clip-b_l2",
+        "t1_s5_tiny-clip_l1",
+    ]
     assert configs[5].generation_key == "t1_s5" and configs[-1].generation_key == "t2_s5"
     assert len({c.generation_key for c in configs}) == 4  # images are shared by encoders and label templates
     last = configs[-1]
-    assert (last.template, last.seed, last.encoder.name, last.label_template) == ("A painting by {artist}", 5, "clip-b", "{artist}")
-    assert last.axes == {"generator": "tiny-sd", "template": 2, "seed": 5, "encoder": "clip-b", "label_template": 2, "max_works": 2,
-                         "transform": "none"}
+    assert (last.template, last.seed, last.encoder.name, last.label_template) == (
+        "A painting by {artist}",
+        5,
+        "clip-b",
+        "{artist}",
+    )
+    assert last.axes == {
+        "generator": "tiny-sd",
+        "template": 2,
+        "seed": 5,
+        "encoder": "clip-b",
+        "label_template": 2,
+        "max_works": 2,
+        "transform": "none",
+    }
     data["validation"]["max_works"] = [1, 2]
     assert len(load_with(tmp_path, data).configurations) == 32
 
@@ -130,12 +149,34 @@ def test_generators_and_encoders_need_distinct_folder_safe_names(tmp_path):
 
 def test_per_generator_call_settings_override_the_sections(tmp_path):
     data = smoke()
-    data["generation"]["generators"] = [data["generation"]["generators"][0],
-                                        {"name": "turbo", "source": "tiny", "model": "tiny-sd-turbo", "steps": 1,
-                                         "guidance_scale": 0.0, "scheduler": "default", "height": 32, "width": 32}]  # fmt: skip
+    data["generation"]["generators"] = [
+        data["generation"]["generators"][0],
+        {
+            "name": "turbo",
+            "source": "tiny",
+            "model": "tiny-sd-turbo",
+            "steps": 1,
+            "guidance_scale": 0.0,
+            "scheduler": "default",
+            "height": 32,
+            "width": 32,
+        },
+    ]
     gen = load_with(tmp_path, data).generation
-    assert gen.call_settings(gen.generators[0]) == {"steps": 2, "guidance_scale": 7.5, "height": 64, "width": 64, "scheduler": "pndm"}
-    assert gen.call_settings(gen.generators[1]) == {"steps": 1, "guidance_scale": 0.0, "height": 32, "width": 32, "scheduler": "default"}
+    assert gen.call_settings(gen.generators[0]) == {
+        "steps": 2,
+        "guidance_scale": 7.5,
+        "height": 64,
+        "width": 64,
+        "scheduler": "pndm",
+    }
+    assert gen.call_settings(gen.generators[1]) == {
+        "steps": 1,
+        "guidance_scale": 0.0,
+        "height": 32,
+        "width": 32,
+        "scheduler": "default",
+    }
     data["generation"]["generators"][1]["height"] = 30
     with pytest.raises(AuditError, match="multiples of 8 \\(got 30x32\\)"):
         load_with(tmp_path, data)
@@ -165,8 +206,11 @@ def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
     f.write_text(yaml.safe_dump(data))
     out = subprocess.run(
         [sys.executable, "-m", "helpers.runner", "--params", str(f)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "generation.stepz" in lines[0], out.stderr
@@ -178,8 +222,8 @@ def test_cli_bad_params_exit_2_with_one_line_before_any_model(tmp_path):
     [
         ("artist,alive,online_presence\n", "list is empty"),
         ("artist\nLoish\n loish \n", "duplicates row 1"),
-        ("artist\nLoish\n\"Bad\tName\"\n", "control character"),
-        ("artist\nLoish\n\"   \"\n", "empty or only spaces"),
+        ('artist\nLoish\n"Bad\tName"\n', "control character"),
+        ('artist\nLoish\n"   "\n', "empty or only spaces"),
         ("name\nLoish\n", "no 'artist' column"),
         ("artist,alive\nLoish,maybe\n", "not true/false"),
     ],

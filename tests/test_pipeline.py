@@ -24,8 +24,12 @@ def runner(params_file, outputs, *args, timeout=600):
     env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [sys.executable, "-m", "helpers.runner", "--params", str(params_file), *args],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=timeout,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +46,26 @@ def read(path):
 
 def test_output_contract(smoke_run):
     root, _ = smoke_run
-    for rel in ["run.json", "params.yaml", "artists.csv", "random_names.csv", "images/manifest.csv",
-                "real_works.csv", "real_standin/manifest.csv", "embeddings/images.npy", "embeddings/images.csv", "embeddings/labels.npy",
-                "embeddings/labels.csv", "embeddings/encoder.json", "tables/predictions.csv",
-                "tables/accuracy.csv", "tables/validation.csv", "tables/selection.csv", "summary.json",
-                "report.html"]:  # fmt: skip
+    for rel in [
+        "run.json",
+        "params.yaml",
+        "artists.csv",
+        "random_names.csv",
+        "images/manifest.csv",
+        "real_works.csv",
+        "real_standin/manifest.csv",
+        "embeddings/images.npy",
+        "embeddings/images.csv",
+        "embeddings/labels.npy",
+        "embeddings/labels.csv",
+        "embeddings/encoder.json",
+        "tables/predictions.csv",
+        "tables/accuracy.csv",
+        "tables/validation.csv",
+        "tables/selection.csv",
+        "summary.json",
+        "report.html",
+    ]:
         assert (root / rel).is_file(), rel
     for stage in STAGES:
         assert (root / "notebooks" / f"{stage}.ipynb").is_file()
@@ -58,25 +77,61 @@ def test_output_contract(smoke_run):
     cols = {
         "tables/predictions.csv": {"group", "name", "image", "predicted", "correct"},
         "tables/accuracy.csv": {"group", "name", "n_images", "accuracy", "ci_low", "ci_high"},
-        "tables/validation.csv": {"artist", "n_real", "n_own", "n_other", "statistic_paper_test", "p_paper_test",
-                                  "p_adjusted_paper_test", "significant_paper_test", "p_artist_level",
-                                  "p_adjusted_artist_level", "significant_artist_level", "effect_artist_level"},
+        "tables/validation.csv": {
+            "artist",
+            "n_real",
+            "n_own",
+            "n_other",
+            "statistic_paper_test",
+            "p_paper_test",
+            "p_adjusted_paper_test",
+            "significant_paper_test",
+            "p_artist_level",
+            "p_adjusted_artist_level",
+            "significant_artist_level",
+            "effect_artist_level",
+        },
         "tables/negative_controls.csv": {"control", "test", "false_positive_rate", "familywise_error"},
         "images/manifest.csv": {"name", "group", "prompt", "seed", "path"},
     }
     for rel, need in cols.items():
         assert need <= set(read(root / rel).columns), rel
     summary = json.loads((root / "summary.json").read_text())
-    for key in ["run", "weights", "n_artists", "images_per_artist", "accuracy", "accuracy_random_names", "chance",
-                "fraction_significant", "alpha", "correction", "n_validated", "fraction_significant_artist_level",
-                "false_positive_rate_paper_test", "false_positive_rate_artist_level", "negative_control", "tests"]:  # fmt: skip
+    for key in [
+        "run",
+        "weights",
+        "n_artists",
+        "images_per_artist",
+        "accuracy",
+        "accuracy_random_names",
+        "chance",
+        "fraction_significant",
+        "alpha",
+        "correction",
+        "n_validated",
+        "fraction_significant_artist_level",
+        "false_positive_rate_paper_test",
+        "false_positive_rate_artist_level",
+        "negative_control",
+        "tests",
+    ]:
         assert key in summary, key
     assert summary["weights"] == "random" and any("RANDOM WEIGHTS" in c for c in summary["caveats"])
     assert any("STAND-IN" in c for c in summary["caveats"])
     figures = sorted(p.name for p in (root / "figures").glob("*.png"))
-    assert set(figures) == {"selection_counts.png", "generated_examples.png", "embedding_map.png", "accuracy_per_artist.png",
-                            "confusion.png", "sample_size.png", "accuracy_vs_ceiling.png", "accuracy_vs_captions.png",
-                            "own_vs_other.png", "pvalues.png", "calibration.png"}  # fmt: skip
+    assert set(figures) == {
+        "selection_counts.png",
+        "generated_examples.png",
+        "embedding_map.png",
+        "accuracy_per_artist.png",
+        "confusion.png",
+        "sample_size.png",
+        "accuracy_vs_ceiling.png",
+        "accuracy_vs_captions.png",
+        "own_vs_other.png",
+        "pvalues.png",
+        "calibration.png",
+    }
     assert "RANDOM WEIGHTS" in (root / "report.html").read_text()
 
 
@@ -92,8 +147,12 @@ def test_executed_notebooks_show_their_figures_as_images(smoke_run):
         text = (root / "notebooks" / f"{stage}.ipynb").read_text()
         assert "<Figure size" not in text, stage
         cells = json.loads(text)["cells"]
-        images = [o["data"]["image/png"].replace("\n", "") for c in cells for o in c.get("outputs", [])
-                  if "image/png" in o.get("data", {})]  # fmt: skip
+        images = [
+            o["data"]["image/png"].replace("\n", "")
+            for c in cells
+            for o in c.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
         assert len(images) == expected[stage], stage
         assert set(images) <= saved, stage
 
@@ -155,8 +214,12 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     # validation, the artist-level test: the matched pair against every mismatched pair, cell by cell
     artists = list(validation.index)
     imitated = list(dict.fromkeys(imit["name"]))
-    pair = np.array([[(iv[imit[imit["name"] == b].index] @ iv[real[real["name"] == a].index].T).mean() for b in imitated]
-                     for a in artists])  # fmt: skip
+    pair = np.array(
+        [
+            [(iv[imit[imit["name"] == b].index] @ iv[real[real["name"] == a].index].T).mean() for b in imitated]
+            for a in artists
+        ]
+    )
     p_level = reference.artist_level_p(pair, [imitated.index(a) for a in artists])
     np.testing.assert_allclose(validation["p_artist_level"].astype(float), p_level, atol=1e-12)
     level_adjusted = reference.adjust(p_level, "fdr_bh")
@@ -165,13 +228,16 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
 
     # the negative control: artist j given artist j+1's works (shift 1), the paper's test recomputed
     controls = read(root / "tables" / "negative_control_pvalues.csv")
-    shift = controls[(controls["control"] == "deranged_works") & (controls["replicate"] == "1")
-                     & (controls["test"] == "paper_test")].set_index("artist")  # fmt: skip
+    shift = controls[
+        (controls["control"] == "deranged_works") & (controls["replicate"] == "1") & (controls["test"] == "paper_test")
+    ].set_index("artist")
     for j, artist in enumerate(artists):
         works = iv[real[real["name"] == artists[(j + 1) % m]].index]
         s = (iv[imit.index] @ works.T).mean(axis=1)
         own = imit["name"].to_numpy() == artist
-        assert float(shift.loc[artist, "p_value"]) == pytest.approx(reference.mann_whitney_greater(s[own], s[~own])[1], abs=1e-12)
+        assert float(shift.loc[artist, "p_value"]) == pytest.approx(
+            reference.mann_whitney_greater(s[own], s[~own])[1], abs=1e-12
+        )
 
     # centred validation: each imitation's scores minus their mean over the artists with real works
     scores = np.stack([(iv[imit.index] @ iv[real[real["name"] == a].index].T).mean(axis=1) for a in artists])
@@ -191,7 +257,9 @@ def test_numbers_recomputed_from_embeddings(smoke_run):
     guess = np.asarray(names)[(iv[real.index] @ lv[lab.index].T).argmax(axis=1)]
     right = pd.Series(guess == real["name"].to_numpy()).groupby(real["name"].to_numpy()).mean()
     ceiling = read(root / "tables" / "ceiling.csv").set_index("artist")
-    np.testing.assert_allclose(ceiling["accuracy"].astype(float).to_numpy(), right.loc[ceiling.index].to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        ceiling["accuracy"].astype(float).to_numpy(), right.loc[ceiling.index].to_numpy(), atol=1e-12
+    )
     assert summary["ceiling_accuracy"] == pytest.approx(right.mean(), abs=1e-12)
     per_artist = read(root / "tables" / "accuracy.csv")
     per_artist = per_artist[per_artist["group"] == "artists"].set_index("name")["accuracy"].astype(float)
@@ -220,8 +288,11 @@ def test_every_product_in_the_run_folder_is_declared_by_its_stage(smoke_run):
     and the report), and the stages of each configuration's results made all of theirs."""
     root, _ = smoke_run
     declared = {p for s in PIPELINE for p in s.writes}
-    made = {p.relative_to(root).as_posix() + ("/" if p.is_dir() else "") for p in root.iterdir()
-            if not p.name.startswith(".") and p.name not in ("tables", "figures", "notebooks", "metadata")}  # fmt: skip
+    made = {
+        p.relative_to(root).as_posix() + ("/" if p.is_dir() else "")
+        for p in root.iterdir()
+        if not p.name.startswith(".") and p.name not in ("tables", "figures", "notebooks", "metadata")
+    }
     made |= {f"tables/{p.name}" for p in (root / "tables").iterdir()}
     assert made - declared == {"run.json", "params.yaml", "report.html"}
     assert {p for s in PIPELINE if s.per_config for p in s.writes} <= made
@@ -283,10 +354,24 @@ def test_selection_cli_agrees_with_the_notebook(smoke_run, tmp_path):
     root, _ = smoke_run
     out = tmp_path / "counts.csv"
     subprocess.run(
-        [sys.executable, "-m", "helpers.selection", "--metadata", str(root / "metadata" / "synthetic.parquet"),
-         "--artists", "params/artists.csv", "--out", str(out), "--min-images", "100", "--no-progress"],
-        check=True, cwd=PROJECT_ROOT, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "helpers.selection",
+            "--metadata",
+            str(root / "metadata" / "synthetic.parquet"),
+            "--artists",
+            "params/artists.csv",
+            "--out",
+            str(out),
+            "--min-images",
+            "100",
+            "--no-progress",
+        ],
+        check=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     cols = ["caption_count", "selected", "reason"]
     cli = read(out).set_index("artist")[cols]
     notebook = read(root / "tables" / "selection.csv").set_index("artist")[cols]

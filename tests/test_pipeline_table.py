@@ -20,17 +20,24 @@ def _readme_stage_table() -> dict[str, dict[str, set[str]]]:
     cells = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
     for i, line in enumerate(lines):
         header = [c.lower() for c in cells(line)] if line.startswith("|") else []
-        if header and header[0] in ("stage", "notebook") and "reads" in header and any(c.startswith("writes") for c in header):
+        if (
+            header
+            and header[0] in ("stage", "notebook")
+            and "reads" in header
+            and any(c.startswith("writes") for c in header)
+        ):
             reads, writes = header.index("reads"), next(j for j, c in enumerate(header) if c.startswith("writes"))
             rows = {}
-            for row in lines[i + 2:]:
+            for row in lines[i + 2 :]:
                 if not row.startswith("|"):
                     break
                 row = cells(row)
                 stage = re.match(r"`?(\d\d)[ _]([a-z]+)", row[0])
                 assert stage, f"README stage table: {row[0]!r} names no stage"
-                rows["_".join(stage.groups())] = {"reads": set(re.findall(r"`([^`]+)`", row[reads])),
-                                                  "writes": set(re.findall(r"`([^`]+)`", row[writes]))}  # fmt: skip
+                rows["_".join(stage.groups())] = {
+                    "reads": set(re.findall(r"`([^`]+)`", row[reads])),
+                    "writes": set(re.findall(r"`([^`]+)`", row[writes])),
+                }
             return rows
     raise AssertionError("README.md has no table with the columns stage | reads | writes")
 
@@ -49,7 +56,11 @@ def _calls(name: str) -> set[tuple[str, str]]:
     for cell in nb.cells:
         if cell.cell_type == "code":
             for node in ast.walk(ast.parse(cell.source)):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                ):
                     found.add((node.func.value.id, node.func.attr))
     return found
 
@@ -65,25 +76,54 @@ def test_each_notebook_runs_its_module_and_reads_only_its_upstream(stage):
 
 def test_the_order_and_staleness_are_todays():
     """Each stage needs the ones whose products it reads, and one run again makes every later stage stale."""
-    assert STEPS == ("01_selection", "02_generation", "03_encoding", "04_classification", "05_validation",
-                     "06_comparison")  # fmt: skip
+    assert STEPS == (
+        "01_selection",
+        "02_generation",
+        "03_encoding",
+        "04_classification",
+        "05_validation",
+        "06_comparison",
+    )
     assert [pipeline.upstream(s)[-1] for s in STEPS[1:]] == list(STEPS[:-1])  # the latest is the one before
     for i, name in enumerate(STEPS):
-        assert pipeline.downstream(name) == STEPS[i + 1:]
+        assert pipeline.downstream(name) == STEPS[i + 1 :]
 
 
 FIRST_READER = {
-    "run": 0, "seed": 0, "artists": 0, "selection": 0, "random_names": 0, "generation": 1,
-    "encoding": 2, "classification": 3, "validation": 4, "classification.label_templates": 2,
-    "validation.real_works_dir": 0, "validation.min_works": 0, "validation.max_works": 0,
-    "validation.skip_bad_files": 0, "validation.standin": 0, "validation.standin_per_artist": 1,
-    "validation.credit_forms": 0, "validation.style_forms": 0, "validation.duplicate_distance": 0,
-}  # fmt: skip
+    "run": 0,
+    "seed": 0,
+    "artists": 0,
+    "selection": 0,
+    "random_names": 0,
+    "generation": 1,
+    "encoding": 2,
+    "classification": 3,
+    "validation": 4,
+    "classification.label_templates": 2,
+    "validation.real_works_dir": 0,
+    "validation.min_works": 0,
+    "validation.max_works": 0,
+    "validation.skip_bad_files": 0,
+    "validation.standin": 0,
+    "validation.standin_per_artist": 1,
+    "validation.credit_forms": 0,
+    "validation.style_forms": 0,
+    "validation.duplicate_distance": 0,
+}
 """The run record's map of params keys to the first stage that reads them, as it was written by hand."""
 
 
-@pytest.mark.parametrize("key", [*FIRST_READER, "classification.top_k", "classification.bootstrap",
-                                 "validation.alpha", "validation.standin_per_artist", "generation.steps"])  # fmt: skip
+@pytest.mark.parametrize(
+    "key",
+    [
+        *FIRST_READER,
+        "classification.top_k",
+        "classification.bootstrap",
+        "validation.alpha",
+        "validation.standin_per_artist",
+        "generation.steps",
+    ],
+)
 def test_a_params_key_is_charged_to_the_stage_it_was_before(key):
     section = max((k for k in FIRST_READER if key == k or key.startswith(k + ".")), key=len)
     assert pipeline.first_reader(key) == STEPS[FIRST_READER[section]]

@@ -28,9 +28,7 @@ def tables(tmp_path_factory):
     true = np.repeat(np.arange(4), 6)
     pred = np.where(rng.random(true.size) < 0.6, true, rng.integers(0, 4, size=true.size))
     acc = stats.accuracy_table(true, pred, NAMES, group="artists")
-    random_acc = stats.accuracy_table(
-        true, rng.integers(0, 4, size=true.size), list("wxyz"), group="random names"
-    )
+    random_acc = stats.accuracy_table(true, rng.integers(0, 4, size=true.size), list("wxyz"), group="random names")
     directions = stats.normalize(rng.standard_normal((4, 8)))
     real_of, imit_of = np.repeat(np.arange(4), 3), np.repeat(np.arange(4), 6)
     real = directions[real_of] + 0.5 * rng.standard_normal((12, 8))
@@ -200,9 +198,7 @@ def test_accuracy_bars_sorts_and_draws_the_reference_lines(tables):
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     expected = tables["acc"].sort_values(["accuracy", "name"], ascending=[False, True])["name"].tolist()
     assert ticks == expected
-    levels = sorted(
-        round(line.get_ydata()[0], 6) for line in ax.get_lines() if len(set(line.get_ydata())) == 1
-    )
+    levels = sorted(round(line.get_ydata()[0], 6) for line in ax.get_lines() if len(set(line.get_ydata())) == 1)
     mean = round(stats.mean_accuracy(tables["acc"]), 6)
     assert {0.25, 0.1, mean} <= set(levels)
 
@@ -217,17 +213,13 @@ def test_confusion_heatmap_orders_by_accuracy(tables):
         "Cy Canvas",
         "Ada Artist",
     ]
-    unordered = plots.confusion_heatmap(
-        matrix, NAMES, order_by_accuracy=False, title="t", weights="pretrained"
-    )
+    unordered = plots.confusion_heatmap(matrix, NAMES, order_by_accuracy=False, title="t", weights="pretrained")
     assert [t.get_text() for t in unordered.axes[0].get_yticklabels()] == NAMES
 
 
 @pytest.mark.parametrize("correction", ["bonferroni", "holm", "fdr_bh"])
 def test_sorted_pvalues_threshold_line(correction, tables):
-    fig = plots.sorted_pvalues(
-        tables["validation"], alpha=0.05, correction=correction, title="t", weights="random"
-    )
+    fig = plots.sorted_pvalues(tables["validation"], alpha=0.05, correction=correction, title="t", weights="random")
     threshold = fig.axes[0].get_lines()[0].get_ydata()
     m = len(tables["validation"])
     rank = np.arange(1, m + 1)
@@ -243,9 +235,7 @@ def test_plots_refuse_bad_input(tables, tmp_path):
     with pytest.raises(AuditError, match="table is empty"):
         plots.own_other_distributions(tables["long"].iloc[:0], title="t", weights="random")
     with pytest.raises(AuditError, match="unknown correction"):
-        plots.sorted_pvalues(
-            tables["validation"], alpha=0.05, correction="sidak", title="t", weights="random"
-        )
+        plots.sorted_pvalues(tables["validation"], alpha=0.05, correction="sidak", title="t", weights="random")
     with pytest.raises(AuditError, match="shape"):
         plots.confusion_heatmap(tables["confusion"], NAMES[:3], title="t", weights="random")
     with pytest.raises(AuditError, match="names for"):
@@ -289,8 +279,7 @@ def test_accuracy_vs_ceiling_names_at_most_forty_artists():
 
 
 def test_accuracy_vs_captions_threshold_and_spearman(tables):
-    fig = plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=True, title="t",
-                                     weights="random")  # fmt: skip
+    fig = plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=True, title="t", weights="random")
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     np.testing.assert_array_equal(
@@ -311,8 +300,9 @@ def test_accuracy_vs_captions_says_why_spearman_is_undefined(tables):
 
 
 def test_accuracy_vs_captions_unverified_draws_no_points(tables):
-    fig = plots.accuracy_vs_captions(tables["exposure"], min_images=100, verified=False, title="t",
-                                     weights="pretrained")  # fmt: skip
+    fig = plots.accuracy_vs_captions(
+        tables["exposure"], min_images=100, verified=False, title="t", weights="pretrained"
+    )
     ax = fig.axes[0]
     assert len(ax.collections) == len(ax.get_lines()) == len(ax.patches) == 0
     assert [t.get_text() for t in ax.texts] == [
@@ -353,8 +343,9 @@ def test_comparison_figures_refuse_bad_input(tables):
     with pytest.raises(AuditError, match="no artist has both"):
         plots.accuracy_vs_ceiling(tables["ceiling"].assign(ceiling=np.nan), title="t", weights="random")
     with pytest.raises(AuditError, match="caption_count must be a positive number"):
-        plots.accuracy_vs_captions(tables["exposure"].assign(caption_count=0), min_images=100, verified=True,
-                                   title="t", weights="random")  # fmt: skip
+        plots.accuracy_vs_captions(
+            tables["exposure"].assign(caption_count=0), min_images=100, verified=True, title="t", weights="random"
+        )
     with pytest.raises(AuditError, match="table is empty"):
         plots.forest(tables["configs"].iloc[:0], title="t", weights="random")
 
@@ -375,8 +366,9 @@ def test_every_public_name_resolves_and_stages_import_without_matplotlib():
 
 def test_calibration_draws_each_control_and_the_observed_shares(tables):
     pvalues, summary = tables["controls"]
-    fig = plots.calibration(pvalues, summary, {"paper_test": 0.75, "artist_level": 0.5}, alpha=0.05, title="t",
-                            weights="toy")  # fmt: skip
+    fig = plots.calibration(
+        pvalues, summary, {"paper_test": 0.75, "artist_level": 0.5}, alpha=0.05, title="t", weights="toy"
+    )
     left, right = fig.axes[:2]
     drawn = {line.get_label() for line in left.get_lines()}
     assert {"paper's test (imitations as independent), deranged works", "artist-level test, deranged works"} <= drawn

@@ -70,8 +70,9 @@ def test_scan_by_name_or_slug_sample_and_exclusions(tmp_path):
     for i in range(2):
         png(root / slug("AC/DC") / f"{i}.jpg", color=(0, i, 1))
     (root / "Sam Yang").mkdir()
-    works, excluded, skipped, duplicates = scan_real_works(root, ["Loish", "AC/DC", "Sam Yang", "Nobody"], max_works=3,
-                                                           seed=1)  # fmt: skip
+    works, excluded, skipped, duplicates = scan_real_works(
+        root, ["Loish", "AC/DC", "Sam Yang", "Nobody"], max_works=3, seed=1
+    )
     assert works.groupby("artist").size().to_dict() == {"Loish": 3, "AC/DC": 2}
     assert set(excluded["artist"]) == {"Sam Yang", "Nobody"}
     assert excluded.set_index("artist").loc["Nobody", "reason"] == "no folder"
@@ -134,8 +135,12 @@ def test_a_work_of_two_artists_is_dropped_from_both_and_listed(tmp_path):
     (root / "Ross Tran" / "own-copy.png").write_bytes((root / "Ross Tran" / "0.png").read_bytes())
     works, excluded, _, duplicates = scan_real_works(root, ["Loish", "Sam Yang", "Ross Tran"])
     listed = {(r.artist, os.path.basename(r.path), r.kind, r.other_artist) for r in duplicates.itertuples()}
-    assert listed == {("Loish", "0.png", "exact", "Sam Yang"), ("Sam Yang", "copy.png", "exact", "Loish"),
-                      ("Loish", "1.png", "near", "Ross Tran"), ("Ross Tran", "reencoded.jpg", "near", "Loish")}
+    assert listed == {
+        ("Loish", "0.png", "exact", "Sam Yang"),
+        ("Sam Yang", "copy.png", "exact", "Loish"),
+        ("Loish", "1.png", "near", "Ross Tran"),
+        ("Ross Tran", "reencoded.jpg", "near", "Loish"),
+    }
     assert duplicates.loc[duplicates["kind"] == "near", "distance"].between(1, 4).all()
     kept = works.groupby("artist")["path"].apply(lambda p: sorted(os.path.basename(x) for x in p)).to_dict()
     assert kept == {"Loish": ["2.png"], "Sam Yang": ["0.png", "1.png", "2.png"], "Ross Tran": ["0.png", "own-copy.png"]}
@@ -150,12 +155,23 @@ def test_each_work_says_where_it_came_from(tmp_path):
     root = tmp_path / "real"
     png(root / slug("Loish") / "000000.jpg", color=(1, 1, 1))
     png(root / slug("Loish") / "mine.png", color=(2, 2, 2))
-    pd.DataFrame({"artist": ["Loish"], "url": ["http://x/1.jpg"], "file": [f"{slug('Loish')}/000000.jpg"],
-                  "caption": ["art by Loish"], "form": ["art by {artist}"]}).to_csv(root / "manifest.csv", index=False)
+    pd.DataFrame(
+        {
+            "artist": ["Loish"],
+            "url": ["http://x/1.jpg"],
+            "file": [f"{slug('Loish')}/000000.jpg"],
+            "caption": ["art by Loish"],
+            "form": ["art by {artist}"],
+        }
+    ).to_csv(root / "manifest.csv", index=False)
     works = scan_real_works(root, ["Loish"])[0].set_index("path")
     by_file = {os.path.basename(p): row for p, row in works.iterrows()}
     assert by_file["000000.jpg"][["origin", "url", "caption", "form"]].tolist() == [
-        "metadata", "http://x/1.jpg", "art by Loish", "art by {artist}"]
+        "metadata",
+        "http://x/1.jpg",
+        "art by Loish",
+        "art by {artist}",
+    ]
     assert by_file["mine.png"][["origin", "url"]].tolist() == ["folder", ""]
     (root / "origin.json").write_text(json.dumps({"origin": "toyworld"}))
     assert sorted(scan_real_works(root, ["Loish"])[0]["origin"]) == ["metadata", "toyworld"]

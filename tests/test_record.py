@@ -56,7 +56,11 @@ def _changed(cfg, section, key, value):
 
 def test_params_that_change_names_or_images_are_refused(cfg):
     _all_done(cfg)
-    for section, key, value in (("generation", "steps", 3), ("selection", "min_images", 5), ("validation", "standin_per_artist", 4)):
+    for section, key, value in (
+        ("generation", "steps", 3),
+        ("selection", "min_images", 5),
+        ("validation", "standin_per_artist", 4),
+    ):
         with pytest.raises(AuditError, match=f"{section}.{key}: .* there, .* now.*new 'run:' name"):
             with record.stage(_changed(cfg, section, key, value), "05_validation"):
                 pass
@@ -79,7 +83,11 @@ def test_later_params_make_their_stages_stale_and_rerunnable(cfg):
         with record.stage(encoder, "04_classification"):
             pass
     stages = record.read_run(cfg.paths)["stages"]
-    assert [stages[s]["status"] for s in ("02_generation", "03_encoding", "05_validation")] == ["done", "stale", "stale"]
+    assert [stages[s]["status"] for s in ("02_generation", "03_encoding", "05_validation")] == [
+        "done",
+        "stale",
+        "stale",
+    ]
 
 
 def test_corrupt_run_json_is_reported(cfg):
@@ -93,9 +101,20 @@ def _embeddings(folder, n=4, d=8):
     folder.mkdir(parents=True)
     np.save(folder / "images.npy", np.eye(n, d, dtype=np.float32))
     np.save(folder / "labels.npy", np.eye(2, d, dtype=np.float32))
-    pd.DataFrame({"row": range(n), "kind": "imitation", "group": "artists", "name": ["a", "a", "b", "b"],
-                  "index": [0, 1, 0, 1], "path": list("wxyz"), "sha256": "0"}).to_csv(folder / "images.csv", index=False)  # fmt: skip
-    pd.DataFrame({"row": [0, 1], "group": "artists", "name": ["a", "b"], "text": ["A", "B"]}).to_csv(folder / "labels.csv", index=False)
+    pd.DataFrame(
+        {
+            "row": range(n),
+            "kind": "imitation",
+            "group": "artists",
+            "name": ["a", "a", "b", "b"],
+            "index": [0, 1, 0, 1],
+            "path": list("wxyz"),
+            "sha256": "0",
+        }
+    ).to_csv(folder / "images.csv", index=False)
+    pd.DataFrame({"row": [0, 1], "group": "artists", "name": ["a", "b"], "text": ["A", "B"]}).to_csv(
+        folder / "labels.csv", index=False
+    )
     (folder / "encoder.json").write_text("{}")
 
 
@@ -193,8 +212,10 @@ def test_a_stage_by_hand_refuses_while_a_runner_holds_the_folder(cfg):
 
     with record.stage(cfg, "01_selection"):
         pass
-    hold = ("import sys, time; from pathlib import Path; from helpers import lock\n"
-            "with lock.hold(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)")  # fmt: skip
+    hold = (
+        "import sys, time; from pathlib import Path; from helpers import lock\n"
+        "with lock.hold(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", hold, str(cfg.paths.lock_file)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"

@@ -21,8 +21,9 @@ def test_the_split_follows_its_rule_and_depends_on_the_works_not_their_order():
     counts = pd.Series(ref).groupby(names).sum()
     assert counts.to_dict() == {"a": 5, "b": 1, "c": 1, "d": 1}  # min(n-1, max(1, floor(n/2))); one work: reference
     shuffled = np.random.default_rng(1).permutation(len(names))
-    again = references.split(names[shuffled].reset_index(drop=True), hashes[shuffled].reset_index(drop=True),
-                             share=0.5, seed=0)  # fmt: skip
+    again = references.split(
+        names[shuffled].reset_index(drop=True), hashes[shuffled].reset_index(drop=True), share=0.5, seed=0
+    )
     assert set(hashes[ref]) == set(hashes[shuffled][again])
     other_seed = references.split(names, hashes, share=0.5, seed=7)
     assert set(hashes[ref]) != set(hashes[other_seed])  # the draw is seeded
@@ -104,8 +105,15 @@ def test_attraction_counts_where_the_random_names_land():
 
 def test_an_image_only_encoder_is_refused_for_zero_shot_naming_the_key(tiny_dict):
     data = tiny_dict()
-    data["encoding"]["encoders"] = [{"name": "dino", "source": "transformers", "model": "facebook/dinov2-base",
-                                     "pretrained": None, "method": "zero-shot"}]  # fmt: skip
+    data["encoding"]["encoders"] = [
+        {
+            "name": "dino",
+            "source": "transformers",
+            "model": "facebook/dinov2-base",
+            "pretrained": None,
+            "method": "zero-shot",
+        }
+    ]
     with pytest.raises(AuditError, match=r"encoding.encoders\[0\].*method: reference"):
         schema.load(data)
     data["encoding"]["encoders"][0]["method"] = None
@@ -123,7 +131,8 @@ def test_a_transformers_encoder_offline_is_refused_at_preflight_naming_it(tiny_d
     from helpers.models import preflight
 
     data = tiny_dict()
-    data["encoding"]["encoders"] = [{"name": "dino", "source": "transformers", "model": "facebook/dinov2-base",
-                                     "pretrained": None}]
+    data["encoding"]["encoders"] = [
+        {"name": "dino", "source": "transformers", "model": "facebook/dinov2-base", "pretrained": None}
+    ]
     with pytest.raises(AuditError, match=r"encoding.encoders\[0\].*'facebook/dinov2-base'.*HF_HUB_OFFLINE is set"):
         preflight(schema.load(data))

@@ -84,8 +84,20 @@ def test_compositions_join_only_marks_and_hangul_jamo():
 
 # ----------------------------------------------------------------------------- workers, files, row groups
 
-NAMES = ["Sam Yang", "Loish", "Simon Stålenhag", "Jim O'Neil", "Ross Tran", "新海誠", "Илья Кувшинов", "Greg Rutkowski",
-         "Rutkowski", "Zoë Bäcker", "Art", "O'Neil"]  # fmt: skip
+NAMES = [
+    "Sam Yang",
+    "Loish",
+    "Simon Stålenhag",
+    "Jim O'Neil",
+    "Ross Tran",
+    "新海誠",
+    "Илья Кувшинов",
+    "Greg Rutkowski",
+    "Rutkowski",
+    "Zoë Bäcker",
+    "Art",
+    "O'Neil",
+]
 
 
 def _intl_captions(rng: np.random.Generator, n: int) -> list[str | None]:
@@ -95,8 +107,28 @@ def _intl_captions(rng: np.random.Generator, n: int) -> list[str | None]:
     for name in NAMES:
         spellings += [name, name.upper(), unicodedata.normalize("NFD", name), name.replace("'", "\u2019")]
     spellings += ["SIMON STALENHAG", "zoe backer", "ZOË BÄCKERS", "Илья Кувшиновa", "新海誠の", "jim o`neil"]
-    words = ["été", "Schöne", "niño", "ÇA", "“art”", "l’été", "風景", "写真", "москва", "ПОРТРЕТ", "ß", "œuvre",
-             "art", "by", "of", "2024", "Ｆｕｌｌ", "½", "—", "…"]  # fmt: skip
+    words = [
+        "été",
+        "Schöne",
+        "niño",
+        "ÇA",
+        "“art”",
+        "l’été",
+        "風景",
+        "写真",
+        "москва",
+        "ПОРТРЕТ",
+        "ß",
+        "œuvre",
+        "art",
+        "by",
+        "of",
+        "2024",
+        "Ｆｕｌｌ",
+        "½",
+        "—",
+        "…",
+    ]
     glue = [" ", " ", ", ", "  ", "\t", "-", "_", "の", "\u00a0", "(", ")", "'s "]
     out: list[str | None] = []
     for _ in range(n):
@@ -155,15 +187,11 @@ def test_score_threshold_with_workers_and_nan_in_one_file(intl, tmp_path):
     kept = [c if s >= 6 else None for c, s in zip(captions, scores, strict=True)]  # NaN fails too
     expected = _reference_counts(kept, NAMES)
     for workers in (1, 2):
-        got = count_mentions(
-            folder, NAMES, score_column="SCORE", min_score=6, workers=workers, progress=False
-        )
+        got = count_mentions(folder, NAMES, score_column="SCORE", min_score=6, workers=workers, progress=False)
         assert got["caption_count"].tolist() == expected
     # a single file whose statistics leave the NaN out: DuckDB must still see it
     single = tmp_path / "one.parquet"
-    pq.write_table(
-        pa.table({"TEXT": ["loish", "loish", "loish"], "SCORE": [7.0, float("nan"), None]}), single
-    )
+    pq.write_table(pa.table({"TEXT": ["loish", "loish", "loish"], "SCORE": [7.0, float("nan"), None]}), single)
     assert count_mentions(single, ["Loish"], score_column="SCORE", min_score=6, progress=False)[
         "caption_count"
     ].tolist() == [1]
@@ -195,8 +223,11 @@ def test_units_group_row_groups_of_one_file():
     from helpers.metadata.parquet import ParquetFile
     from helpers.metadata.reading import units
 
-    files = [ParquetFile("a", (100, 100, 100, 50), ("TEXT",)), ParquetFile("b", (30,), ("TEXT",)),
-             ParquetFile("c", (10, 10), ("TEXT", "file_row_number"))]  # fmt: skip
+    files = [
+        ParquetFile("a", (100, 100, 100, 50), ("TEXT",)),
+        ParquetFile("b", (30,), ("TEXT",)),
+        ParquetFile("c", (10, 10), ("TEXT", "file_row_number")),
+    ]
     got = [(u.path, u.start, u.stop, u.whole) for u in units(files, 150)]
     assert got == [("a", 0, 200, False), ("a", 200, 350, False), ("b", 0, 30, True), ("c", 0, 20, True)]
     assert [(u.start, u.stop) for u in units(files[:1])] == [(0, 100), (100, 200), (200, 300), (300, 350)]
@@ -230,9 +261,7 @@ def test_a_failing_worker_raises_an_audit_error(tmp_path):
     folder = _loish_files(tmp_path, files=4, rows=4_000, row_group_size=1_000)
     _corrupt(folder / "part-2.parquet")
     for workers in (1, 2):
-        with pytest.raises(
-            AuditError, match=r"part-2\.parquet( \(rows [\d,]+ to 3,999\))?: DuckDB could not read"
-        ):
+        with pytest.raises(AuditError, match=r"part-2\.parquet( \(rows [\d,]+ to 3,999\))?: DuckDB could not read"):
             count_mentions(folder, ["Loish"], workers=workers, progress=False)
         with pytest.raises(AuditError, match=r"part-2\.parquet"):
             sample_real_work_urls(folder, ["Loish"], url_column="TEXT", workers=workers, progress=False)
@@ -249,9 +278,7 @@ def test_an_unexpected_error_in_a_worker_names_the_rows(tmp_path, monkeypatch):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
 
     monkeypatch.setattr(Matcher, "find", broken)
-    with pytest.raises(
-        AuditError, match=r"\(rows [\d,]+ to [\d,]+\): scanning failed \(RuntimeError: boom\)"
-    ):
+    with pytest.raises(AuditError, match=r"\(rows [\d,]+ to [\d,]+\): scanning failed \(RuntimeError: boom\)"):
         count_mentions(folder, ["Loish"], workers=2, progress=False)
     assert len(calls) <= 5  # of 6 units: the other worker stopped after its current one
 
@@ -262,10 +289,25 @@ def test_cli_reports_a_corrupt_file_in_one_line(tmp_path):
     artists = tmp_path / "artists.csv"
     pd.DataFrame({"artist": ["Loish"], "alive": True, "online_presence": True}).to_csv(artists, index=False)
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.selection", "--metadata", folder, "--artists", artists,
-         "--out", tmp_path / "out.csv", "--workers", "2", "--no-progress"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "helpers.selection",
+            "--metadata",
+            folder,
+            "--artists",
+            artists,
+            "--out",
+            tmp_path / "out.csv",
+            "--workers",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "part-1.parquet (rows 1,500 to 1,999)" in done.stderr and "DuckDB could not read" in done.stderr

@@ -182,10 +182,7 @@ def test_inputs_glob_folder_list_and_small_batches_agree(planted):
     expected = _expected(ROWS)
     files = sorted(planted.glob("*.parquet"))
     assert _counts(count_mentions(planted, NAMES, progress=False)) == expected
-    assert (
-        _counts(count_mentions([files[0], str(planted / "part-[12].parquet")], NAMES, progress=False))
-        == expected
-    )
+    assert _counts(count_mentions([files[0], str(planted / "part-[12].parquet")], NAMES, progress=False)) == expected
     assert _counts(count_mentions(planted, NAMES, progress=False, batch_size=3, threads=1)) == expected
 
 
@@ -246,9 +243,7 @@ def _reference_counts(captions, names) -> list[int]:
             text = normalize_text(caption)
             for m in finder.finditer(text):
                 a, b = m.start(), m.start() + len(pattern)
-                if (a == 0 or not _ref_is_word(text[a - 1])) and (
-                    b == len(text) or not _ref_is_word(text[b])
-                ):
+                if (a == 0 or not _ref_is_word(text[a - 1])) and (b == len(text) or not _ref_is_word(text[b])):
                     n += 1
                     break
         counts.append(n)
@@ -334,9 +329,7 @@ def test_read_candidates_params_file():
 
 def test_read_candidates_parsing_and_errors(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_text(
-        "Artist, Alive ,note\n Loish ,YES,x\nSam  Yang,0,\nWLOP,,y\nBeeple,True,\n", encoding="utf-8"
-    )
+    path.write_text("Artist, Alive ,note\n Loish ,YES,x\nSam  Yang,0,\nWLOP,,y\nBeeple,True,\n", encoding="utf-8")
     table = read_candidates(path)
     assert table["artist"].tolist() == ["Loish", "Sam Yang", "WLOP", "Beeple"]
     assert table["alive"].tolist() == [True, False, pd.NA, True]
@@ -506,39 +499,72 @@ def test_sample_keeps_only_captions_that_credit_one_artist(tmp_path):
     """Authorship, not mention: a style reference, a caption naming two candidates, a bare mention and a URL
     credited to two artists never make a real work; each kept one records its caption and credit form, and
     every drop is counted by reason."""
-    rows = [("portrait by Sam Yang", "u1"), ("art by Loish", "u2"), ("Loish’s painting of a fox", "u3"),
-            ("castle in the style of Loish", "u4"), ("inspired by Sam Yang", "u5"), ("SAM YANG style, anime girl", "u6"),
-            ("art by Loish and Sam Yang", "u7"), ("by Loish, like Greg Rutkowski", "u8"), ("loish", "u9"),
-            ("illustration by loish", "u10"), ("artwork by Sam Yang", "u10"), ("a fox by Loish", "u11"),
-            ("a fox by Loish, again", "u11"), ("painting inspired by Loish", "u12")]  # fmt: skip
+    rows = [
+        ("portrait by Sam Yang", "u1"),
+        ("art by Loish", "u2"),
+        ("Loish’s painting of a fox", "u3"),
+        ("castle in the style of Loish", "u4"),
+        ("inspired by Sam Yang", "u5"),
+        ("SAM YANG style, anime girl", "u6"),
+        ("art by Loish and Sam Yang", "u7"),
+        ("by Loish, like Greg Rutkowski", "u8"),
+        ("loish", "u9"),
+        ("illustration by loish", "u10"),
+        ("artwork by Sam Yang", "u10"),
+        ("a fox by Loish", "u11"),
+        ("a fox by Loish, again", "u11"),
+        ("painting inspired by Loish", "u12"),
+    ]
     metadata = _captions(tmp_path / "m.parquet", rows)
     sample = sample_real_work_urls(metadata, [SY, LO], others=[GR, SY], per_artist=10, seed=1, progress=False)
     got = {(r.artist, r.url): (r.caption, r.form) for r in sample.works.itertuples()}
-    assert got == {(SY, "u1"): ("portrait by Sam Yang", "by {artist}"), (LO, "u2"): ("art by Loish", "art by {artist}"),
-                   (LO, "u3"): ("Loish’s painting of a fox", "{artist}'s painting"),
-                   (LO, "u11"): ("a fox by Loish", "by {artist}")}  # fmt: skip
+    assert got == {
+        (SY, "u1"): ("portrait by Sam Yang", "by {artist}"),
+        (LO, "u2"): ("art by Loish", "art by {artist}"),
+        (LO, "u3"): ("Loish’s painting of a fox", "{artist}'s painting"),
+        (LO, "u11"): ("a fox by Loish", "by {artist}"),
+    }
     dropped = sample.dropped.set_index("artist").to_dict("index")
-    assert dropped[LO] == {"mentions": 10, "several_candidates": 2, "style_reference": 2, "no_credit_form": 1,
-                           "credited": 5, "urls_of_several_artists": 1, "sampled": 3}  # fmt: skip
-    assert dropped[SY] == {"mentions": 5, "several_candidates": 1, "style_reference": 2, "no_credit_form": 0,
-                           "credited": 2, "urls_of_several_artists": 1, "sampled": 1}  # fmt: skip
-    strict = sample_real_work_urls(metadata, [LO], others=[SY], credit_forms=["art by {artist}"], style_forms=[],
-                                   progress=False)  # fmt: skip
+    assert dropped[LO] == {
+        "mentions": 10,
+        "several_candidates": 2,
+        "style_reference": 2,
+        "no_credit_form": 1,
+        "credited": 5,
+        "urls_of_several_artists": 1,
+        "sampled": 3,
+    }
+    assert dropped[SY] == {
+        "mentions": 5,
+        "several_candidates": 1,
+        "style_reference": 2,
+        "no_credit_form": 0,
+        "credited": 2,
+        "urls_of_several_artists": 1,
+        "sampled": 1,
+    }
+    strict = sample_real_work_urls(
+        metadata, [LO], others=[SY], credit_forms=["art by {artist}"], style_forms=[], progress=False
+    )
     assert strict.works["url"].tolist() == ["u2"]  # "by {artist}" is no longer a credit form
     assert strict.dropped.loc[0, "style_reference"] == 0 and strict.dropped.loc[0, "several_candidates"] == 1
 
 
 def test_sample_is_seeded_and_extends(planted, tmp_path):
-    rows = [(f"{'art by' if i % 2 else 'portrait by'} {name} #{i}", f"http://x/{name[0]}{i}.jpg")
-            for name in (SY, LO) for i in range(12)]  # fmt: skip
+    rows = [
+        (f"{'art by' if i % 2 else 'portrait by'} {name} #{i}", f"http://x/{name[0]}{i}.jpg")
+        for name in (SY, LO)
+        for i in range(12)
+    ]
     metadata = _captions(tmp_path / "m.parquet", rows)
     sample = sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False).works
     assert list(sample.columns) == ["artist", "url", "caption", "form"]
     assert sample.groupby("artist").size().to_dict() == {SY: 3, LO: 3}
     for artist, caption in zip(sample["artist"], sample["caption"], strict=True):
         assert occurs(normalize_text(artist), normalize_text(caption))
-    assert sample.equals(sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1,
-                                               progress=False).works)  # fmt: skip
+    assert sample.equals(
+        sample_real_work_urls(metadata, [SY, LO, "Nobody Here"], per_artist=3, seed=1, progress=False).works
+    )
     more = sample_real_work_urls(metadata, [SY, LO], per_artist=4, seed=1, progress=False).works
     for artist in (SY, LO):  # a larger sample extends a smaller one
         small = sample.loc[sample.artist == artist, "url"].tolist()
@@ -612,9 +638,7 @@ def test_download_real_works_local_server(tmp_path, image_server):
     handler = signal.getsignal(signal.SIGINT)
     first = download_real_works(urls, out, image_size=128, threads=4, timeout=5)
     assert signal.getsignal(signal.SIGINT) is handler  # img2dataset's own handler is removed again
-    assert first.set_index("artist")[["requested", "already_present", "downloaded", "failed"]].to_dict(
-        "index"
-    ) == {
+    assert first.set_index("artist")[["requested", "already_present", "downloaded", "failed"]].to_dict("index") == {
         SY: {"requested": 4, "already_present": 0, "downloaded": 2, "failed": 2},
         LO: {"requested": 3, "already_present": 0, "downloaded": 2, "failed": 1},
     }
@@ -643,11 +667,17 @@ def test_download_real_works_nothing_to_fetch(tmp_path):
     out = tmp_path / "real"
     (out / slug(SY)).mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(out / slug(SY) / "000000.jpg")
-    pd.DataFrame(
-        {"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"], "file": [f"{slug(SY)}/000000.jpg"]}
-    ).to_csv(out / "manifest.csv", index=False)
+    pd.DataFrame({"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"], "file": [f"{slug(SY)}/000000.jpg"]}).to_csv(
+        out / "manifest.csv", index=False
+    )
     table = download_real_works(pd.DataFrame({"artist": [SY], "url": ["http://127.0.0.1:9/x.jpg"]}), out)
-    assert table[["requested", "already_present", "downloaded", "failed", "duplicates"]].iloc[0].tolist() == [1, 1, 0, 0, 0]
+    assert table[["requested", "already_present", "downloaded", "failed", "duplicates"]].iloc[0].tolist() == [
+        1,
+        1,
+        0,
+        0,
+        0,
+    ]
     with pytest.raises(AuditError, match="no 'url' column"):
         download_real_works(pd.DataFrame({"artist": [SY]}), out)
 
@@ -665,7 +695,11 @@ def test_download_records_the_drops_and_lists_works_of_two_artists(tmp_path):
         rows.append({"artist": artist, "url": url, "file": f"{slug(artist)}/000000.jpg"})
     pd.DataFrame(rows).to_csv(out / "manifest.csv", index=False)
     dropped = pd.DataFrame({"artist": [SY, LO], "mentions": [3, 1], "style_reference": [2, 0]})
-    works = pd.DataFrame(rows).drop(columns="file").assign(caption=["art by Sam Yang", "art by Loish"], form="art by {artist}")
+    works = (
+        pd.DataFrame(rows)
+        .drop(columns="file")
+        .assign(caption=["art by Sam Yang", "art by Loish"], form="art by {artist}")
+    )
     table = download_real_works(works, out, dropped=dropped)
     assert table["duplicates"].tolist() == [1, 1]
     listed = pd.read_csv(out / "duplicates.csv")

@@ -86,9 +86,7 @@ def test_cosine_similarity_hand_case():
     # cos((1,0),(0,2)) = 0; cos((1,1),(0,2)) = 2/(√2·2) = 1/√2; cos((1,1),(5,5)) = 1
     a = np.array([[1.0, 0.0], [1.0, 1.0]])
     b = np.array([[0.0, 2.0], [5.0, 5.0]])
-    np.testing.assert_allclose(
-        stats.cosine_similarity(a, b), [[0.0, 1 / math.sqrt(2)], [1 / math.sqrt(2), 1.0]]
-    )
+    np.testing.assert_allclose(stats.cosine_similarity(a, b), [[0.0, 1 / math.sqrt(2)], [1 / math.sqrt(2), 1.0]])
 
 
 def test_cosine_similarity_equals_scipy():
@@ -249,16 +247,10 @@ def test_proportion_interval_hand_cases():
     # Wilson, x = 0: centre ± half = (z²/2n ± z²/2n)/(1 + z²/n), so (0, z²/(n + z²)) = (0, 3.8415/13.8415)
     assert stats.proportion_interval(0, 10) == pytest.approx((0.0, 0.2775327998628893), abs=1e-12)
     # Wilson, x = 5, n = 10: 0.5 ± z·√(0.025 + z²/400)/(1 + z²/10)
-    assert stats.proportion_interval(5, 10) == pytest.approx(
-        (0.23659309051256394, 0.7634069094874361), abs=1e-12
-    )
+    assert stats.proportion_interval(5, 10) == pytest.approx((0.23659309051256394, 0.7634069094874361), abs=1e-12)
     # Clopper–Pearson, x = 0: high solves (1 - p)^n = α/2, so 1 - 0.025^(1/10); x = n mirrors it
-    assert stats.proportion_interval(0, 10, method="exact") == pytest.approx(
-        (0.0, 0.30849710781876083), abs=1e-12
-    )
-    assert stats.proportion_interval(10, 10, method="exact") == pytest.approx(
-        (0.6915028921812392, 1.0), abs=1e-12
-    )
+    assert stats.proportion_interval(0, 10, method="exact") == pytest.approx((0.0, 0.30849710781876083), abs=1e-12)
+    assert stats.proportion_interval(10, 10, method="exact") == pytest.approx((0.6915028921812392, 1.0), abs=1e-12)
 
 
 @pytest.mark.parametrize("method, sm_method", [("wilson", "wilson"), ("exact", "beta")])
@@ -310,9 +302,7 @@ def test_accuracy_table_hand_case():
     assert stats.mean_accuracy(table) == pytest.approx(4 / 9, abs=1e-15)
     assert stats.pooled_accuracy(table) == pytest.approx(0.5, abs=1e-15)
     assert stats.chance(3) == pytest.approx(1 / 3, abs=1e-15)
-    exact = stats.accuracy_table(
-        true, pred, ["a", "b", "c"], group="artists", interval="exact", confidence=0.9
-    )
+    exact = stats.accuracy_table(true, pred, ["a", "b", "c"], group="artists", interval="exact", confidence=0.9)
     low, high = stats.proportion_interval([2, 1, 0], [2, 3, 1], 0.9, "exact")
     np.testing.assert_allclose(exact["ci_low"], low)
 
@@ -369,9 +359,7 @@ def test_bootstrap_follows_its_definition_and_seed():
     rng = np.random.default_rng(11)
     means = values[rng.integers(0, 23, size=(2000, 23))].mean(axis=1)
     expected = tuple(np.quantile(means, [0.05, 0.95]))
-    assert stats.bootstrap_mean_ci(values, n_boot=2000, confidence=0.9, seed=11) == pytest.approx(
-        expected, abs=1e-15
-    )
+    assert stats.bootstrap_mean_ci(values, n_boot=2000, confidence=0.9, seed=11) == pytest.approx(expected, abs=1e-15)
     assert stats.bootstrap_mean_ci(values, seed=1) != stats.bootstrap_mean_ci(values, seed=2)
 
 
@@ -419,8 +407,7 @@ def test_permutation_planted_signal_and_null():
     assert stats.permutation_test_vs_chance(true, true, 9, n_perm=999) == pytest.approx(1 / 1000)
     # null: predictions independent of the truth; p-values must not be systematically small
     hits = sum(
-        stats.permutation_test_vs_chance(true, rng.integers(0, 9, size=true.size), 9, n_perm=99, seed=s)
-        <= 0.05
+        stats.permutation_test_vs_chance(true, rng.integers(0, 9, size=true.size), 9, n_perm=99, seed=s) <= 0.05
         for s in range(200)
     )
     # P(p ≤ 0.05) ≤ 0.05 under the null; allow 2.33 binomial standard errors (one-sided 1%)
@@ -555,9 +542,18 @@ def test_validation_table_hand_case():
     # C has no real works, so it has no row (and its lack of imitations is no error).
     table = significance.validation_table(*_hand_validation())
     assert list(table.columns) == [
-        "artist", "n_real", "n_own", "n_other", "statistic", "p_value",
-        "p_adjusted", "significant", "auc", "mean_own", "mean_other",
-    ]  # fmt: skip
+        "artist",
+        "n_real",
+        "n_own",
+        "n_other",
+        "statistic",
+        "p_value",
+        "p_adjusted",
+        "significant",
+        "auc",
+        "mean_own",
+        "mean_other",
+    ]
     assert table["artist"].tolist() == ["A", "B"]
     assert table["n_real"].tolist() == [1, 1]
     assert table["n_own"].tolist() == [2, 2] and table["n_other"].tolist() == [2, 2]
@@ -664,9 +660,7 @@ def test_validation_refuses():
     with pytest.raises(AuditError, match="real_emb has dimension 2 but imitation_emb has 3"):
         significance.validation_table(real, real_of, np.ones((4, 3)), imit_of, names)
     with pytest.raises(AuditError, match="imitation_emb row 2 holds NaN"):
-        significance.validation_table(
-            real, real_of, np.where(np.arange(4)[:, None] == 2, np.nan, imit), imit_of, names
-        )
+        significance.validation_table(real, real_of, np.where(np.arange(4)[:, None] == 2, np.nan, imit), imit_of, names)
     with pytest.raises(AuditError, match="artist 'B' has 1 real work\\(s\\) but no imitations"):
         significance.validation_table(real, real_of, imit[[0, 1]], ["A", "C"], names)
     with pytest.raises(AuditError, match="fewer than two artists"):

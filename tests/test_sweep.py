@@ -21,9 +21,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep")]
 
 
 def _sweep_params():
-    data = _tiny_dict("sweep", **{"artists__limit": 4, "generation__images_per_name": 3, "generation__seeds": [0, 1],
-                                 "generation__batch_size": 6, "classification__bootstrap": 500,
-                                 "classification__permutations": 200, "classification__subsample_repeats": 10})  # fmt: skip
+    data = _tiny_dict(
+        "sweep",
+        **{
+            "artists__limit": 4,
+            "generation__images_per_name": 3,
+            "generation__seeds": [0, 1],
+            "generation__batch_size": 6,
+            "classification__bootstrap": 500,
+            "classification__permutations": 200,
+            "classification__subsample_repeats": 10,
+        },
+    )
     first = data["encoding"]["encoders"][0]
     data["encoding"]["encoders"] = [first, {**first, "name": "tiny-clip-b", "model": "tiny-clip-b"}]
     data["selection"] = {"synthetic": True}
@@ -32,8 +41,14 @@ def _sweep_params():
 
 def _runner(params_file, outputs, *args):
     env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "helpers.runner", "--params", str(params_file), *args],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=900)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.runner", "--params", str(params_file), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +72,27 @@ def test_every_configuration_has_the_output_contract(sweep):
     assert names == ["s0_tiny-clip", "s0_tiny-clip-b", "s1_tiny-clip", "s1_tiny-clip-b"]
     for name in names:
         config = paths.config(name)
-        for rel in ["summary.json", "embeddings/images.npy", "tables/predictions.csv", "tables/accuracy.csv",
-                    "tables/validation.csv", "tables/validation_centered.csv", "tables/ceiling.csv",
-                    "figures/accuracy_per_artist.png", "figures/own_vs_other.png"]:  # fmt: skip
+        for rel in [
+            "summary.json",
+            "embeddings/images.npy",
+            "tables/predictions.csv",
+            "tables/accuracy.csv",
+            "tables/validation.csv",
+            "tables/validation_centered.csv",
+            "tables/ceiling.csv",
+            "figures/accuracy_per_artist.png",
+            "figures/own_vs_other.png",
+        ]:
             assert (config.root / rel).is_file(), (name, rel)
         assert json.loads(config.summary_json.read_text())["config"] == name
-    for rel in ["tables/comparison.csv", "tables/paired_differences.csv", "tables/seed_spread.csv", "figures/forest.png",
-                "notebooks/06_comparison.ipynb", "report.html"]:  # fmt: skip
+    for rel in [
+        "tables/comparison.csv",
+        "tables/paired_differences.csv",
+        "tables/seed_spread.csv",
+        "figures/forest.png",
+        "notebooks/06_comparison.ipynb",
+        "report.html",
+    ]:
         assert (paths.root / rel).is_file(), rel
     assert not paths.summary_json.exists()  # results live per configuration
 
@@ -88,14 +117,35 @@ def test_images_are_made_once_per_generation_setting_and_shared(sweep):
 def test_comparison_rows_equal_each_configurations_summary(sweep):
     params, paths, _, _ = sweep
     table = pd.read_csv(paths.table("comparison.csv"))
-    assert list(table.columns[:14]) == ["config", "generator", "encoder", "template", "label_template", "seed", "n_artists",
-                                        "accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names",
-                                        "chance", "fraction_significant", "n_validated"]  # fmt: skip
+    assert list(table.columns[:14]) == [
+        "config",
+        "generator",
+        "encoder",
+        "template",
+        "label_template",
+        "seed",
+        "n_artists",
+        "accuracy",
+        "accuracy_ci_low",
+        "accuracy_ci_high",
+        "accuracy_random_names",
+        "chance",
+        "fraction_significant",
+        "n_validated",
+    ]
     assert table["config"].tolist() == [c.name for c in params.configurations]
     for row in table.to_dict("records"):
         summary = json.loads(paths.config(row["config"]).summary_json.read_text())
-        for key in ("n_artists", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance",
-                    "fraction_significant", "n_validated"):  # fmt: skip
+        for key in (
+            "n_artists",
+            "accuracy",
+            "accuracy_ci_low",
+            "accuracy_ci_high",
+            "accuracy_random_names",
+            "chance",
+            "fraction_significant",
+            "n_validated",
+        ):
             assert row[key] == pytest.approx(summary[key], abs=1e-12), (row["config"], key)
         assert (row["encoder"], row["seed"]) == (summary["encoder"]["name"], summary["seed"])
 
@@ -118,8 +168,10 @@ def test_pairs_differ_in_one_axis_and_compare_artists(sweep):
 
     params, paths, _, _ = sweep
     paired = read(paths.table("paired_differences.csv"))
-    expected = {"encoder": {"accuracy", "validation_auc", "significant_artist_level", "ceiling_accuracy"},
-                "seed": {"accuracy", "validation_auc", "significant_artist_level"}}  # a seed leaves the ceiling as it is
+    expected = {
+        "encoder": {"accuracy", "validation_auc", "significant_artist_level", "ceiling_accuracy"},
+        "seed": {"accuracy", "validation_auc", "significant_artist_level"},
+    }  # a seed leaves the ceiling as it is
     for (a, b, axis), rows in paired.groupby(["config_a", "config_b", "differs_in"]):
         assert set(rows["metric"]) == expected[axis], (a, b, axis)
     assert len(paired) == 2 * 4 + 2 * 3
@@ -145,8 +197,9 @@ def test_pairs_differ_in_one_axis_and_compare_artists(sweep):
             assert float(row.p_image_level) == pytest.approx(reference.mcnemar(b_only, c_only), abs=1e-12)
         else:
             assert row.p_image_level == ""  # other images: no image-level pairing
-    np.testing.assert_allclose(paired["p_holm"].astype(float), reference.adjust(paired["p_value"].astype(float), "holm"),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        paired["p_holm"].astype(float), reference.adjust(paired["p_value"].astype(float), "holm"), atol=1e-12
+    )
     spread = read(paths.table("seed_spread.csv"))
     assert len(spread) == 2 and set(spread["n_seeds"]) == {"2"}
     table = pd.read_csv(paths.table("comparison.csv"))
@@ -160,9 +213,22 @@ def test_configurations_that_differ_only_in_real_works_are_one_member_of_a_seed_
     the same images, so they add one accuracy to the spread, not two."""
     from helpers import comparison
 
-    rows = [{"config": f"s{s}_w{w}", "generator": "g", "template": "t", "encoder": "e", "label_template": "l",
-             "seed": s, "max_works": w, "accuracy": acc, "accuracy_ci_low": acc - 0.1, "accuracy_ci_high": acc + 0.1}
-            for s, acc in ((0, 0.5), (1, 0.7)) for w in (1, 20)]  # fmt: skip
+    rows = [
+        {
+            "config": f"s{s}_w{w}",
+            "generator": "g",
+            "template": "t",
+            "encoder": "e",
+            "label_template": "l",
+            "seed": s,
+            "max_works": w,
+            "accuracy": acc,
+            "accuracy_ci_low": acc - 0.1,
+            "accuracy_ci_high": acc + 0.1,
+        }
+        for s, acc in ((0, 0.5), (1, 0.7))
+        for w in (1, 20)
+    ]
     spread = comparison.seed_spread(pd.DataFrame(rows))
     assert len(spread) == 1 and spread.loc[0, "n_seeds"] == 2
     assert spread.loc[0, "sd"] == pytest.approx(np.std([0.5, 0.7], ddof=1))

@@ -183,7 +183,9 @@ def test_corpus_counts_as_stage_01_counts_them(corpus_dir):
 
     out, record = corpus_dir
     counts = count_mentions(out / "captions.parquet", NAMES, progress=False)
-    assert dict(zip(counts["artist"], counts["caption_count"], strict=True)) == {a.name: a.caption_count for a in A.ARTISTS}
+    assert dict(zip(counts["artist"], counts["caption_count"], strict=True)) == {
+        a.name: a.caption_count for a in A.ARTISTS
+    }
     assert counts.attrs["captions_scanned"] == sum(a.caption_count for a in A.ARTISTS) + N_GENERIC
 
 
@@ -212,7 +214,10 @@ def test_shipped_files_match_the_manifest_and_fit_the_budget():
     assert manifest["command"].startswith("python -m helpers.toyworld train --seed ")
     assert manifest["training_seconds"]["total"] > 0
     ignored = subprocess.run(
-        ["git", "check-ignore", *(str(MODELS_DIR / n) for n in weights)], cwd=PROJECT_ROOT, capture_output=True, text=True
+        ["git", "check-ignore", *(str(MODELS_DIR / n) for n in weights)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert ignored.stdout.strip() == ""  # .gitignore lets exactly these weights into git
 
@@ -228,8 +233,15 @@ def test_generator_loads_through_the_local_source_and_makes_32px_images(schedule
     pipe = load_pipeline(GeneratorSpec(name="toy-sd", source="local", model="models/toy-world/toy-sd"), gen)
     for part in (pipe.unet, pipe.vae, pipe.text_encoder):
         assert {p.dtype for p in part.parameters()} == {torch.float32}  # float16 on disk, upcast on load
-    out = pipe(["Artwork from Vexira Vornath"] * 2, height=32, width=32, num_inference_steps=3, guidance_scale=3.0,
-               generator=[torch.Generator().manual_seed(i) for i in range(2)], output_type="np")  # fmt: skip
+    out = pipe(
+        ["Artwork from Vexira Vornath"] * 2,
+        height=32,
+        width=32,
+        num_inference_steps=3,
+        guidance_scale=3.0,
+        generator=[torch.Generator().manual_seed(i) for i in range(2)],
+        output_type="np",
+    )
     assert out.images.shape == (2, 32, 32, 3) and np.isfinite(out.images).all()
 
 
@@ -244,11 +256,15 @@ def test_encoder_loads_through_the_local_source_and_knows_the_popular_artists(fo
 
     if not (MODELS_DIR / folder).is_dir():
         pytest.skip(f"{folder} was not trained")
-    enc = load_encoder(EncoderSpec(name=folder, source="local", model=f"models/toy-world/{folder}"), device="cpu", dtype="float32")
+    enc = load_encoder(
+        EncoderSpec(name=folder, source="local", model=f"models/toy-world/{folder}"), device="cpu", dtype="float32"
+    )
     assert {p.dtype for p in enc.model.parameters()} == {torch.float32}
     out, _ = corpus_dir
     popular = [a.name for a in A.ARTISTS if a.caption_count > 100]
-    pixels = torch.stack([enc.preprocess(Image.open(out / "real_works" / n / f"{j:04d}.png")) for n in popular for j in range(5)])
+    pixels = torch.stack(
+        [enc.preprocess(Image.open(out / "real_works" / n / f"{j:04d}.png")) for n in popular for j in range(5)]
+    )
     images = enc.encode_pixels(pixels)
     labels = enc.encode_tokens(enc.tokenizer([f"Artwork from {n}" for n in popular]))
     assert images.shape == (len(pixels), enc.dim) and labels.shape == (len(popular), enc.dim)
@@ -269,7 +285,11 @@ def test_demo_profiles_point_at_the_toy_world():
     for profile, min_images in (("demo", 100), ("demo-all", 0)):
         data = yaml.safe_load((PROJECT_ROOT / "params" / f"{profile}.yaml").read_text())
         assert data["run"] == profile and data["selection"]["min_images"] == min_images
-        assert data["generation"]["generators"][0] == {"name": "toy-sd", "source": "local", "model": "models/toy-world/toy-sd"}
+        assert data["generation"]["generators"][0] == {
+            "name": "toy-sd",
+            "source": "local",
+            "model": "models/toy-world/toy-sd",
+        }
         assert data["encoding"]["encoders"][0]["model"] == "models/toy-world/toy-clip"
         assert data["validation"]["real_works_dir"] == "data/toy_world/real_works"
 
@@ -284,7 +304,9 @@ def test_training_is_deterministic_from_its_seed(tmp_path):
     plan = Plan(vae_steps=2, vae_batch=8, sd_steps=2, sd_batch=8, clip_steps=2, clip_batch=16, warmup=1)
 
     def weights(out, seed=0, corpus_dir=DEFAULT_DIR):
-        record = train_world(seed=seed, threads=1, out=tmp_path / out, corpus_dir=corpus_dir, plan=plan, log=lambda _: None)
+        record = train_world(
+            seed=seed, threads=1, out=tmp_path / out, corpus_dir=corpus_dir, plan=plan, log=lambda _: None
+        )
         return {name: f["sha256"] for name, f in record["files"].items()}
 
     first, again = weights("a"), weights("b")
@@ -295,8 +317,10 @@ def test_training_is_deterministic_from_its_seed(tmp_path):
     assert all(other[name] != first[name] for name in trained), "seed 1 trained the same weights as seed 0"
 
 
-@pytest.mark.parametrize("profile, worlds", [("sweep-demo.yaml", ["toy"]), ("demo-hard-all.yaml", ["hard"]),
-                                             ("smoke.yaml", []), ("paper.yaml", [])])  # fmt: skip
+@pytest.mark.parametrize(
+    "profile, worlds",
+    [("sweep-demo.yaml", ["toy"]), ("demo-hard-all.yaml", ["hard"]), ("smoke.yaml", []), ("paper.yaml", [])],
+)
 def test_for_params_builds_the_corpus_of_each_world_the_params_read(profile, worlds, monkeypatch):
     """What make reproduce, stage and explore run first: a corpus for each world whose folder the params name
     (the sweep's metadata lies in the toy world's folder), none for params outside the toy worlds."""
@@ -305,6 +329,7 @@ def test_for_params_builds_the_corpus_of_each_world_the_params_read(profile, wor
     from helpers.toyworld.world import load_world
 
     built = []
+
     def ensure_corpus(folder, world):
         built.append((folder, world.name))
         return {"digest": "0" * 64}

@@ -45,8 +45,10 @@ def test_the_same_image_through_the_same_chain_gives_the_same_bytes(picture):
     key = sha256_bytes(picture)
     assert transforms.apply(picture, chain, key) == transforms.apply(picture, chain, key)
     other = _png(_pixels(picture)[::-1])  # another image draws other noise
-    assert not np.array_equal(_pixels(transforms.apply(other, chain, sha256_bytes(other)))[::-1],
-                              _pixels(transforms.apply(picture, chain, key)))  # fmt: skip
+    assert not np.array_equal(
+        _pixels(transforms.apply(other, chain, sha256_bytes(other)))[::-1],
+        _pixels(transforms.apply(picture, chain, key)),
+    )
 
 
 def test_each_step_does_what_it_says(picture):
@@ -98,15 +100,26 @@ def _demo_with(transform_list) -> dict:
     [
         ([{"name": "a", "steps": [{"step": "sharpen"}]}], r"'transforms\[0\]\.steps\[0\]': Input tag 'sharpen'"),
         ([{"name": "a", "steps": [{"step": "jpeg", "quality": 0}]}], r"'transforms\[0\]\.steps\[0\]\.quality'"),
-        ([{"name": "a", "steps": [{"step": "blur", "radius": 1}]}, {"name": "b", "steps": [
-            {"step": "jpeg", "quality": 90}, {"step": "jpeg", "quality": 101}]}], r"'transforms\[1\]\.steps\[1\]\.quality'"),
+        (
+            [
+                {"name": "a", "steps": [{"step": "blur", "radius": 1}]},
+                {"name": "b", "steps": [{"step": "jpeg", "quality": 90}, {"step": "jpeg", "quality": 101}]},
+            ],
+            r"'transforms\[1\]\.steps\[1\]\.quality'",
+        ),
         ([{"name": "a", "steps": [{"step": "noise", "sigma": -1}]}], r"'transforms\[0\]\.steps\[0\]\.sigma'"),
         ([{"name": "a", "steps": [{"step": "crop", "fraction": 1.5}]}], r"'transforms\[0\]\.steps\[0\]\.fraction'"),
         ([{"name": "a", "steps": [{"step": "crop", "fraction": 0}]}], r"'transforms\[0\]\.steps\[0\]\.fraction'"),
         ([{"name": "a", "steps": [{"step": "resize", "size": 0}]}], r"'transforms\[0\]\.steps\[0\]\.size'"),
-        ([{"name": "a", "applies_to": "prompts", "steps": [{"step": "blur", "radius": 1}]}], r"'transforms\[0\]\.applies_to'"),
+        (
+            [{"name": "a", "applies_to": "prompts", "steps": [{"step": "blur", "radius": 1}]}],
+            r"'transforms\[0\]\.applies_to'",
+        ),
         ([{"name": "a", "steps": []}], r"'transforms\[0\]\.steps'"),
-        ([{"name": "none", "steps": [{"step": "blur", "radius": 1}]}], r"'transforms\[0\]\.name': 'none' names the untransformed"),
+        (
+            [{"name": "none", "steps": [{"step": "blur", "radius": 1}]}],
+            r"'transforms\[0\]\.name': 'none' names the untransformed",
+        ),
         ([{"name": "a", "steps": [{"step": "blur", "radius": 1}]}] * 2, "transform names repeat 'a'"),
     ],
 )
@@ -118,8 +131,9 @@ def test_bad_transforms_are_refused_with_one_line_naming_the_key(entries, expect
 
 def test_the_axis_adds_the_untransformed_configuration_first_and_names_by_transform():
     assert [c.name for c in schema.load("params/demo.yaml", check_files=False).configurations] == [None]
-    configs = schema.load(_demo_with([{"name": "jpeg-q30", "steps": [{"step": "jpeg", "quality": 30}]}]),
-                          check_files=False).configurations  # fmt: skip
+    configs = schema.load(
+        _demo_with([{"name": "jpeg-q30", "steps": [{"step": "jpeg", "quality": 30}]}]), check_files=False
+    ).configurations
     assert [c.name for c in configs] == ["none", "jpeg-q30"]
     assert [c.axes["transform"] for c in configs] == ["none", "jpeg-q30"] and configs[0].transform is None
     assert configs[0].generation_key == configs[1].generation_key is None  # one set of images for every chain
@@ -134,8 +148,14 @@ def _encode(cfg, names):
     from helpers import encoding, generation
     from helpers.selection import REAL_WORKS_COLUMNS
 
-    return encoding.run_stage(cfg, names, generation.read_manifests(cfg), pd.DataFrame(columns=list(REAL_WORKS_COLUMNS)),
-                              generation.read_standins(cfg.paths), progress=False)  # fmt: skip
+    return encoding.run_stage(
+        cfg,
+        names,
+        generation.read_manifests(cfg),
+        pd.DataFrame(columns=list(REAL_WORKS_COLUMNS)),
+        generation.read_standins(cfg.paths),
+        progress=False,
+    )
 
 
 @pytest.fixture
@@ -208,23 +228,32 @@ def test_a_folder_step_reads_the_parallel_folder_and_refuses_a_missing_image(gen
     kinds = result.embeddings["none"].images["kind"].to_numpy()
     moved = result.embeddings["protected"].image_vectors[kinds == "real"]
     np.testing.assert_allclose(moved, moved[0:1].repeat(len(moved), 0), atol=1e-6)  # every stand-in replaced
-    np.testing.assert_array_equal(result.embeddings["protected"].image_vectors[kinds == "imitation"],
-                                  result.embeddings["none"].image_vectors[kinds == "imitation"])  # fmt: skip
+    np.testing.assert_array_equal(
+        result.embeddings["protected"].image_vectors[kinds == "imitation"],
+        result.embeddings["none"].image_vectors[kinds == "imitation"],
+    )
 
 
 def test_the_comparison_pairs_each_chain_only_in_the_measures_it_can_change():
     from helpers import comparison
 
-    entries = [{"name": "jpeg", "steps": [{"step": "jpeg", "quality": 30}]},
-               {"name": "protected", "applies_to": "real_works", "steps": [{"step": "blur", "radius": 1}]},
-               {"name": "all", "applies_to": "both", "steps": [{"step": "blur", "radius": 1}]}]  # fmt: skip
+    entries = [
+        {"name": "jpeg", "steps": [{"step": "jpeg", "quality": 30}]},
+        {"name": "protected", "applies_to": "real_works", "steps": [{"step": "blur", "radius": 1}]},
+        {"name": "all", "applies_to": "both", "steps": [{"step": "blur", "radius": 1}]},
+    ]
     none, jpeg, protected, both = schema.load(_demo_with(entries), check_files=False).configurations
     assert comparison._differs(none, jpeg) == ["transform"]
     assert all("transform" in axes for axes in comparison.METRICS.values())
-    reaches = {c.name: [m for m in comparison.METRICS if comparison._transform_reaches(none, c, m)] for c in (jpeg, protected, both)}
-    assert reaches == {"jpeg": ["accuracy", "validation_auc", "significant_artist_level"],
-                       "protected": ["validation_auc", "significant_artist_level", "ceiling_accuracy"],
-                       "all": list(comparison.METRICS)}  # fmt: skip
+    reaches = {
+        c.name: [m for m in comparison.METRICS if comparison._transform_reaches(none, c, m)]
+        for c in (jpeg, protected, both)
+    }
+    assert reaches == {
+        "jpeg": ["accuracy", "validation_auc", "significant_artist_level"],
+        "protected": ["validation_auc", "significant_artist_level", "ceiling_accuracy"],
+        "all": list(comparison.METRICS),
+    }
     assert "transform" in comparison.COMPARISON_COLUMNS
 
 
@@ -233,10 +262,16 @@ def test_the_transform_figure_has_a_panel_per_step_stronger_to_the_right():
 
     from helpers import plots
 
-    rows = pd.DataFrame({"step": ["jpeg", "jpeg", "noise", "noise"], "strength": [90, 10, 8, 128],
-                         "accuracy": [0.9, 0.6, 0.9, 0.1], "accuracy_ci_low": [0.8, 0.5, 0.8, 0.05],
-                         "accuracy_ci_high": [0.95, 0.7, 0.95, 0.2],
-                         "fraction_significant_artist_level": [1.0, 0.8, 1.0, 0.1]})  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "step": ["jpeg", "jpeg", "noise", "noise"],
+            "strength": [90, 10, 8, 128],
+            "accuracy": [0.9, 0.6, 0.9, 0.1],
+            "accuracy_ci_low": [0.8, 0.5, 0.8, 0.05],
+            "accuracy_ci_high": [0.95, 0.7, 0.95, 0.2],
+            "fraction_significant_artist_level": [1.0, 0.8, 1.0, 0.1],
+        }
+    )
     reference = pd.Series({"accuracy": 0.95, "fraction_significant_artist_level": 1.0, "chance": 0.05})
     fig = plots.transform_curves(rows, reference, title="t", weights="toy")
     panels = [ax for ax in fig.axes if ax.get_xlabel()]
@@ -246,15 +281,17 @@ def test_the_transform_figure_has_a_panel_per_step_stronger_to_the_right():
     np.testing.assert_allclose(panels[1].get_lines()[0].get_ydata(), [0.9, 0.1])
 
 
-
 def test_the_runner_refuses_a_missing_folder_before_any_stage(tmp_path):
     from helpers import runner
 
-    chain = [{"name": "a", "steps": [{"step": "blur", "radius": 1}]},
-             {"name": "glazed", "applies_to": "real_works", "steps": [{"step": "folder", "path": str(tmp_path / "no")}]}]
+    chain = [
+        {"name": "a", "steps": [{"step": "blur", "radius": 1}]},
+        {"name": "glazed", "applies_to": "real_works", "steps": [{"step": "folder", "path": str(tmp_path / "no")}]},
+    ]
     params = schema.load(_demo_with(chain), check_files=False)
     with pytest.raises(AuditError, match=r"transforms\[1\]\.steps\[0\]\.path.*does not exist"):
         runner.preflight(params, ["01_selection"])
+
 
 # -- the toy world's known answer (params/sweep-transforms.yaml) ---------------------------------------------
 
@@ -272,8 +309,9 @@ def _runner(outputs, *args):
     from helpers.paths import PROJECT_ROOT
 
     env = {**os.environ, "IMITATION_AUDIT_OUTPUTS": str(outputs), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
-                          timeout=1200)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=1200
+    )
 
 
 @pytest.fixture(scope="module")
@@ -296,8 +334,18 @@ def test_mild_processing_keeps_the_signal_and_strong_noise_brings_it_to_chance(s
     _, paths, (table, paired, _) = swept
     acc = table.set_index("transform")["accuracy"]
     chance = table.set_index("transform")["chance"]
-    assert list(table["transform"]) == ["none", "jpeg-q90", "jpeg-q50", "jpeg-q10", "resize-24", "resize-16",
-                                        "resize-8", "noise-8", "noise-64", "noise-512"]  # fmt: skip
+    assert list(table["transform"]) == [
+        "none",
+        "jpeg-q90",
+        "jpeg-q50",
+        "jpeg-q10",
+        "resize-24",
+        "resize-16",
+        "resize-8",
+        "noise-8",
+        "noise-64",
+        "noise-512",
+    ]
     assert acc["none"] >= 0.80  # the demo's own signal (docs/TOY_WORLDS.md)
     for name in MILD:
         assert abs(acc[name] - acc["none"]) <= MILD_WITHIN, name
@@ -321,8 +369,12 @@ def test_a_rerun_of_the_transform_sweep_computes_nothing(swept):
     cache = _paths.CACHE_DIR
 
     def files():
-        return sorted((str(p.relative_to(cache)), p.stat().st_mtime_ns) for folder in ("transformed", "embeddings")
-                      for p in (cache / folder).rglob("*") if p.is_file())  # fmt: skip
+        return sorted(
+            (str(p.relative_to(cache)), p.stat().st_mtime_ns)
+            for folder in ("transformed", "embeddings")
+            for p in (cache / folder).rglob("*")
+            if p.is_file()
+        )
 
     before = files()
     assert any(name.startswith("transformed") for name, _ in before)

@@ -31,8 +31,13 @@ NAMES = [
 def code_spy(monkeypatch):
     """Every string handed to exec, eval, compile, os.system or a subprocess while the stages run."""
     seen = []
-    for owner, name in ((builtins, "exec"), (builtins, "eval"), (builtins, "compile"), (os, "system"),
-                        (subprocess, "Popen")):  # fmt: skip
+    for owner, name in (
+        (builtins, "exec"),
+        (builtins, "eval"),
+        (builtins, "compile"),
+        (os, "system"),
+        (subprocess, "Popen"),
+    ):
         real = getattr(owner, name)
 
         def spy(*args, _real=real, **kwargs):
@@ -68,8 +73,9 @@ def test_unusual_names_end_to_end(tmp_path, tiny_params, outputs_dir, code_spy):
     with record.stage(cfg, "02_generation"):
         generated = generation.run_stage(cfg, found, progress=False)
     with record.stage(cfg, "03_encoding"):
-        embedded = encoding.run_stage(cfg, found, generated.manifests, selection.read_real_works(cfg.paths),
-                                      generated.standins, progress=False)  # fmt: skip
+        embedded = encoding.run_stage(
+            cfg, found, generated.manifests, selection.read_real_works(cfg.paths), generated.standins, progress=False
+        )
     with record.stage(cfg, "04_classification"):
         res = classification.run_stage(cfg, embedded.embeddings, selection.read_artists(cfg.paths))
     with record.stage(cfg, "05_validation"):
@@ -86,7 +92,9 @@ def test_unusual_names_end_to_end(tmp_path, tiny_params, outputs_dir, code_spy):
     assert selection.read_artists(cfg.paths)["artist"].tolist() == cleaned
     root = cfg.paths.root.resolve()
     files = [p for p in outputs_dir.rglob("*") if p.is_file()]
-    assert files and all(p.resolve().is_relative_to(root) for p in files), [p for p in files if not p.resolve().is_relative_to(root)]
+    assert files and all(p.resolve().is_relative_to(root) for p in files), [
+        p for p in files if not p.resolve().is_relative_to(root)
+    ]
     for rel in manifest["path"]:
         assert (cfg.paths.root / rel).resolve().is_relative_to(root / "images")
     # the injection never reached code: nothing ran it, and the file it would create does not exist

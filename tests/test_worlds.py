@@ -28,8 +28,12 @@ def _faker_tokens() -> frozenset[int]:
     from faker.providers.person.en_US import Provider
 
     bpe = open_clip.tokenizer.SimpleTokenizer()
-    words = {w.lower() for attr in dir(Provider) if attr.startswith(("first_names", "last_names"))
-             for w in getattr(Provider, attr)}  # fmt: skip
+    words = {
+        w.lower()
+        for attr in dir(Provider)
+        if attr.startswith(("first_names", "last_names"))
+        for w in getattr(Provider, attr)
+    }
     return frozenset(t for w in words for t in bpe.encode(w))
 
 
@@ -79,7 +83,12 @@ def test_hard_cases_are_in_its_artists_csv():
     table = pd.read_csv(PROJECT_ROOT / "params" / "hard_artists.csv", keep_default_na=False)
     assert (PROJECT_ROOT / "params" / "hard_artists.csv").read_text() == A.candidates_csv(HARD)
     counts = table.groupby(["case", "seen_by"]).size().to_dict()
-    assert counts == {("normal", "both"): 24, ("impostor", "both"): 3, ("unseen", "encoder"): 3, ("unseen", "generator"): 2}
+    assert counts == {
+        ("normal", "both"): 24,
+        ("impostor", "both"): 3,
+        ("unseen", "encoder"): 3,
+        ("unseen", "generator"): 2,
+    }
     ghosts = {g.name for g in HARD.ghosts}
     assert set(table.loc[table["case"] == "impostor", "trained_as"]) == ghosts
 
@@ -155,10 +164,16 @@ def test_every_world_matches_its_manifest_and_the_budget(name, tmp_path):
         pytest.skip(f"world {name} is not trained (no {world.models_dir}/MANIFEST.json)")
     manifest = read_manifest(world.path("models_dir"))
     assert verify_files(world.path("models_dir")) == []
-    assert manifest["command"] == f"{world.train_command} --seed {manifest['seed']} --threads {manifest['torch_threads']}"
+    assert (
+        manifest["command"] == f"{world.train_command} --seed {manifest['seed']} --threads {manifest['torch_threads']}"
+    )
     build_corpus(tmp_path / "corpus", seed=manifest["seed"], world=world)
     assert corpus_digest(tmp_path / "corpus", world) == manifest["corpus"]["digest"]
-    total = sum(read_manifest(load_world(n).path("models_dir"))["weights_bytes"] for n in world_names() if _trained(load_world(n)))
+    total = sum(
+        read_manifest(load_world(n).path("models_dir"))["weights_bytes"]
+        for n in world_names()
+        if _trained(load_world(n))
+    )
     assert total <= 30_000_000
 
 
@@ -187,14 +202,26 @@ def test_the_report_flags_named_but_not_validated_and_the_reverse():
 
     from helpers.report import NAMED_AT, disagreements
 
-    accuracy = pd.DataFrame({"group": ["artists"] * 4 + ["random_names"], "name": ["a", "b", "c", "d", "r"],
-                             "accuracy": [0.9, NAMED_AT, 0.1, 0.2, 0.9]})  # fmt: skip
-    validated = pd.DataFrame({"artist": ["a", "b", "c", "d"], "significant_artist_level": [True, False, True, False],
-                              "p_adjusted_artist_level": [0.01, 0.4, 0.02, 0.9],
-                              "significant_paper_test": [True, True, True, False]})  # fmt: skip
+    accuracy = pd.DataFrame(
+        {
+            "group": ["artists"] * 4 + ["random_names"],
+            "name": ["a", "b", "c", "d", "r"],
+            "accuracy": [0.9, NAMED_AT, 0.1, 0.2, 0.9],
+        }
+    )
+    validated = pd.DataFrame(
+        {
+            "artist": ["a", "b", "c", "d"],
+            "significant_artist_level": [True, False, True, False],
+            "p_adjusted_artist_level": [0.01, 0.4, 0.02, 0.9],
+            "significant_paper_test": [True, True, True, False],
+        }
+    )
     table = disagreements(accuracy, validated, {"b": "impostor"})
     assert table[["artist", "case", "disagreement"]].values.tolist() == [
-        ["b", "impostor", "named, not validated"], ["c", "", "validated, not named"]]  # fmt: skip
+        ["b", "impostor", "named, not validated"],
+        ["c", "", "validated, not named"],
+    ]
     assert disagreements(accuracy, validated.iloc[[0, 3]]).empty  # a agrees (yes, yes), d agrees (no, no)
     # too few artists for the artist-level test (its columns empty, as validation.read_validation gives them):
     # no verdict, so no disagreement — and no crash on pandas' NA

@@ -38,12 +38,18 @@ real = emb.rows("real")
 # four artists with real works, three works each
 artists = list(dict.fromkeys(real["name"]))[:4]
 picked = real[real["name"].isin(artists)].groupby("name", sort=False).head(3)
-X = emb.image_vectors[picked.index]                              # images, one row each
+X = emb.image_vectors[picked.index]  # images, one row each
 L = emb.label_vectors[labels[labels["name"].isin(artists)].index]  # label prompts, one row per artist
-truth = np.array([artists.index(n) for n in picked["name"]])   # the index of each image's artist in `artists`
+truth = np.array([artists.index(n) for n in picked["name"]])  # the index of each image's artist in `artists`
 print(f"{len(X)} real works of {artists}; vectors of dimension {X.shape[1]}")
-plots.inline(plots.captioned_grid([(params.paths.in_run(p), n, None) for p, n in zip(picked["path"], picked["name"], strict=True)],
-                                  columns=6, title="the real works you will classify", weights=provenance.weights(params)))
+plots.inline(
+    plots.captioned_grid(
+        [(params.paths.in_run(p), n, None) for p, n in zip(picked["path"], picked["name"], strict=True)],
+        columns=6,
+        title="the real works you will classify",
+        weights=provenance.weights(params),
+    )
+)
 
 # %% [markdown]
 # ## Exercise 1 — the similarity matrix
@@ -56,7 +62,9 @@ similarity = ...  # your code: one line of numpy
 # %%
 # check
 assert similarity is not ..., "write Exercise 1 in the cell above"
-assert np.shape(similarity) == (len(X), len(L)), f"one row per image and one column per label: got {np.shape(similarity)}"
+assert np.shape(similarity) == (len(X), len(L)), (
+    f"one row per image and one column per label: got {np.shape(similarity)}"
+)
 assert np.allclose(np.linalg.norm(X, axis=1), 1), "the embeddings are unit vectors"
 assert np.allclose(similarity, stats.cosine_similarity(X, L), atol=1e-5), "not the cosine: is it X times L transposed?"
 print("Exercise 1: right.")
@@ -74,9 +82,13 @@ accuracy = ...  # your code: the share of predictions equal to the truth
 # check
 assert predicted is not ... and accuracy is not ..., "write Exercise 2 in the cell above"
 best, _ = stats.top_k(X, L, k=1)
-assert np.array_equal(np.asarray(predicted), best[:, 0]), "predicted should be the index of the largest similarity per row (argmax over axis 1)"
+assert np.array_equal(np.asarray(predicted), best[:, 0]), (
+    "predicted should be the index of the largest similarity per row (argmax over axis 1)"
+)
 assert np.isclose(accuracy, np.mean(best[:, 0] == truth)), "accuracy: the mean of (predicted == truth)"
-print(f"Exercise 2: right. CLIP names the artist of {accuracy:.0%} of these real works (chance: {1 / len(artists):.0%}).")
+print(
+    f"Exercise 2: right. CLIP names the artist of {accuracy:.0%} of these real works (chance: {1 / len(artists):.0%})."
+)
 
 # %% [markdown]
 # ## What it means

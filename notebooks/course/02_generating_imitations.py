@@ -56,7 +56,9 @@ seed = ...  # your code
 # check
 assert prompt is not ... and seed is not ..., "write Exercise 1 in the cell above"
 assert prompt == saved["prompt"], f"the prompt should read {saved['prompt']!r}, got {prompt!r}"
-assert str(seed) == saved["seed"], "the seed of image 3 is in the run's manifest: check the index (from 0) and the group"
+assert str(seed) == saved["seed"], (
+    "the seed of image 3 is in the run's manifest: check the index (from 0) and the group"
+)
 print(f"Exercise 1: right. Seed {seed} made {saved['path']}.")
 
 # %% [markdown]
@@ -75,8 +77,12 @@ with Image.open(params.paths.in_run(saved["path"])) as img:
     original = np.asarray(img.convert("RGB"), dtype=float)
 difference = np.abs(np.asarray(remade.convert("RGB"), dtype=float) - original).mean()
 assert remade.size == (call["width"], call["height"]), f"size {remade.size}: use the run's height and width"
-assert difference < 2.0, f"the remade image differs from the run's by {difference:.1f} levels on average: same prompt, seed, steps, guidance?"
-print(f"Exercise 2: right — the same image (mean difference {difference:.2f} of 255 levels; the run made it in a batch).")
+assert difference < 2.0, (
+    f"the remade image differs from the run's by {difference:.1f} levels on average: same prompt, seed, steps, guidance?"
+)
+print(
+    f"Exercise 2: right — the same image (mean difference {difference:.2f} of 255 levels; the run made it in a batch)."
+)
 
 # %% [markdown]
 # ## Exercise 3 — another seed
@@ -91,8 +97,14 @@ assert other is not ..., "write Exercise 3 in the cell above"
 change = np.abs(np.asarray(other.convert("RGB"), dtype=float) - np.asarray(remade.convert("RGB"), dtype=float)).mean()
 assert change > 2.0, "another seed should give another image: did you change the generator's seed?"
 print(f"Exercise 3: right — {change:.0f} levels apart on average.")
-plots.inline(plots.captioned_grid([(params.paths.in_run(saved["path"]), f"run, seed {seed}", None)],
-                                  columns=1, title=f"{artist}: image 3 of the run", weights=provenance.weights(params)))
+plots.inline(
+    plots.captioned_grid(
+        [(params.paths.in_run(saved["path"]), f"run, seed {seed}", None)],
+        columns=1,
+        title=f"{artist}: image 3 of the run",
+        weights=provenance.weights(params),
+    )
+)
 
 # %% [markdown]
 # ## What it means

@@ -53,8 +53,12 @@ mean_accuracy = ...  # your code
 assert per_artist is not ... and mean_accuracy is not ..., "write Exercise 1 in the cell above"
 table = classification.read_accuracy(params.paths)
 expected = table[table["group"] == "artists"].set_index("name")["accuracy"]
-assert isinstance(per_artist, pd.Series) and set(per_artist.index) == set(expected.index), "one value per artist, indexed by name"
-assert np.allclose(per_artist.loc[expected.index], expected), "per artist: the mean of `correct` over that artist's images"
+assert isinstance(per_artist, pd.Series) and set(per_artist.index) == set(expected.index), (
+    "one value per artist, indexed by name"
+)
+assert np.allclose(per_artist.loc[expected.index], expected), (
+    "per artist: the mean of `correct` over that artist's images"
+)
 assert np.isclose(mean_accuracy, numbers["accuracy"]), "the headline is the unweighted mean over artists"
 print(f"Exercise 1: right. Mean accuracy {mean_accuracy:.1%} over {len(per_artist)} artists.")
 
@@ -73,7 +77,9 @@ low, high = ..., ...  # your code
 # check
 assert low is not ... and high is not ..., "write Exercise 2 in the cell above"
 assert 0 <= low <= c / n <= high <= 1, "the interval holds the estimate c/n and stays within [0, 1]"
-assert np.allclose((low, high), stats.proportion_interval(c, n, 0.95, "wilson"), atol=1e-9), "check the formula: z², 2n and 4n²"
+assert np.allclose((low, high), stats.proportion_interval(c, n, 0.95, "wilson"), atol=1e-9), (
+    "check the formula: z², 2n and 4n²"
+)
 print(f"Exercise 2: right. {first['name']}: {c}/{n} = {c / n:.0%}, 95% interval [{low:.0%}, {high:.0%}].")
 
 # %% [markdown]
@@ -99,6 +105,11 @@ print(f"Exercise 3: right. Artists {mean_accuracy:.0%}, random names {baseline:.
 # interval (a bootstrap over artists: which artists happened to be audited) is in `summary.json`:
 
 # %%
-pd.Series({"artists": numbers["accuracy"], "interval (bootstrap over artists)":
-           f"[{numbers['accuracy_ci_low']:.1%}, {numbers['accuracy_ci_high']:.1%}]",
-           "random names": numbers["accuracy_random_names"], "chance": numbers["chance_random_names"]})
+pd.Series(
+    {
+        "artists": numbers["accuracy"],
+        "interval (bootstrap over artists)": f"[{numbers['accuracy_ci_low']:.1%}, {numbers['accuracy_ci_high']:.1%}]",
+        "random names": numbers["accuracy_random_names"],
+        "chance": numbers["chance_random_names"],
+    }
+)

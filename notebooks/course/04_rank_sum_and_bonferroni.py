@@ -36,7 +36,9 @@ imitations = emb.rows("imitation", "artists")
 real = emb.rows("real")
 table = validation.read_validation(params.paths)
 artist = table["artist"].iloc[0]
-print(f"{len(imitations)} imitations of {imitations['name'].nunique()} artists; {len(real)} real works; first artist: {artist!r}")
+print(
+    f"{len(imitations)} imitations of {imitations['name'].nunique()} artists; {len(real)} real works; first artist: {artist!r}"
+)
 
 # %% [markdown]
 # ## Exercise 1 — the scores
@@ -54,7 +56,9 @@ own = ...  # your code
 # check
 assert scores is not ... and own is not ..., "write Exercise 1 in the cell above"
 assert np.shape(scores) == (len(imitations),), "one score per imitation"
-assert np.allclose(scores, (R @ M.T).mean(axis=0), atol=1e-6), "the mean over real works of R·M: average over the right axis?"
+assert np.allclose(scores, (R @ M.T).mean(axis=0), atol=1e-6), (
+    "the mean over real works of R·M: average over the right axis?"
+)
 assert np.asarray(own).sum() == (imitations["name"] == artist).sum(), "own marks the imitations of this artist"
 print(f"Exercise 1: right. Mean score: own {scores[own].mean():.3f}, other {scores[~own].mean():.3f}.")
 
@@ -72,7 +76,9 @@ p = ...  # your code
 assert U is not ... and p is not ..., "write Exercise 2 in the cell above"
 x, y = scores[own], scores[~own]
 assert np.isclose(U, significance.mann_whitney_greater(x, y)[0]), "count own-beats-other pairs (½ for ties)"
-assert np.isclose(p, table.set_index("artist").loc[artist, "p_paper_test"]), "the run's p-value: alternative='greater', own first"
+assert np.isclose(p, table.set_index("artist").loc[artist, "p_paper_test"]), (
+    "the run's p-value: alternative='greater', own first"
+)
 print(f"Exercise 2: right. U = {U:.0f} of {len(x) * len(y)} pairs (AUC {U / (len(x) * len(y)):.2f}), p = {p:.2g}.")
 
 # %% [markdown]
@@ -88,7 +94,9 @@ fraction = ...  # your code
 # check
 assert adjusted is not ... and fraction is not ..., "write Exercise 3 in the cell above"
 assert np.allclose(adjusted, table["p_adjusted_paper_test"]), "min(1, m · p) with m the number of validated artists"
-assert np.isclose(fraction, summary.read_summary(params.paths)["fraction_significant"]), "the share with adjusted p ≤ 0.05"
+assert np.isclose(fraction, summary.read_summary(params.paths)["fraction_significant"]), (
+    "the share with adjusted p ≤ 0.05"
+)
 print(f"Exercise 3: right. {fraction:.0%} of {len(table)} artists significant after Bonferroni (paper: 90%).")
 
 # %% [markdown]

@@ -58,12 +58,17 @@ false_positives = ...  # your code
 # %%
 # check
 assert deranged is not ... and table is not ... and false_positives is not ..., "write Exercise 1 in the cell above"
-shift1 = controls[(controls["control"] == "deranged_works") & (controls["replicate"] == 1) & (controls["test"] == "paper_test")]
+shift1 = controls[
+    (controls["control"] == "deranged_works") & (controls["replicate"] == 1) & (controls["test"] == "paper_test")
+]
 assert np.allclose(table.set_index("artist").loc[shift1["artist"], "p_value"], shift1["p_value"]), (
-    "artist j holds artist j+1's works: the work of artists[k] goes to artists[(k - 1) % len(artists)]")
+    "artist j holds artist j+1's works: the work of artists[k] goes to artists[(k - 1) % len(artists)]"
+)
 assert false_positives == int(shift1["significant"].sum()), "count the rows of table whose 'significant' is True"
-print(f"Exercise 1: right. The paper's test calls {false_positives} of {len(artists)} artists significant, "
-      "though none of them holds their own works.")
+print(
+    f"Exercise 1: right. The paper's test calls {false_positives} of {len(artists)} artists significant, "
+    "though none of them holds their own works."
+)
 
 # %% [markdown]
 # ## Exercise 2 — why: ten imitations, one cluster
@@ -83,11 +88,17 @@ rank = ...  # your code
 # check
 assert cluster_means is not ... and rank is not ..., "write Exercise 2 in the cell above"
 expected = {b: scores[imitation_names == b].mean() for b in artists}
-assert np.allclose([cluster_means[b] for b in artists], [expected[b] for b in artists]), "the mean of s(i) over b's imitations"
-assert rank == sum(v >= expected[chosen] for v in expected.values()), "count the clusters at least as close as the own one"
+assert np.allclose([cluster_means[b] for b in artists], [expected[b] for b in artists]), (
+    "the mean of s(i) over b's imitations"
+)
+assert rank == sum(v >= expected[chosen] for v in expected.values()), (
+    "count the clusters at least as close as the own one"
+)
 p = table.set_index("artist").loc[chosen, "p_value"]
-print(f"Exercise 2: right. {chosen}'s own cluster is number {rank} of {len(artists)} — by the artists as units, "
-      f"a chance of about {rank}/{len(artists)} — yet counting its ten imitations as independent gives p = {p:.1g}.")
+print(
+    f"Exercise 2: right. {chosen}'s own cluster is number {rank} of {len(artists)} — by the artists as units, "
+    f"a chance of about {rank}/{len(artists)} — yet counting its ten imitations as independent gives p = {p:.1g}."
+)
 
 # %% [markdown]
 # ## Exercise 3 — the artist-level test on the same deranged works
@@ -102,12 +113,18 @@ level_false_positives = ...  # your code
 # %%
 # check
 assert level is not ... and level_false_positives is not ..., "write Exercise 3 in the cell above"
-mine = controls[(controls["control"] == "deranged_works") & (controls["replicate"] == 1) & (controls["test"] == "artist_level")]
-assert np.allclose(level.set_index("artist").loc[mine["artist"], "p_artist_level"], mine["p_value"]), "score the deranged works"
+mine = controls[
+    (controls["control"] == "deranged_works") & (controls["replicate"] == 1) & (controls["test"] == "artist_level")
+]
+assert np.allclose(level.set_index("artist").loc[mine["artist"], "p_artist_level"], mine["p_value"]), (
+    "score the deranged works"
+)
 assert level_false_positives == int(level["significant_artist_level"].sum()), "count significant_artist_level"
 truth = validation.read_validation(params.paths)
-print(f"Exercise 3: right. Artist-level test on deranged works: {level_false_positives} significant; on the true "
-      f"works: {int(truth['significant_artist_level'].sum())} of {len(truth)}.")
+print(
+    f"Exercise 3: right. Artist-level test on deranged works: {level_false_positives} significant; on the true "
+    f"works: {int(truth['significant_artist_level'].sum())} of {len(truth)}."
+)
 
 # %% [markdown]
 # ## What it means

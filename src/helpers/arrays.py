@@ -46,9 +46,7 @@ def matrix(x, what: str, where: str) -> np.ndarray:
             fix="stack the embeddings into one matrix (use x[None, :] for a single row)",
         )
     if arr.shape[1] == 0:
-        raise AuditError(
-            f"{what} has no columns", where=where, fix="pass embeddings with at least one dimension"
-        )
+        raise AuditError(f"{what} has no columns", where=where, fix="pass embeddings with at least one dimension")
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise AuditError(f"{what} has dtype {arr.dtype}, not numbers", where=where, fix="pass a float array")
     return arr
@@ -93,9 +91,7 @@ def cosine(unit_a: np.ndarray, unit_b: np.ndarray) -> np.ndarray:
 def vector(x, what: str, where: str, *, minimum: int = 1) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 1:
-        raise AuditError(
-            f"{what} must be 1-D, got shape {arr.shape}", where=where, fix="pass a flat list of numbers"
-        )
+        raise AuditError(f"{what} must be 1-D, got shape {arr.shape}", where=where, fix="pass a flat list of numbers")
     if arr.size == 0:
         raise AuditError(f"{what} is empty", where=where, fix=f"pass at least {minimum} value(s)")
     if arr.size < minimum:
@@ -172,8 +168,11 @@ def probability(value: float, what: str, where: str) -> float:
     try:
         return float(_PROBABILITY.validate_python(value))
     except ValidationError:
-        raise AuditError(f"{what} must lie strictly between 0 and 1, got {value!r}", where=where,
-                         fix="use e.g. 0.95 for a confidence, 0.05 for alpha") from None
+        raise AuditError(
+            f"{what} must lie strictly between 0 and 1, got {value!r}",
+            where=where,
+            fix="use e.g. 0.95 for a confidence, 0.05 for alpha",
+        ) from None
 
 
 def choice(table: dict, key: str, what: str, where: str):

@@ -169,7 +169,9 @@ def artist_level_test(
     at_least = reference.size - np.searchsorted(reference, matched, side="left")
     p = (1.0 + at_least) / (1.0 + reference.size)
     table["statistic_artist_level"], table["p_artist_level"] = matched, p
-    table["p_adjusted_artist_level"], table["significant_artist_level"] = significance.adjust_pvalues(p, correction, alpha)
+    table["p_adjusted_artist_level"], table["significant_artist_level"] = significance.adjust_pvalues(
+        p, correction, alpha
+    )
     return table[list(ARTIST_LEVEL_COLUMNS)]
 
 
@@ -200,7 +202,9 @@ def effect_intervals(
     names = list(s.names)
     real_of = arrays.positions(real_artist, names, np.asarray(real_emb).shape[0], "real_artist", where)
     unit_real = arrays.unit_rows(arrays.matrix(real_emb, "real_emb", where), what="real_emb", where=where)
-    unit_imitations = arrays.unit_rows(arrays.matrix(imitation_emb, "imitation_emb", where), what="imitation_emb", where=where)
+    unit_imitations = arrays.unit_rows(
+        arrays.matrix(imitation_emb, "imitation_emb", where), what="imitation_emb", where=where
+    )
     columns = np.unique(s.imitation_of)
     rng = np.random.default_rng(seed)
     rows = []

@@ -25,8 +25,10 @@ from .schema import Params
 __all__ = ["Attributed", "Gallery", "attribute", "gallery", "NO_BASELINE", "REFERENCE_COLUMNS"]
 
 REFERENCE_COLUMNS = references.REFERENCE_COLUMNS
-NO_BASELINE = ("reference attribution: random names have no works to serve as references, so they have no accuracy; "
-               "their imitations are attributed among the artists instead (see attraction)")  # fmt: skip
+NO_BASELINE = (
+    "reference attribution: random names have no works to serve as references, so they have no accuracy; "
+    "their imitations are attributed among the artists instead (see attraction)"
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,14 @@ class Gallery:
 
     def scores(self, queries: np.ndarray) -> np.ndarray:
         """s(q, a) of each query vector for each candidate (:func:`helpers.references.artist_scores`)."""
-        return references.artist_scores(queries, self.vectors, self.references["name"].to_numpy(), self.candidates,
-                                        scoring=self.scoring, knn=self.knn)  # fmt: skip
+        return references.artist_scores(
+            queries,
+            self.vectors,
+            self.references["name"].to_numpy(),
+            self.candidates,
+            scoring=self.scoring,
+            knn=self.knn,
+        )
 
 
 def gallery(params: Params, emb: Embeddings, names: list[str]) -> Gallery:
@@ -77,11 +85,15 @@ def gallery(params: Params, emb: Embeddings, names: list[str]) -> Gallery:
     with_refs = set(refs["name"])
     candidates = [n for n in names if n in with_refs]
     if len(candidates) < 2:
-        raise AuditError(f"attribution by reference works needs real works of at least two artists; "
-                         f"{len(candidates)} of {len(names)} have any", where="validation.real_works_dir",
-                         fix="add real works (one folder per artist), or use a zero-shot encoder")  # fmt: skip
-    return Gallery(candidates, refs, held, emb.image_vectors[refs.index], settings.reference_scoring,
-                   settings.reference_knn)  # fmt: skip
+        raise AuditError(
+            f"attribution by reference works needs real works of at least two artists; "
+            f"{len(candidates)} of {len(names)} have any",
+            where="validation.real_works_dir",
+            fix="add real works (one folder per artist), or use a zero-shot encoder",
+        )
+    return Gallery(
+        candidates, refs, held, emb.image_vectors[refs.index], settings.reference_scoring, settings.reference_knn
+    )
 
 
 def attribute(params: Params, emb: Embeddings, names: list[str]) -> Attributed:
@@ -101,34 +113,54 @@ def attribute(params: Params, emb: Embeddings, names: list[str]) -> Attributed:
     scores = score(images)
     idx, top = references.ranked(scores, min(settings.top_k, len(candidates)))
     true = images["name"].map(position).to_numpy()
-    predictions = pd.DataFrame({
-        "method": "reference", "group": "artists", "name": images["name"].to_numpy(), "image": images["path"].to_numpy(),
-        "predicted": np.asarray(candidates, dtype=object)[idx[:, 0]], "correct": idx[:, 0] == true,
-        "score": top[:, 0].astype(np.float32), "in_top_k": (idx == true[:, None]).any(axis=1),
-    })  # fmt: skip
+    predictions = pd.DataFrame(
+        {
+            "method": "reference",
+            "group": "artists",
+            "name": images["name"].to_numpy(),
+            "image": images["path"].to_numpy(),
+            "predicted": np.asarray(candidates, dtype=object)[idx[:, 0]],
+            "correct": idx[:, 0] == true,
+            "score": top[:, 0].astype(np.float32),
+            "in_top_k": (idx == true[:, None]).any(axis=1),
+        }
+    )
     held_idx = references.ranked(score(held), 1)[0][:, 0] if len(held) else np.empty(0, dtype=int)
     held_correct = held_idx == held["name"].map(position).to_numpy()
 
-    retrieval, per_artist = references.retrieval(emb.image_vectors[images.index], images["name"].to_numpy(),
-                                                 ref_vectors, ref_names, settings.retrieval_k)  # fmt: skip
+    retrieval, per_artist = references.retrieval(
+        emb.image_vectors[images.index], images["name"].to_numpy(), ref_vectors, ref_names, settings.retrieval_k
+    )
     n_per = np.bincount(true, minlength=len(candidates))
     correct_per = np.bincount(true[predictions["correct"].to_numpy()], minlength=len(candidates))
     test = {"alpha": validation.alpha, "correction": validation.artist_level_correction}
-    significant = references.binomial_significance(correct_per[n_per > 0], n_per[n_per > 0], 1 / len(candidates), **test)
+    significant = references.binomial_significance(
+        correct_per[n_per > 0], n_per[n_per > 0], 1 / len(candidates), **test
+    )
     random = emb.rows("imitation", "random_names")
     drawn = np.argmax(score(random), axis=1) if len(random) else np.empty(0, dtype=int)
     pulled, pull_table = references.attraction(drawn, candidates)
     numbers = {
-        "method": "reference", "scoring": settings.reference_scoring,
+        "method": "reference",
+        "scoring": settings.reference_scoring,
         "knn": settings.reference_knn if settings.reference_scoring == "knn" else None,
-        "reference_share": settings.reference_share, "split_seed": params.seed,
-        "n_references": int(len(refs)), "n_held_out": int(len(held)), "n_candidates": len(candidates),
+        "reference_share": settings.reference_share,
+        "split_seed": params.seed,
+        "n_references": int(len(refs)),
+        "n_held_out": int(len(held)),
+        "n_candidates": len(candidates),
         "excluded_without_references": [n for n in names if n not in with_refs],
-        **retrieval, "roc_auc": references.roc_auc(scores, true),
-        "fraction_significant_binomial": float(significant.mean()), "significance_test": (
-            f"one-sided exact binomial of each artist's accuracy vs 1/K, {test['correction']} across artists"),
+        **retrieval,
+        "roc_auc": references.roc_auc(scores, true),
+        "fraction_significant_binomial": float(significant.mean()),
+        "significance_test": (
+            f"one-sided exact binomial of each artist's accuracy vs 1/K, {test['correction']} across artists"
+        ),
         "control": references.deranged_control(scores, true, **test),
-    }  # fmt: skip
-    tables = {"reference_works": refs[["name", "path"]].rename(columns={"name": "artist"}).reset_index(drop=True),
-              "retrieval": per_artist, "attraction": pull_table}  # fmt: skip
+    }
+    tables = {
+        "reference_works": refs[["name", "path"]].rename(columns={"name": "artist"}).reset_index(drop=True),
+        "retrieval": per_artist,
+        "attraction": pull_table,
+    }
     return Attributed(candidates, predictions, held["name"].to_numpy(), held_correct, numbers, pulled, tables)

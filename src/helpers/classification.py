@@ -49,8 +49,16 @@ __all__ = [
     "CEILING_COLUMNS",
 ]
 
-PREDICTION_COLUMNS = Columns(method="text", group="text", name="text", image="text", predicted="text", correct="bool",
-                             score="float", in_top_k="bool")  # fmt: skip
+PREDICTION_COLUMNS = Columns(
+    method="text",
+    group="text",
+    name="text",
+    image="text",
+    predicted="text",
+    correct="bool",
+    score="float",
+    in_top_k="bool",
+)
 CEILING_COLUMNS = Columns(artist="text", n_real="int", n_correct="int", accuracy="float")
 _GROUPS = ("artists", "random_names")
 
@@ -106,8 +114,9 @@ def headline(pred: pd.DataFrame, table: pd.DataFrame, names: list[str], params: 
     permutation p-value against label shuffling (``seed`` seeds both resamplings)."""
     settings = params.classification
     true, predicted = _indices(pred, names)
-    low, high = stats.bootstrap_mean_ci(table["accuracy"].to_numpy(), n_boot=settings.bootstrap,
-                                        confidence=settings.confidence, seed=seed)  # fmt: skip
+    low, high = stats.bootstrap_mean_ci(
+        table["accuracy"].to_numpy(), n_boot=settings.bootstrap, confidence=settings.confidence, seed=seed
+    )
     return {
         "n_names": len(names),
         "n_images": int(len(pred)),
@@ -169,13 +178,22 @@ def exposure(accuracy: pd.DataFrame, artists: pd.DataFrame) -> tuple[pd.DataFram
     for a group without artists)."""
     acc = accuracy[accuracy["group"] == "artists"].set_index("name")["accuracy"]
     counts = artists.set_index("artist")["caption_count"]
-    table = pd.DataFrame({"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(),
-                          "accuracy": acc.to_numpy()})  # fmt: skip
-    numbers = {"spearman_caption_count": None, "spearman_caption_count_p": None, "counts_verified": False, "note": "",
-               f"accuracy_over_{PAPER_RULE}_captions": None, f"accuracy_at_most_{PAPER_RULE}_captions": None}  # fmt: skip
+    table = pd.DataFrame(
+        {"artist": acc.index, "caption_count": counts.reindex(acc.index).to_numpy(), "accuracy": acc.to_numpy()}
+    )
+    numbers = {
+        "spearman_caption_count": None,
+        "spearman_caption_count_p": None,
+        "counts_verified": False,
+        "note": "",
+        f"accuracy_over_{PAPER_RULE}_captions": None,
+        f"accuracy_at_most_{PAPER_RULE}_captions": None,
+    }
     if not table["caption_count"].isna().any():
-        for key, rows in ((f"accuracy_over_{PAPER_RULE}_captions", table["caption_count"] > PAPER_RULE),
-                          (f"accuracy_at_most_{PAPER_RULE}_captions", table["caption_count"] <= PAPER_RULE)):  # fmt: skip
+        for key, rows in (
+            (f"accuracy_over_{PAPER_RULE}_captions", table["caption_count"] > PAPER_RULE),
+            (f"accuracy_at_most_{PAPER_RULE}_captions", table["caption_count"] <= PAPER_RULE),
+        ):
             numbers[key] = float(table.loc[rows, "accuracy"].mean()) if rows.any() else None
     if table["caption_count"].isna().any():
         numbers["note"] = "caption counts not verified (no caption metadata): no correlation computed"
@@ -196,16 +214,31 @@ def exposure_threshold(params: Params, accuracy: pd.DataFrame, table: pd.DataFra
         return None
     rows = accuracy[accuracy["group"] == "artists"].set_index("name").loc[table["artist"]]
     return exposure_curve.threshold_fit(
-        table["caption_count"].astype(float).to_numpy(), rows["n_correct"].to_numpy(), rows["n_images"].to_numpy(),
-        chance=chance, level=settings.exposure_level, n_boot=settings.exposure_bootstrap,
-        confidence=settings.confidence, seed=params.seed,
-    ).as_dict()  # fmt: skip
+        table["caption_count"].astype(float).to_numpy(),
+        rows["n_correct"].to_numpy(),
+        rows["n_images"].to_numpy(),
+        chance=chance,
+        level=settings.exposure_level,
+        n_boot=settings.exposure_bootstrap,
+        confidence=settings.confidence,
+        seed=params.seed,
+    ).as_dict()
 
 
 def _missing_group(n_names: int, top_k: int) -> dict:
-    reason = (f"baseline missing: {'no name' if n_names == 0 else 'one name'} of the random-names group has images "
-              "(the folder generator's shortfall.csv lists them); nothing to classify among")  # fmt: skip
-    keys = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_pooled", f"top{top_k}_accuracy", "chance", "permutation_p")
+    reason = (
+        f"baseline missing: {'no name' if n_names == 0 else 'one name'} of the random-names group has images "
+        "(the folder generator's shortfall.csv lists them); nothing to classify among"
+    )
+    keys = (
+        "accuracy",
+        "accuracy_ci_low",
+        "accuracy_ci_high",
+        "accuracy_pooled",
+        f"top{top_k}_accuracy",
+        "chance",
+        "permutation_p",
+    )
     return {"n_names": n_names, "n_images": 0, **dict.fromkeys(keys), "missing": reason}
 
 
@@ -251,8 +284,11 @@ def _classify(params: Params, config: Configuration, emb: Embeddings, artists: p
         names = measured_names(emb, group)
         if config.method == "reference":
             if group != "artists":
-                numbers[group] = {**_missing_group(len(names), settings.top_k), "missing": attribution.NO_BASELINE,
-                                  "attraction": attributed.attraction}  # fmt: skip
+                numbers[group] = {
+                    **_missing_group(len(names), settings.top_k),
+                    "missing": attribution.NO_BASELINE,
+                    "attraction": attributed.attraction,
+                }
                 continue
             names, pred = attributed.names, attributed.predictions
         elif group != "artists" and len(names) < 2:  # images made elsewhere without a usable baseline
@@ -261,26 +297,47 @@ def _classify(params: Params, config: Configuration, emb: Embeddings, artists: p
         else:
             pred = classify_group(emb, group, top_k=settings.top_k)
         true, predicted = _indices(pred, names)
-        table = stats.accuracy_table(true, predicted, names, group=group, interval=settings.interval,
-                                     confidence=settings.confidence)  # fmt: skip
+        table = stats.accuracy_table(
+            true, predicted, names, group=group, interval=settings.interval, confidence=settings.confidence
+        )
         tables.append(table)
         numbers[group] = {**headline(pred, table, names, params, params.seed), "method": config.method}
         preds.append(pred)
         if group == "artists":
             artist_names = names
             confusion = stats.confusion_matrix(true, predicted, len(names))
-            curve = stats.sample_size_curve(true, predicted, len(names), repeats=settings.subsample_repeats,
-                                            confidence=settings.confidence, seed=params.seed)  # fmt: skip
+            curve = stats.sample_size_curve(
+                true,
+                predicted,
+                len(names),
+                repeats=settings.subsample_repeats,
+                confidence=settings.confidence,
+                seed=params.seed,
+            )
     accuracy = pd.concat(tables, ignore_index=True)
-    ceiling_rows = (ceiling_table(attributed.held_names, attributed.held_correct, attributed.names)
-                    if config.method == "reference" else ceiling(emb))  # fmt: skip
+    ceiling_rows = (
+        ceiling_table(attributed.held_names, attributed.held_correct, attributed.names)
+        if config.method == "reference"
+        else ceiling(emb)
+    )
     numbers["ceiling"] = _ceiling_numbers(accuracy, ceiling_rows)
     exposure_table, numbers["exposure"] = exposure(accuracy, artists)
-    numbers["exposure"]["threshold"] = exposure_threshold(params, accuracy, exposure_table, numbers["artists"]["chance"])
+    numbers["exposure"]["threshold"] = exposure_threshold(
+        params, accuracy, exposure_table, numbers["artists"]["chance"]
+    )
     if config.method == "reference":
         numbers["reference"] = attributed.numbers
-    return ConfigClassification(pd.concat(preds, ignore_index=True), accuracy, numbers, confusion, artist_names,
-                                curve, ceiling_rows, exposure_table, extra)  # fmt: skip
+    return ConfigClassification(
+        pd.concat(preds, ignore_index=True),
+        accuracy,
+        numbers,
+        confusion,
+        artist_names,
+        curve,
+        ceiling_rows,
+        exposure_table,
+        extra,
+    )
 
 
 def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
@@ -291,8 +348,10 @@ def _write(paths: ConfigPaths, result: ConfigClassification) -> None:
     write_table(confusion, paths.table("confusion_artists.csv"))
     write_table(result.curve, paths.table("sample_size.csv"))
     write_table(result.ceiling, paths.table("ceiling.csv"))
-    write_table(result.extra.get("reference_works", pd.DataFrame(columns=list(attribution.REFERENCE_COLUMNS))),
-                paths.table("reference_works.csv"))  # fmt: skip
+    write_table(
+        result.extra.get("reference_works", pd.DataFrame(columns=list(attribution.REFERENCE_COLUMNS))),
+        paths.table("reference_works.csv"),
+    )
     for name in ("retrieval", "attraction"):
         if name in result.extra:
             write_table(result.extra[name], paths.table(f"{name}.csv"))
@@ -304,23 +363,39 @@ def _figures(params: Params, config: Configuration, result: ConfigClassification
     art, rnd = result.headline["artists"], result.headline["random_names"]
     artists = result.accuracy[result.accuracy["group"] == "artists"]
     figures = {
-        "accuracy_per_artist": plots.accuracy_bars(artists, chance=art["chance"], random_names=rnd["accuracy"],  # None: missing
-                                                   title=f"{params.run}: top-1 accuracy per artist", weights=weights),
-        "confusion": plots.confusion_heatmap(result.confusion, result.artist_names,
-                                             title=f"{params.run}: confusion matrix", weights=weights),
-        "sample_size": plots.sample_size_curve(result.curve, chance=art["chance"], weights=weights,
-                                               title=f"{params.run}: accuracy vs images per artist"),
+        "accuracy_per_artist": plots.accuracy_bars(
+            artists,
+            chance=art["chance"],
+            random_names=rnd["accuracy"],  # None: missing
+            title=f"{params.run}: top-1 accuracy per artist",
+            weights=weights,
+        ),
+        "confusion": plots.confusion_heatmap(
+            result.confusion, result.artist_names, title=f"{params.run}: confusion matrix", weights=weights
+        ),
+        "sample_size": plots.sample_size_curve(
+            result.curve, chance=art["chance"], weights=weights, title=f"{params.run}: accuracy vs images per artist"
+        ),
         "accuracy_vs_captions": plots.accuracy_vs_captions(
-            result.exposure, min_images=params.selection.min_images, verified=result.headline["exposure"]["counts_verified"],
-            title=f"{params.run}: accuracy vs captions naming the artist", weights=weights,
-            note=result.headline["exposure"]["note"] or None, fit=result.headline["exposure"].get("threshold")),
-    }  # fmt: skip
+            result.exposure,
+            min_images=params.selection.min_images,
+            verified=result.headline["exposure"]["counts_verified"],
+            title=f"{params.run}: accuracy vs captions naming the artist",
+            weights=weights,
+            note=result.headline["exposure"]["note"] or None,
+            fit=result.headline["exposure"].get("threshold"),
+        ),
+    }
     if len(result.ceiling):
         merged = result.ceiling.rename(columns={"accuracy": "ceiling"}).merge(
-            artists[["name", "accuracy"]].rename(columns={"name": "artist"}), on="artist")
+            artists[["name", "accuracy"]].rename(columns={"name": "artist"}), on="artist"
+        )
         figures["accuracy_vs_ceiling"] = plots.accuracy_vs_ceiling(
-            merged, title=f"{params.run}: imitation accuracy vs the real works' (ceiling)", weights=weights,
-            note=provenance.STANDIN_NOTE if params.validation.standin else None)  # fmt: skip
+            merged,
+            title=f"{params.run}: imitation accuracy vs the real works' (ceiling)",
+            weights=weights,
+            note=provenance.STANDIN_NOTE if params.validation.standin else None,
+        )
     return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
 
 

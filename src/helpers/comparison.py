@@ -32,11 +32,34 @@ from .files import Columns, read_table, write_table
 from .paths import RunPaths
 from .schema import Configuration, Params
 
-__all__ = ["COMPARISON_COLUMNS", "PAIRED_COLUMNS", "METRICS", "ComparisonResult", "run_stage", "comparison_table", "paired_differences",
-           "read_tables"]
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "PAIRED_COLUMNS",
+    "METRICS",
+    "ComparisonResult",
+    "run_stage",
+    "comparison_table",
+    "paired_differences",
+    "read_tables",
+]
 
-_TEXT = {"config", "generator", "encoder", "template", "label_template", "seed", "weights", "config_a", "config_b",
-         "differs_in", "metric", "method", "configs", "transform", "methods"}
+_TEXT = {
+    "config",
+    "generator",
+    "encoder",
+    "template",
+    "label_template",
+    "seed",
+    "weights",
+    "config_a",
+    "config_b",
+    "differs_in",
+    "metric",
+    "method",
+    "configs",
+    "transform",
+    "methods",
+}
 """The columns of the three tables that hold text; every other column is a number (empty: missing)."""
 
 
@@ -45,14 +68,46 @@ def _columns(*names: str) -> Columns:
 
 
 COMPARISON_COLUMNS = _columns(
-    "config", "generator", "encoder", "template", "label_template", "seed", "n_artists", "accuracy",
-    "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "fraction_significant",
-    "n_validated", "max_works", "ceiling_accuracy", "fraction_significant_centered", "weights",
-    "fraction_significant_artist_level", "false_positive_rate_artist_level", "false_positive_rate_paper_test",
-    "transform", "method", "roc_auc",
-)  # fmt: skip
-PAIRED_COLUMNS = _columns("config_a", "config_b", "differs_in", "methods", "metric", "method", "n_artists", "difference",
-                  "ci_low", "ci_high", "p_value", "p_holm", "p_image_level")  # fmt: skip
+    "config",
+    "generator",
+    "encoder",
+    "template",
+    "label_template",
+    "seed",
+    "n_artists",
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "accuracy_random_names",
+    "chance",
+    "fraction_significant",
+    "n_validated",
+    "max_works",
+    "ceiling_accuracy",
+    "fraction_significant_centered",
+    "weights",
+    "fraction_significant_artist_level",
+    "false_positive_rate_artist_level",
+    "false_positive_rate_paper_test",
+    "transform",
+    "method",
+    "roc_auc",
+)
+PAIRED_COLUMNS = _columns(
+    "config_a",
+    "config_b",
+    "differs_in",
+    "methods",
+    "metric",
+    "method",
+    "n_artists",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_holm",
+    "p_image_level",
+)
 """``methods``: the two configurations' attribution methods (``zero-shot`` / ``reference``: an encoder
 carries its method, so two encoders may also differ in it); ``method``: the paired test."""
 SPREAD_COLUMNS = _columns("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
@@ -65,8 +120,12 @@ METRICS = {
 }
 """Each per-artist measure the comparison pairs, and the axes that can change it (a transform: only where it
 touches the images the measure reads, :func:`_transform_reaches`)."""
-_READS = {"accuracy": ("imitation",), "validation_auc": ("imitation", "real"),
-          "significant_artist_level": ("imitation", "real"), "ceiling_accuracy": ("real",)}  # fmt: skip
+_READS = {
+    "accuracy": ("imitation",),
+    "validation_auc": ("imitation", "real"),
+    "significant_artist_level": ("imitation", "real"),
+    "ceiling_accuracy": ("real",),
+}
 
 
 def comparison_table(params: Params) -> pd.DataFrame:
@@ -75,9 +134,17 @@ def comparison_table(params: Params) -> pd.DataFrame:
     for config in params.configurations:
         numbers = summary.read_summary(params.paths.config(config.name))
         row = {key: numbers.get(key) for key in COMPARISON_COLUMNS}
-        row.update(config=config.name, generator=config.generator.name, encoder=config.encoder.name,
-                   template=config.template, label_template=config.label_template, seed=config.seed,
-                   max_works=config.max_works, transform=config.axes["transform"], method=config.method)  # fmt: skip
+        row.update(
+            config=config.name,
+            generator=config.generator.name,
+            encoder=config.encoder.name,
+            template=config.template,
+            label_template=config.label_template,
+            seed=config.seed,
+            max_works=config.max_works,
+            transform=config.axes["transform"],
+            method=config.method,
+        )
         rows.append(row)
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
@@ -116,19 +183,28 @@ def _compare(params: Params, a: Configuration, b: Configuration, metric: str, pe
     settings = params.classification
     values_a, values_b = per_artist(params, a, metric), per_artist(params, b, metric)
     if set(values_a.index) != set(values_b.index):
-        raise AuditError(f"configurations {a.name} and {b.name} measured different artists ({metric})",
-                         fix="rerun the run from 01_selection")  # fmt: skip
+        raise AuditError(
+            f"configurations {a.name} and {b.name} measured different artists ({metric})",
+            fix="rerun the run from 01_selection",
+        )
     values_b = values_b.loc[values_a.index]
     if len(values_a) < 2 or values_a.isna().any() or values_b.isna().any():
         return None
     x, y = values_a.to_numpy(float), values_b.to_numpy(float)
-    difference, low, high, _ = significance.paired_bootstrap(x, y, n_boot=settings.bootstrap,
-                                                             confidence=settings.confidence, seed=params.seed)  # fmt: skip
+    difference, low, high, _ = significance.paired_bootstrap(
+        x, y, n_boot=settings.bootstrap, confidence=settings.confidence, seed=params.seed
+    )
     if metric == "significant_artist_level":
         _, _, p = significance.mcnemar_exact(x.astype(bool), y.astype(bool))
         return "paired bootstrap interval; exact McNemar over artists", len(x), difference, low, high, p
-    return ("paired bootstrap interval; Wilcoxon signed-rank over artists", len(x), difference, low, high,
-            significance.signed_rank(x, y))  # fmt: skip
+    return (
+        "paired bootstrap interval; Wilcoxon signed-rank over artists",
+        len(x),
+        difference,
+        low,
+        high,
+        significance.signed_rank(x, y),
+    )
 
 
 def _by_config(read):
@@ -162,7 +238,9 @@ def paired_differences(params: Params) -> pd.DataFrame:
             image_level = float("nan")
             if metric == "accuracy" and a.generation_key == b.generation_key:  # the same images, classified two ways
                 right_a, right_b = image_correct(params, a), image_correct(params, b)
-                _, _, image_level = significance.mcnemar_exact(right_a.to_numpy(), right_b.loc[right_a.index].to_numpy())
+                _, _, image_level = significance.mcnemar_exact(
+                    right_a.to_numpy(), right_b.loc[right_a.index].to_numpy()
+                )
             methods = a.method if a.method == b.method else f"{a.method} vs {b.method}"
             rows.append((a.name, b.name, differs[0], methods, metric, *found, float("nan"), image_level))
     table = pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
@@ -184,7 +262,9 @@ def seed_spread(table: pd.DataFrame) -> pd.DataFrame:
             continue
         spread = stats.spread(group["accuracy"].to_numpy(float))
         half = float(((group["accuracy_ci_high"] - group["accuracy_ci_low"]) / 2).mean())
-        rows.append((" | ".join(group["config"]), spread["n"], spread["mean"], spread["sd"], spread["min"], spread["max"], half))
+        rows.append(
+            (" | ".join(group["config"]), spread["n"], spread["mean"], spread["sd"], spread["min"], spread["max"], half)
+        )
     return pd.DataFrame(rows, columns=list(SPREAD_COLUMNS))
 
 
@@ -202,8 +282,10 @@ class ComparisonResult:
 def run_stage(params: Params) -> ComparisonResult:
     """Compare the configurations of a finished sweep; write the tables and the forest plot."""
     if len(params.configurations) < 2:
-        raise AuditError("this run has one configuration: there is nothing to compare",
-                         fix="list several generators, templates, seeds, encoders, label templates or transforms")  # fmt: skip
+        raise AuditError(
+            "this run has one configuration: there is nothing to compare",
+            fix="list several generators, templates, seeds, encoders, label templates or transforms",
+        )
     paths = params.paths
     table = comparison_table(params)
     paired = paired_differences(params)
@@ -211,19 +293,25 @@ def run_stage(params: Params) -> ComparisonResult:
     write_table(table, paths.table("comparison.csv"))
     write_table(paired, paths.table("paired_differences.csv"))
     write_table(spread, paths.table("seed_spread.csv"))
-    forest = table.sort_values("accuracy", ascending=False)[["config", "accuracy", "accuracy_ci_low", "accuracy_ci_high",
-                                                             "accuracy_random_names", "chance", "method"]]  # fmt: skip
+    forest = table.sort_values("accuracy", ascending=False)[
+        ["config", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "accuracy_random_names", "chance", "method"]
+    ]
     if forest["method"].nunique() > 1:  # descriptors compared: each row says how it attributes
         forest["config"] = forest["config"] + " (" + forest["method"] + ")"
     forest = forest.drop(columns="method")
     forest = forest.rename(columns={"accuracy_ci_low": "ci_low", "accuracy_ci_high": "ci_high"})
-    fig = plots.forest(forest, paper=summary.PAPER["accuracy"], title=f"{params.run}: accuracy per configuration",
-                       weights=provenance.weights(params))  # fmt: skip
+    fig = plots.forest(
+        forest,
+        paper=summary.PAPER["accuracy"],
+        title=f"{params.run}: accuracy per configuration",
+        weights=provenance.weights(params),
+    )
     figures = {"forest": plots.save(fig, paths.figure("forest"))}
     curves = transform_curves(params, table)
     if curves is not None:
-        fig = plots.transform_curves(*curves, title=f"{params.run}: the signal against post-processing",
-                                     weights=provenance.weights(params))  # fmt: skip
+        fig = plots.transform_curves(
+            *curves, title=f"{params.run}: the signal against post-processing", weights=provenance.weights(params)
+        )
         figures["transforms"] = plots.save(fig, paths.figure("transforms"))
     return ComparisonResult(table, paired, spread, figures)
 
@@ -249,7 +337,10 @@ def read_tables(paths: RunPaths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     if not paths.table("comparison.csv").is_file():
         return None
     tables = []
-    for name, columns in (("comparison.csv", COMPARISON_COLUMNS), ("paired_differences.csv", PAIRED_COLUMNS),
-                          ("seed_spread.csv", SPREAD_COLUMNS)):  # fmt: skip
+    for name, columns in (
+        ("comparison.csv", COMPARISON_COLUMNS),
+        ("paired_differences.csv", PAIRED_COLUMNS),
+        ("seed_spread.csv", SPREAD_COLUMNS),
+    ):
         tables.append(read_table(paths.table(name), needs="06_comparison", columns=columns))
     return tables[0], tables[1], tables[2]

@@ -52,14 +52,33 @@ TESTS = {
     "paper_test": "paper's test (imitations as independent)",
     "artist_level": "artist-level test (artists as units)",
 }
-PVALUE_COLUMNS = Columns(control="text", replicate="int", test="text", artist="text", p_value="float",
-                         p_adjusted="float", significant="bool?")  # fmt: skip
+PVALUE_COLUMNS = Columns(
+    control="text",
+    replicate="int",
+    test="text",
+    artist="text",
+    p_value="float",
+    p_adjusted="float",
+    significant="bool?",
+)
 CONTROL_COLUMNS = Columns(
-    control="text", test="text", replicates="int", tests="int", false_positives="int", false_positive_rate="float",
-    fpr_ci_low="float", fpr_ci_high="float", replicates_with_any="int", familywise_error="float",
-    fwe_ci_low="float", fwe_ci_high="float", size_at_alpha="float", correction="text", alpha="float",
+    control="text",
+    test="text",
+    replicates="int",
+    tests="int",
+    false_positives="int",
+    false_positive_rate="float",
+    fpr_ci_low="float",
+    fpr_ci_high="float",
+    replicates_with_any="int",
+    familywise_error="float",
+    fwe_ci_low="float",
+    fwe_ci_high="float",
+    size_at_alpha="float",
+    correction="text",
+    alpha="float",
     description="text",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -94,19 +113,32 @@ def random_name_scores(
         return None
     validated, n_real, values = significance.score_matrix(real_emb, real_artist, rn_emb, artists, aggregate=aggregate)
     position = {n: i for i, n in enumerate(rn_names)}
-    return significance.Scores(validated, n_real, values, rn_names, np.array([position[n] for n in rn_name]),
-                               np.full(len(validated), -1))  # fmt: skip
+    return significance.Scores(
+        validated, n_real, values, rn_names, np.array([position[n] for n in rn_name]), np.full(len(validated), -1)
+    )
 
 
 def _replicate(s: significance.Scores, settings: ControlSettings, control: str, replicate: int) -> list[tuple]:
     rows = []
     paper = significance.paper_test(s, correction=settings.correction, alpha=settings.alpha)
-    rows += [(control, replicate, "paper_test", r.artist, r.p_value, r.p_adjusted, bool(r.significant))
-             for r in paper.itertuples()]  # fmt: skip
+    rows += [
+        (control, replicate, "paper_test", r.artist, r.p_value, r.p_adjusted, bool(r.significant))
+        for r in paper.itertuples()
+    ]
     level = artist_level.artist_level_test(s, correction=settings.artist_level_correction, alpha=settings.alpha)
     if level["p_artist_level"].notna().all():
-        rows += [(control, replicate, "artist_level", r.artist, r.p_artist_level, r.p_adjusted_artist_level,
-                  bool(r.significant_artist_level)) for r in level.itertuples()]  # fmt: skip
+        rows += [
+            (
+                control,
+                replicate,
+                "artist_level",
+                r.artist,
+                r.p_artist_level,
+                r.p_adjusted_artist_level,
+                bool(r.significant_artist_level),
+            )
+            for r in level.itertuples()
+        ]
     return rows
 
 
@@ -155,7 +187,24 @@ def summarise(pvalues: pd.DataFrame, settings: ControlSettings, confidence: floa
         fpr_low, fpr_high = stats.proportion_interval(false, n_tests, confidence)
         fwe_low, fwe_high = stats.proportion_interval(any_false, n_rep, confidence)
         correction = settings.correction if test == "paper_test" else settings.artist_level_correction
-        rows.append((control, test, n_rep, n_tests, false, false / n_tests, fpr_low, fpr_high, any_false,
-                     any_false / n_rep, fwe_low, fwe_high, float((group["p_value"] <= settings.alpha).mean()),
-                     correction, settings.alpha, f"{CONTROLS[control]}; {TESTS[test]}"))  # fmt: skip
+        rows.append(
+            (
+                control,
+                test,
+                n_rep,
+                n_tests,
+                false,
+                false / n_tests,
+                fpr_low,
+                fpr_high,
+                any_false,
+                any_false / n_rep,
+                fwe_low,
+                fwe_high,
+                float((group["p_value"] <= settings.alpha).mean()),
+                correction,
+                settings.alpha,
+                f"{CONTROLS[control]}; {TESTS[test]}",
+            )
+        )
     return pd.DataFrame(rows, columns=list(CONTROL_COLUMNS))

@@ -54,9 +54,10 @@ def fill(exercise: Path, solutions: Path):
     wanted, given = _tagged(nb, "exercise:"), _tagged(sol, "solution:")
     if set(wanted) != set(given):
         raise AuditError(
-            f"exercises {sorted(wanted)} but solutions {sorted(given)}", where=str(solutions),
+            f"exercises {sorted(wanted)} but solutions {sorted(given)}",
+            where=str(solutions),
             fix="write one solution cell, tagged solution:<id>, for each exercise:<id> cell",
-        )  # fmt: skip
+        )
     for key, i in wanted.items():
         nb.cells[i].source = sol.cells[given[key]].source
     return nb
@@ -86,8 +87,11 @@ def run(out_dir: Path | None = None, *, with_runs: bool = True) -> list[Path]:
                 done.append(execute_notebook(filled, out, {}, label=f"course {notebook.stem}"))
             except PapermillExecutionError as exc:
                 first = (str(exc.evalue).splitlines() or [""])[0]
-                raise AuditError(f"course notebook {notebook.name} failed: {exc.ename}: {first}", where=str(out),
-                                 fix="read the failed check in the executed notebook") from None  # fmt: skip
+                raise AuditError(
+                    f"course notebook {notebook.name} failed: {exc.ename}: {first}",
+                    where=str(out),
+                    fix="read the failed check in the executed notebook",
+                ) from None
     return done
 
 

@@ -74,15 +74,15 @@ def download_real_works(
         ("timeout", timeout),
     ):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise AuditError(
-                f"{key} must be a whole number >= 1 (got {value!r})", where="download_real_works"
-            )
+            raise AuditError(f"{key} must be a whole number >= 1 (got {value!r})", where="download_real_works")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = urls[["artist", "url"]].dropna().astype(str)
     wanted = wanted.assign(artist=[clean_name(a, where="download_real_works") for a in wanted["artist"]])
-    captions, forms = ([str(x) for x in urls.loc[wanted.index, col].fillna("")] if col in urls.columns
-                       else [""] * len(wanted) for col in ("caption", "form"))  # fmt: skip
+    captions, forms = (
+        [str(x) for x in urls.loc[wanted.index, col].fillna("")] if col in urls.columns else [""] * len(wanted)
+        for col in ("caption", "form")
+    )
     notes = dict(zip(zip(wanted["artist"], wanted["url"], strict=True), zip(captions, forms, strict=True), strict=True))
     wanted = wanted.drop_duplicates().reset_index(drop=True)
     manifest = _read_manifest(out_dir)
@@ -105,9 +105,7 @@ def download_real_works(
         else:
             todo.append((artist, url, rel))
     if new_rows:
-        manifest = pd.concat(
-            [manifest, pd.DataFrame(new_rows, columns=_COLUMNS)], ignore_index=True
-        )
+        manifest = pd.concat([manifest, pd.DataFrame(new_rows, columns=_COLUMNS)], ignore_index=True)
         write_table(manifest, out_dir / _MANIFEST)
     outcome = (
         _fetch(todo, out_dir, image_size=image_size, processes=processes, threads=threads, timeout=timeout)
@@ -141,13 +139,16 @@ def download_real_works(
 
 def _duplicates(out_dir: Path, manifest: pd.DataFrame, distance: int | None) -> pd.DataFrame:
     """List the downloaded works that are another artist's too in ``duplicates.csv``, and return that table."""
-    present = [(a, out_dir / f) for a, f in zip(manifest["artist"], manifest["file"], strict=True)
-               if (out_dir / f).is_file()]  # fmt: skip
+    present = [
+        (a, out_dir / f) for a, f in zip(manifest["artist"], manifest["file"], strict=True) if (out_dir / f).is_file()
+    ]
     table = cross_artist_duplicates(
-        [a for a, _ in present], [str(p) for _, p in present], [sha256_file(p) for _, p in present],
+        [a for a, _ in present],
+        [str(p) for _, p in present],
+        [sha256_file(p) for _, p in present],
         [perceptual_hash(p) for _, p in present],
         distance=ValidationParams().duplicate_distance if distance is None else distance,
-    )  # fmt: skip
+    )
     write_table(table, out_dir / DUPLICATES)
     return table
 
@@ -188,16 +189,12 @@ def _next_number(folder: Path, manifest: pd.DataFrame, folder_name: str) -> int:
     return max(used) + 1
 
 
-def _fetch(
-    todo, out_dir: Path, *, image_size, processes, threads, timeout
-) -> dict[tuple[str, str], str | None]:
+def _fetch(todo, out_dir: Path, *, image_size, processes, threads, timeout) -> dict[tuple[str, str], str | None]:
     """Run img2dataset on ``todo`` = [(artist, url, relative file)]; move successes into place.
 
     Returns ``{(artist, url): None}`` for a success, else the error message.
     """
-    os.environ.setdefault(
-        "NO_ALBUMENTATIONS_UPDATE", "1"
-    )  # albumentations, imported by img2dataset, phones home
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations, imported by img2dataset, phones home
     try:
         from img2dataset import download
     except ImportError as exc:

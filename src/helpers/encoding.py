@@ -131,8 +131,13 @@ class EmbeddingCache:
         if self.dim is not None and vectors.shape[1] != self.dim:
             raise ValueError(f"vectors of dimension {vectors.shape[1]} for a cache of dimension {self.dim}")
         buf = io.BytesIO()
-        np.savez(buf, keys=np.asarray(list(keys), dtype=str), vectors=vectors,
-                 model_key=np.asarray(self.model_key), dim=np.asarray(vectors.shape[1]))  # fmt: skip
+        np.savez(
+            buf,
+            keys=np.asarray(list(keys), dtype=str),
+            vectors=vectors,
+            model_key=np.asarray(self.model_key),
+            dim=np.asarray(vectors.shape[1]),
+        )
         name = sha256_bytes("\n".join(keys).encode())[:24]
         atomic_write_bytes(self.folder / f"{name}.npz", buf.getvalue())
         self.dim = vectors.shape[1]
@@ -182,7 +187,9 @@ def _read_keys(paths: Sequence[Path]) -> list[str]:
         try:
             keys.append(image_key(Path(p).read_bytes()))
         except OSError as exc:
-            raise AuditError(f"cannot read image {p} ({exc.strerror or exc})", fix="restore the file or rerun the stage that made it") from None
+            raise AuditError(
+                f"cannot read image {p} ({exc.strerror or exc})", fix="restore the file or rerun the stage that made it"
+            ) from None
     return keys
 
 
@@ -238,18 +245,28 @@ def _encode_images(encoder, paths, *, batch_size, num_workers, cache, progress):
     return _through_cache(keys, paths, cache, encoder.dim, compute), keys
 
 
-def encode_images(encoder, paths, *, batch_size: int = 64, num_workers: int = 2, cache: EmbeddingCache | None = None,
-                  progress: bool = True) -> np.ndarray:  # fmt: skip
+def encode_images(
+    encoder,
+    paths,
+    *,
+    batch_size: int = 64,
+    num_workers: int = 2,
+    cache: EmbeddingCache | None = None,
+    progress: bool = True,
+) -> np.ndarray:
     """Embeddings (float32 ``[N, D]``, rows L2-normalised) of the image files ``paths``.
 
     Workers decode and preprocess; only images missing from ``cache`` are computed (and then cached).
     An unreadable image raises :class:`AuditError` naming its path.
     """
-    return _encode_images(encoder, paths, batch_size=batch_size, num_workers=num_workers, cache=cache,
-                          progress=progress)[0]  # fmt: skip
+    return _encode_images(
+        encoder, paths, batch_size=batch_size, num_workers=num_workers, cache=cache, progress=progress
+    )[0]
 
 
-def encode_texts(encoder, texts: Sequence[str], *, batch_size: int = 256, cache: EmbeddingCache | None = None) -> np.ndarray:
+def encode_texts(
+    encoder, texts: Sequence[str], *, batch_size: int = 256, cache: EmbeddingCache | None = None
+) -> np.ndarray:
     """Embeddings (float32 ``[N, D]``, rows L2-normalised) of ``texts``; only texts missing from ``cache``
     are computed."""
 
@@ -276,16 +293,33 @@ _LABEL_COLUMNS = Columns(row="text", group="text", name="text", text="text")
 
 def _image_table(manifest: pd.DataFrame, real_works: pd.DataFrame) -> pd.DataFrame:
     """Every image a configuration embeds: its imitations, then the real works (or stand-ins)."""
-    rows = pd.DataFrame({
-        "kind": "imitation", "group": manifest["group"], "name": manifest["name"],
-        "index": manifest["index"], "path": manifest["path"], "sha256": manifest["sha256"],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "kind": "imitation",
+            "group": manifest["group"],
+            "name": manifest["name"],
+            "index": manifest["index"],
+            "path": manifest["path"],
+            "sha256": manifest["sha256"],
+        }
+    )
     if len(real_works):
-        rows = pd.concat([rows, pd.DataFrame({
-            "kind": "real", "group": "real", "name": real_works["artist"],
-            "index": real_works.groupby("artist", sort=False).cumcount(), "path": real_works["path"],
-            "sha256": real_works["sha256"],
-        })], ignore_index=True)  # fmt: skip
+        rows = pd.concat(
+            [
+                rows,
+                pd.DataFrame(
+                    {
+                        "kind": "real",
+                        "group": "real",
+                        "name": real_works["artist"],
+                        "index": real_works.groupby("artist", sort=False).cumcount(),
+                        "path": real_works["path"],
+                        "sha256": real_works["sha256"],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     rows.insert(0, "row", range(len(rows)))
     return rows
 
@@ -341,17 +375,20 @@ def _counterparts(params: Params, config: Configuration, images: pd.DataFrame) -
         for position, folder in transforms.folder_steps(chain):
             other = transforms.counterpart(resolve_path(folder), rel)
             if not other.is_file():
-                raise AuditError(f"the folder step's folder {resolve_path(folder)} has no image {rel} (for {path})",
-                                 where=f"transforms[{index}].steps[{position}].path",
-                                 fix="give it an image at the same relative path for every image the chain "
-                                     "applies to, or narrow applies_to")  # fmt: skip
+                raise AuditError(
+                    f"the folder step's folder {resolve_path(folder)} has no image {rel} (for {path})",
+                    where=f"transforms[{index}].steps[{position}].path",
+                    fix="give it an image at the same relative path for every image the chain "
+                    "applies to, or narrow applies_to",
+                )
             found.append(other)
         out.append(found)
     return out
 
 
-def _transformed(chain: TransformSpec, files: list[Path], keys: list[str], kinds: pd.Series,
-                 counterparts: list[list[Path]]) -> list[Path]:  # fmt: skip
+def _transformed(
+    chain: TransformSpec, files: list[Path], keys: list[str], kinds: pd.Series, counterparts: list[list[Path]]
+) -> list[Path]:
     """The files to encode: each image the chain applies to replaced by its transformed copy (made once)."""
     folder = _paths.CACHE_DIR / "transformed" / chain.digest()[:16]
     out = []
@@ -367,8 +404,15 @@ def _transformed(chain: TransformSpec, files: list[Path], keys: list[str], kinds
     return out
 
 
-def _encode_config(params: Params, config: Configuration, encoder: Encoder, images: pd.DataFrame,
-                   labels: pd.DataFrame, progress: bool, counterparts: list[list[Path]]) -> Embeddings:  # fmt: skip
+def _encode_config(
+    params: Params,
+    config: Configuration,
+    encoder: Encoder,
+    images: pd.DataFrame,
+    labels: pd.DataFrame,
+    progress: bool,
+    counterparts: list[list[Path]],
+) -> Embeddings:
     settings, paths = params.encoding, params.paths
     cache = EmbeddingCache(encoder.key)
     files = [paths.in_run(p) for p in images["path"]]
@@ -376,11 +420,14 @@ def _encode_config(params: Params, config: Configuration, encoder: Encoder, imag
         sources = _read_keys(files)
         _check_hashes(files, sources, images["sha256"])
         files = _transformed(config.transform, files, sources, images["kind"], counterparts)
-    vectors, keys = _encode_images(encoder, files, batch_size=settings.batch_size, num_workers=settings.num_workers,
-                                   cache=cache, progress=progress)  # fmt: skip
+    vectors, keys = _encode_images(
+        encoder, files, batch_size=settings.batch_size, num_workers=settings.num_workers, cache=cache, progress=progress
+    )
     if config.transform is None:
         _check_hashes(files, keys, images["sha256"])
-    label_vectors = encode_texts(encoder, labels["text"].tolist(), batch_size=max(settings.batch_size, 256), cache=cache)
+    label_vectors = encode_texts(
+        encoder, labels["text"].tolist(), batch_size=max(settings.batch_size, 256), cache=cache
+    )
     info = {
         "spec": config.encoder.model_dump(),
         "key": encoder.key,
@@ -391,8 +438,11 @@ def _encode_config(params: Params, config: Configuration, encoder: Encoder, imag
         "checkpoint": encoder.checkpoint,
         "n_images": int(len(images)),
         "n_labels": int(len(labels)),
-        **({"transform": {**config.transform.model_dump(), "digest": config.transform.digest()}}
-           if config.transform else {}),
+        **(
+            {"transform": {**config.transform.model_dump(), "digest": config.transform.digest()}}
+            if config.transform
+            else {}
+        ),
     }
     out = paths.config(config.name)
     atomic_write_bytes(out.embedding_file("images.npy"), _npy_bytes(vectors))
@@ -429,20 +479,29 @@ def run_stage(
     real = pd.concat([real_works, standins], ignore_index=True) if len(standins) else real_works
     encoders: dict[str, Encoder] = {}
     out: dict[str | None, Embeddings] = {}
-    tables = {c.name: _image_table(manifests[c.generation_key], real[real["rank"] < c.max_works])
-              for c in params.configurations}  # fmt: skip
+    tables = {
+        c.name: _image_table(manifests[c.generation_key], real[real["rank"] < c.max_works])
+        for c in params.configurations
+    }
     # every folder step's images checked before anything is encoded
-    counterparts = {c.name: _counterparts(params, c, tables[c.name]) if c.transform else [[]] * len(tables[c.name])
-                    for c in params.configurations}  # fmt: skip
+    counterparts = {
+        c.name: _counterparts(params, c, tables[c.name]) if c.transform else [[]] * len(tables[c.name])
+        for c in params.configurations
+    }
     for config in params.configurations:
         key = config.encoder.model_dump_json()
         if key not in encoders:
-            encoders[key] = load_encoder(config.encoder, device=settings.device, dtype=settings.dtype,
-                                         index=settings.encoders.index(config.encoder))
+            encoders[key] = load_encoder(
+                config.encoder,
+                device=settings.device,
+                dtype=settings.dtype,
+                index=settings.encoders.index(config.encoder),
+            )
         # an encoder that attributes by reference works needs no label prompts (and may have no text tower)
         labels = _label_table(config.label_template, names if config.method == "zero-shot" else {})
-        out[config.name] = _encode_config(params, config, encoders[key], tables[config.name], labels, progress,
-                                          counterparts[config.name])  # fmt: skip
+        out[config.name] = _encode_config(
+            params, config, encoders[key], tables[config.name], labels, progress, counterparts[config.name]
+        )
     return EncodingResult(out, _figures(params, out))
 
 
@@ -451,9 +510,12 @@ def _figures(params: Params, embeddings: dict[str | None, Embeddings]) -> dict[s
     for config in params.configurations:
         emb = embeddings[config.name]
         rows = emb.rows("imitation", "artists")
-        fig = plots.embedding_map(emb.image_vectors[rows.index], rows["name"].tolist(),
-                                  title=f"{params.run}: imitations, first two principal components",
-                                  weights=provenance.weights(params, config))  # fmt: skip
+        fig = plots.embedding_map(
+            emb.image_vectors[rows.index],
+            rows["name"].tolist(),
+            title=f"{params.run}: imitations, first two principal components",
+            weights=provenance.weights(params, config),
+        )
         figures.setdefault("embedding_map", plots.save(fig, params.paths.config(config.name).figure("embedding_map")))
     return figures
 
@@ -471,8 +533,10 @@ def read_embeddings(paths: ConfigPaths) -> Embeddings:
         iv = np.load(paths.embedding_file("images.npy"), allow_pickle=False)
         lv = np.load(paths.embedding_file("labels.npy"), allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise AuditError(f"embeddings in {paths.embeddings} cannot be read ({exc})",
-                         fix="rerun 03_encoding (cached vectors make it quick)") from None  # fmt: skip
+        raise AuditError(
+            f"embeddings in {paths.embeddings} cannot be read ({exc})",
+            fix="rerun 03_encoding (cached vectors make it quick)",
+        ) from None
     for vec, table, name in ((iv, images, "images"), (lv, labels, "labels")):
         if vec.ndim != 2 or len(vec) != len(table):
             raise AuditError(

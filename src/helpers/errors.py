@@ -78,17 +78,25 @@ def from_os_error(exc: OSError, *, doing: str = "") -> AuditError | None:
     at = f" ({doing})" if doing else ""
     path = exc.filename or ""
     if kind == "no-space":
-        return AuditError(f"out of disk space{at}", where=str(path),
-                          fix="free space on that filesystem (or point IMITATION_AUDIT_OUTPUTS elsewhere) and run "
-                          "the same command again to resume")  # fmt: skip
+        return AuditError(
+            f"out of disk space{at}",
+            where=str(path),
+            fix="free space on that filesystem (or point IMITATION_AUDIT_OUTPUTS elsewhere) and run "
+            "the same command again to resume",
+        )
     if kind == "read-only":
-        return AuditError(f"cannot write here: {exc.strerror}{at}", where=str(path),
-                          fix="make the run folder writable (or point IMITATION_AUDIT_OUTPUTS elsewhere) and run "
-                          "the same command again to resume")  # fmt: skip
+        return AuditError(
+            f"cannot write here: {exc.strerror}{at}",
+            where=str(path),
+            fix="make the run folder writable (or point IMITATION_AUDIT_OUTPUTS elsewhere) and run "
+            "the same command again to resume",
+        )
     if kind == "vanished":
-        return AuditError(f"a file or folder disappeared during the run: {exc.strerror}{at}", where=str(path),
-                          fix="restore the folder (or check that its disk is mounted) and run the same command "
-                          "again to resume")  # fmt: skip
+        return AuditError(
+            f"a file or folder disappeared during the run: {exc.strerror}{at}",
+            where=str(path),
+            fix="restore the folder (or check that its disk is mounted) and run the same command again to resume",
+        )
     return None
 
 

@@ -59,12 +59,21 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
     if artist is None:
         artist = accuracy.sort_values("accuracy", ascending=False, kind="stable").index[0]
     if artist not in accuracy.index:
-        raise AuditError(f"{artist!r} is not an artist of run {params.run}", where="artist",
-                         fix=f"use one of: {', '.join(accuracy.index[:10])}{' …' if len(accuracy) > 10 else ''}")  # fmt: skip
+        raise AuditError(
+            f"{artist!r} is not an artist of run {params.run}",
+            where="artist",
+            fix=f"use one of: {', '.join(accuracy.index[:10])}{' …' if len(accuracy) > 10 else ''}",
+        )
     pred = classification.read_predictions(paths)
     mine = pred[(pred["group"] == "artists") & (pred["name"] == artist)]
-    imitations = pd.DataFrame({"image": [str(params.paths.in_run(p)) for p in mine["image"]], "predicted": mine["predicted"].to_numpy(),
-                               "score": mine["score"].to_numpy(), "correct": mine["correct"].to_numpy()})  # fmt: skip
+    imitations = pd.DataFrame(
+        {
+            "image": [str(params.paths.in_run(p)) for p in mine["image"]],
+            "predicted": mine["predicted"].to_numpy(),
+            "score": mine["score"].to_numpy(),
+            "correct": mine["correct"].to_numpy(),
+        }
+    )
     emb = encoding.read_embeddings(paths)
     rows = emb.rows("imitation", "artists")
     own = emb.image_vectors[rows[rows["name"] == artist].index]
@@ -73,8 +82,9 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
         nearest = pd.DataFrame({"artist": found.candidates, "similarity": found.scores(own).mean(axis=0)})
     else:
         labels = emb.label_rows("artists")
-        nearest = pd.DataFrame({"artist": labels["name"].to_numpy(),
-                                "similarity": (own @ emb.label_vectors[labels.index].T).mean(axis=0)})  # fmt: skip
+        nearest = pd.DataFrame(
+            {"artist": labels["name"].to_numpy(), "similarity": (own @ emb.label_vectors[labels.index].T).mean(axis=0)}
+        )
     nearest = nearest.sort_values("similarity", ascending=False, kind="stable").reset_index(drop=True)
     real = emb.rows("real")
     real_works = [str(params.paths.in_run(p)) for p in real[real["name"] == artist]["path"]]
@@ -84,14 +94,26 @@ def artist_view(params: Params, artist: str | None = None, config: str | None = 
         long = validation.read_own_other(paths)
         long = long[long["artist"] == artist]
     wrong = imitations[~imitations["correct"]]["predicted"].value_counts()
-    confused = pd.DataFrame({"artist": wrong.index, "images": wrong.to_numpy(),
-                             "share": wrong.to_numpy() / max(len(imitations), 1)})  # fmt: skip
-    return ArtistView(artist, chosen, imitations, nearest, real_works, table.loc[artist] if artist in table.index else None,
-                      long, confused, accuracy.loc[artist])  # fmt: skip
+    confused = pd.DataFrame(
+        {"artist": wrong.index, "images": wrong.to_numpy(), "share": wrong.to_numpy() / max(len(imitations), 1)}
+    )
+    return ArtistView(
+        artist,
+        chosen,
+        imitations,
+        nearest,
+        real_works,
+        table.loc[artist] if artist in table.index else None,
+        long,
+        confused,
+        accuracy.loc[artist],
+    )
 
 
-_RANK = {"zero-shot": "rank of the own label among all labels",
-         "reference": "rank of the own reference works among all artists'"}
+_RANK = {
+    "zero-shot": "rank of the own label among all labels",
+    "reference": "rank of the own reference works among all artists'",
+}
 _NAMED = {"zero-shot": "named by their nearest label prompt", "reference": "attributed by the nearest reference works"}
 
 
@@ -103,39 +125,62 @@ def _verdict(row) -> str:
     """Both tests' corrected p-values and verdicts, in one line."""
     level = row["significant_artist_level"]
     level = "not computed" if pd.isna(level) else "significant" if level else "not significant"
-    return (f"corrected p: artist-level {_p(row['p_adjusted_artist_level'])} ({level}); paper's test "
-            f"{_p(row['p_adjusted_paper_test'])} ({'significant' if row['significant_paper_test'] else 'not significant'})")
+    return (
+        f"corrected p: artist-level {_p(row['p_adjusted_artist_level'])} ({level}); paper's test "
+        f"{_p(row['p_adjusted_paper_test'])} ({'significant' if row['significant_paper_test'] else 'not significant'})"
+    )
 
 
 def show(params: Params, view: ArtistView) -> dict[str, object]:
     """The view's figures and tables, ready to display: ``imitations`` and ``real_works`` (image grids),
     ``own_other`` (the validation scores; absent when the artist was not validated), ``summary``."""
     weights = provenance.weights(params, view.config)
-    items = [(row.image, f"{row.predicted}\n{row.score:.3f}", bool(row.correct)) for row in view.imitations.itertuples()]
+    items = [
+        (row.image, f"{row.predicted}\n{row.score:.3f}", bool(row.correct)) for row in view.imitations.itertuples()
+    ]
     out: dict[str, object] = {
-        "imitations": plots.inline(plots.captioned_grid(
-            items, title=f"{params.run}: imitations of {view.artist}, {_NAMED[view.config.method]} (green: right)", weights=weights)),
-    }  # fmt: skip
+        "imitations": plots.inline(
+            plots.captioned_grid(
+                items,
+                title=f"{params.run}: imitations of {view.artist}, {_NAMED[view.config.method]} (green: right)",
+                weights=weights,
+            )
+        ),
+    }
     if view.real_works:
-        out["real_works"] = plots.inline(plots.captioned_grid(
-            [(p, f"real work {i + 1}", None) for i, p in enumerate(view.real_works)],
-            title=f"{params.run}: real works of {view.artist}", weights=weights,
-            note=provenance.STANDIN_NOTE if params.validation.standin else None))  # fmt: skip
+        out["real_works"] = plots.inline(
+            plots.captioned_grid(
+                [(p, f"real work {i + 1}", None) for i, p in enumerate(view.real_works)],
+                title=f"{params.run}: real works of {view.artist}",
+                weights=weights,
+                note=provenance.STANDIN_NOTE if params.validation.standin else None,
+            )
+        )
     if view.validation is not None:
         row = view.validation
-        out["own_other"] = plots.inline(plots.own_other_distributions(
-            view.own_other, weights=weights, title=f"{params.run}: {view.artist}'s real works vs imitations",
-            note=_verdict(row)))  # fmt: skip
+        out["own_other"] = plots.inline(
+            plots.own_other_distributions(
+                view.own_other,
+                weights=weights,
+                title=f"{params.run}: {view.artist}'s real works vs imitations",
+                note=_verdict(row),
+            )
+        )
     acc = view.accuracy
-    out["summary"] = pd.Series({
-        "accuracy": f"{acc['accuracy']:.0%} ({acc['n_correct']} of {acc['n_images']}) [{acc['ci_low']:.0%}, {acc['ci_high']:.0%}]",
-        _RANK[view.config.method]: int(np.flatnonzero(view.nearest["artist"] == view.artist)[0]) + 1,
-        "real works": len(view.real_works),
-        "artist-level test, p (corrected)": "not validated" if view.validation is None
-        else _p(view.validation["p_adjusted_artist_level"]),
-        "paper's test (imitations as independent), p (corrected)": "not validated" if view.validation is None
-        else _p(view.validation["p_adjusted_paper_test"]),
-    }, name=view.artist)  # fmt: skip
+    out["summary"] = pd.Series(
+        {
+            "accuracy": f"{acc['accuracy']:.0%} ({acc['n_correct']} of {acc['n_images']}) [{acc['ci_low']:.0%}, {acc['ci_high']:.0%}]",
+            _RANK[view.config.method]: int(np.flatnonzero(view.nearest["artist"] == view.artist)[0]) + 1,
+            "real works": len(view.real_works),
+            "artist-level test, p (corrected)": "not validated"
+            if view.validation is None
+            else _p(view.validation["p_adjusted_artist_level"]),
+            "paper's test (imitations as independent), p (corrected)": "not validated"
+            if view.validation is None
+            else _p(view.validation["p_adjusted_paper_test"]),
+        },
+        name=view.artist,
+    )
     return out
 
 

@@ -107,7 +107,10 @@ def fit_curves(x: np.ndarray, k: np.ndarray, n: np.ndarray, chance: float, *, it
         score = np.stack([resid.sum(1), (resid * xc).sum(1)], axis=1)
         i00, i01, i11 = w.sum(1) + 1e-9, (w * xc).sum(1), (w * xc**2).sum(1) + 1e-9
         det = i00 * i11 - i01**2
-        step = np.stack([i11 * score[:, 0] - i01 * score[:, 1], i00 * score[:, 1] - i01 * score[:, 0]], axis=1) / det[:, None]
+        step = (
+            np.stack([i11 * score[:, 0] - i01 * score[:, 1], i00 * score[:, 1] - i01 * score[:, 0]], axis=1)
+            / det[:, None]
+        )
         step = np.nan_to_num(step, nan=0.0, posinf=0.0, neginf=0.0)
         size = np.abs(step).max(axis=1, keepdims=True)
         step *= np.minimum(1.0, 5.0 / np.maximum(size, 1e-300))  # at most 5 logits at a time
@@ -122,7 +125,7 @@ def fit_curves(x: np.ndarray, k: np.ndarray, n: np.ndarray, chance: float, *, it
 
 def fit_curve(counts, n_correct, n_images, chance: float) -> tuple[float, float]:
     """The maximum-likelihood ``(β0, β1)`` of the curve for one set of artists."""
-    (b0, b1), = fit_curves(np.log10(1.0 + np.asarray(counts, dtype=float)), n_correct, n_images, chance)
+    ((b0, b1),) = fit_curves(np.log10(1.0 + np.asarray(counts, dtype=float)), n_correct, n_images, chance)
     return float(b0), float(b1)
 
 
@@ -135,21 +138,48 @@ def _thresholds(intercept, slope, chance: float, level: float) -> np.ndarray:
     return out
 
 
-def threshold_fit(counts, n_correct, n_images, *, chance: float, level: float = 0.5, n_boot: int = 1000,
-                  confidence: float = 0.95, seed: int = 0) -> ThresholdFit:  # fmt: skip
+def threshold_fit(
+    counts,
+    n_correct,
+    n_images,
+    *,
+    chance: float,
+    level: float = 0.5,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ThresholdFit:
     """Fit the curve to per-artist ``counts`` (captions), ``n_correct`` of ``n_images``, and estimate the
     threshold at ``level`` with a percentile bootstrap over artists (module docstring)."""
     counts = np.asarray(counts, dtype=float)
     k, n = np.asarray(n_correct, dtype=float), np.asarray(n_images, dtype=float)
     if not (len(counts) == len(k) == len(n)) or (counts < 0).any() or (k > n).any() or (n <= 0).any():
-        raise AuditError("exposure threshold: counts, n_correct and n_images must align, counts ≥ 0 and "
-                         "0 ≤ n_correct ≤ n_images > 0", where="exposure.threshold_fit")  # fmt: skip
+        raise AuditError(
+            "exposure threshold: counts, n_correct and n_images must align, counts ≥ 0 and "
+            "0 ≤ n_correct ≤ n_images > 0",
+            where="exposure.threshold_fit",
+        )
     if not 0 < chance < level < 1:
-        raise AuditError(f"exposure level {level} must lie between chance {chance:.3g} and 1",
-                         where="classification.exposure_level", fix="use e.g. 0.5")  # fmt: skip
-    empty = dict(level=level, chance=chance, intercept=None, slope=None, threshold=None, ci_low=None, ci_high=None,
-                 confidence=confidence, n_boot=0, share_rising=None, extrapolated=False, n_artists=len(counts),
-                 observed=(float(counts.min()), float(counts.max())) if len(counts) else None)  # fmt: skip
+        raise AuditError(
+            f"exposure level {level} must lie between chance {chance:.3g} and 1",
+            where="classification.exposure_level",
+            fix="use e.g. 0.5",
+        )
+    empty = dict(
+        level=level,
+        chance=chance,
+        intercept=None,
+        slope=None,
+        threshold=None,
+        ci_low=None,
+        ci_high=None,
+        confidence=confidence,
+        n_boot=0,
+        share_rising=None,
+        extrapolated=False,
+        n_artists=len(counts),
+        observed=(float(counts.min()), float(counts.max())) if len(counts) else None,
+    )
     if len(counts) < MIN_ARTISTS or len(np.unique(counts)) < 3:
         return ThresholdFit(**empty, note=f"fewer than {MIN_ARTISTS} artists or 3 distinct caption counts: no curve")
     b0, b1 = fit_curve(counts, k, n, chance)
@@ -168,11 +198,22 @@ def threshold_fit(counts, n_correct, n_images, *, chance: float, level: float = 
     extrapolated = bool(finite and not (counts.min() <= point <= counts.max()))
     note = ("" if finite else "the fitted accuracy does not rise with exposure: no threshold") + (
         f"the threshold lies outside the observed counts ({counts.min():g}–{counts.max():g}): an extrapolation"
-        if extrapolated else "")  # fmt: skip
+        if extrapolated
+        else ""
+    )
     return ThresholdFit(
-        level=level, chance=chance, intercept=b0, slope=b1, threshold=float(point) if finite else None,
-        ci_low=float(low) if np.isfinite(low) else None, ci_high=float(high) if np.isfinite(high) else None,
-        confidence=confidence, n_boot=n_boot, share_rising=float(np.isfinite(boots).mean()) if n_boot else None,
-        extrapolated=extrapolated, n_artists=len(counts), observed=(float(counts.min()), float(counts.max())),
+        level=level,
+        chance=chance,
+        intercept=b0,
+        slope=b1,
+        threshold=float(point) if finite else None,
+        ci_low=float(low) if np.isfinite(low) else None,
+        ci_high=float(high) if np.isfinite(high) else None,
+        confidence=confidence,
+        n_boot=n_boot,
+        share_rising=float(np.isfinite(boots).mean()) if n_boot else None,
+        extrapolated=extrapolated,
+        n_artists=len(counts),
+        observed=(float(counts.min()), float(counts.max())),
         note=note,
-    )  # fmt: skip
+    )

@@ -88,11 +88,15 @@ def read_json(path: Path, *, needs: str = "") -> Any:
     """A JSON file the pipeline wrote; a missing or unreadable one says which stage writes it."""
     path = Path(path)
     if not path.is_file():
-        raise AuditError(f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}")
+        raise AuditError(
+            f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AuditError(f"{path} is not valid JSON ({exc})", fix=f"rerun {needs or 'the stage that writes it'}") from None
+        raise AuditError(
+            f"{path} is not valid JSON ({exc})", fix=f"rerun {needs or 'the stage that writes it'}"
+        ) from None
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
@@ -131,8 +135,10 @@ class Columns(tuple):
                 try:
                     df[name] = _CONVERT[kind](df[name].astype(str))
                 except (ValueError, TypeError) as exc:
-                    raise AuditError(f"{where}: column {name!r} is not {kind} ({exc})",
-                                     fix="rerun the stage that writes it; do not edit products by hand") from None  # fmt: skip
+                    raise AuditError(
+                        f"{where}: column {name!r} is not {kind} ({exc})",
+                        fix="rerun the stage that writes it; do not edit products by hand",
+                    ) from None
         return df
 
 
@@ -177,7 +183,9 @@ def read_table(path: Path, *, needs: str = "", columns: tuple[str, ...] = ()) ->
     """
     path = Path(path)
     if not path.is_file():
-        raise AuditError(f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}")
+        raise AuditError(
+            f"{path} does not exist", fix=f"run the stage that writes it first{f' ({needs})' if needs else ''}"
+        )
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
     missing = [c for c in columns if c not in df.columns]
     if missing:

@@ -62,9 +62,12 @@ def hold(lock_file: Path, *, wait: float = 0.0, what: str = "this run folder") -
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, lock_file, wait, what)
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "since": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200]}  # fmt: skip
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200],
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         previous = os.environ.get(LOCK_ENV)

@@ -63,8 +63,12 @@ def name_folder(root: Path, name: str, what: str = "image") -> Path | None:
     entries = sorted(root.iterdir()) if root.is_dir() else []
     found = [p for p in entries if unicodedata.normalize("NFC", p.name) in wanted and p.is_dir()]
     if len(found) > 1:
-        raise AuditError(f"{name!r} has {'two' if len(found) == 2 else len(found)} {what} folders: " + " and ".join(f"'{p.name}'" for p in found),
-                         where=str(root), fix="merge them into one")  # fmt: skip
+        raise AuditError(
+            f"{name!r} has {'two' if len(found) == 2 else len(found)} {what} folders: "
+            + " and ".join(f"'{p.name}'" for p in found),
+            where=str(root),
+            fix="merge them into one",
+        )
     return found[0] if found else None
 
 

@@ -35,6 +35,7 @@ CACHE_DIR = Path(os.environ.get("IMITATION_AUDIT_CACHE", OUTPUTS_DIR / ".cache")
 TINY_CACHE = CACHE_DIR / "tiny"
 EMBEDDING_CACHE = CACHE_DIR / "embeddings"
 
+
 def resolve_path(value: str | os.PathLike) -> Path:
     """A path from a params file or a table: absolute as given, else relative to the project root."""
     p = Path(value).expanduser()

@@ -17,8 +17,18 @@ from pathlib import Path
 
 from .paths import RunPaths
 
-__all__ = ["Stage", "PIPELINE", "STAGES", "COMPARISON", "STEPS", "stage", "owner", "upstream", "downstream",
-           "first_reader"]  # fmt: skip
+__all__ = [
+    "Stage",
+    "PIPELINE",
+    "STAGES",
+    "COMPARISON",
+    "STEPS",
+    "stage",
+    "owner",
+    "upstream",
+    "downstream",
+    "first_reader",
+]
 
 
 @dataclass(frozen=True)
@@ -57,35 +67,99 @@ def _tables(*names: str) -> tuple[str, ...]:
 _NAMES = _rel(_RUN.artists_csv, _RUN.random_names_csv)
 _EMBEDDINGS = _rel(_RUN.embeddings)
 _COMPARED = _tables("comparison.csv", "paired_differences.csv", "seed_spread.csv")
-_VALIDATION = ("real_works_dir", "min_works", "max_works", "skip_bad_files", "standin", "credit_forms",
-               "style_forms", "duplicate_distance")  # fmt: skip
+_VALIDATION = (
+    "real_works_dir",
+    "min_works",
+    "max_works",
+    "skip_bad_files",
+    "standin",
+    "credit_forms",
+    "style_forms",
+    "duplicate_distance",
+)
 """The keys of ``validation`` that decide which real works stage 01 finds."""
 
 PIPELINE = (
-    Stage("01_selection", "selection", reads=(),
-          writes=(*_NAMES, *_rel(_RUN.real_manifest, _RUN.selection_csv, _RUN.real_excluded_csv, _RUN.real_skipped_csv,
-                                 _RUN.real_duplicates_csv, _RUN.real_captions_csv)),
-          params=("run", "seed", "artists", "selection", "random_names", *(f"validation.{k}" for k in _VALIDATION)),
-          per_config=False, frozen=True),
-    Stage("02_generation", "generation", reads=_NAMES, writes=_rel(_RUN.images().root, _RUN.standins.root),
-          params=("generation", "validation.standin_per_artist"), per_config=False, frozen=True),
-    Stage("03_encoding", "encoding", reads=(*_NAMES, *_rel(_RUN.real_manifest, _RUN.images().root, _RUN.standins.root)),
-          writes=_EMBEDDINGS, params=("encoding", "classification.label_templates")),
-    Stage("04_classification", "classification", reads=(*_EMBEDDINGS, *_rel(_RUN.artists_csv)),
-          writes=_tables("predictions.csv", "accuracy.csv", "confusion_artists.csv", "sample_size.csv", "ceiling.csv",
-                         "reference_works.csv", "classification.json"),
-          params=("classification",)),
-    Stage("05_validation", "validation",
-          reads=(*_EMBEDDINGS, *_rel(_RUN.real_manifest, _RUN.real_excluded_csv), *_tables("classification.json")),
-          writes=(*_tables("validation.csv", "validation_centered.csv", "own_other.csv", "validation_excluded.csv",
-                           "negative_controls.csv", "negative_control_pvalues.csv", "validation.json"),
-                  *_rel(_RUN.summary_json)),
-          params=("validation",), expires=_rel(_RUN.summary_json)),
-    Stage("06_comparison", "comparison",
-          reads=(*_rel(_RUN.summary_json), *_tables("predictions.csv", "accuracy.csv", "ceiling.csv", "validation.csv")),
-          writes=_COMPARED, params=("classification.bootstrap", "classification.confidence"), per_config=False,
-          expires=_COMPARED, sweep_only=True),
-)  # fmt: skip
+    Stage(
+        "01_selection",
+        "selection",
+        reads=(),
+        writes=(
+            *_NAMES,
+            *_rel(
+                _RUN.real_manifest,
+                _RUN.selection_csv,
+                _RUN.real_excluded_csv,
+                _RUN.real_skipped_csv,
+                _RUN.real_duplicates_csv,
+                _RUN.real_captions_csv,
+            ),
+        ),
+        params=("run", "seed", "artists", "selection", "random_names", *(f"validation.{k}" for k in _VALIDATION)),
+        per_config=False,
+        frozen=True,
+    ),
+    Stage(
+        "02_generation",
+        "generation",
+        reads=_NAMES,
+        writes=_rel(_RUN.images().root, _RUN.standins.root),
+        params=("generation", "validation.standin_per_artist"),
+        per_config=False,
+        frozen=True,
+    ),
+    Stage(
+        "03_encoding",
+        "encoding",
+        reads=(*_NAMES, *_rel(_RUN.real_manifest, _RUN.images().root, _RUN.standins.root)),
+        writes=_EMBEDDINGS,
+        params=("encoding", "classification.label_templates"),
+    ),
+    Stage(
+        "04_classification",
+        "classification",
+        reads=(*_EMBEDDINGS, *_rel(_RUN.artists_csv)),
+        writes=_tables(
+            "predictions.csv",
+            "accuracy.csv",
+            "confusion_artists.csv",
+            "sample_size.csv",
+            "ceiling.csv",
+            "reference_works.csv",
+            "classification.json",
+        ),
+        params=("classification",),
+    ),
+    Stage(
+        "05_validation",
+        "validation",
+        reads=(*_EMBEDDINGS, *_rel(_RUN.real_manifest, _RUN.real_excluded_csv), *_tables("classification.json")),
+        writes=(
+            *_tables(
+                "validation.csv",
+                "validation_centered.csv",
+                "own_other.csv",
+                "validation_excluded.csv",
+                "negative_controls.csv",
+                "negative_control_pvalues.csv",
+                "validation.json",
+            ),
+            *_rel(_RUN.summary_json),
+        ),
+        params=("validation",),
+        expires=_rel(_RUN.summary_json),
+    ),
+    Stage(
+        "06_comparison",
+        "comparison",
+        reads=(*_rel(_RUN.summary_json), *_tables("predictions.csv", "accuracy.csv", "ceiling.csv", "validation.csv")),
+        writes=_COMPARED,
+        params=("classification.bootstrap", "classification.confidence"),
+        per_config=False,
+        expires=_COMPARED,
+        sweep_only=True,
+    ),
+)
 """The stages in the order they run; the summary (05) quotes stage 04's headline, so it reads it."""
 
 STEPS = tuple(s.name for s in PIPELINE)
@@ -115,7 +189,7 @@ def upstream(name: str) -> tuple[str, ...]:
 def downstream(name: str) -> tuple[str, ...]:
     """Every stage that reads the products of stage ``name``, directly or through another, in pipeline order."""
     found = {name}
-    for s in STEPS[STEPS.index(name) + 1:]:
+    for s in STEPS[STEPS.index(name) + 1 :]:
         if found & set(upstream(s)):
             found.add(s)
     return tuple(s for s in STEPS if s in found and s != name)

@@ -38,9 +38,19 @@ __all__ = ["stage", "mark", "settle", "stale_after", "require", "read_run", "inp
 STATUSES = ("running", "done", "failed", "interrupted", "stale")
 
 _PACKAGES = (
-    "torch", "diffusers", "transformers", "open_clip_torch", "accelerate", "numpy", "pandas", "scipy",
-    "statsmodels", "duckdb", "faker", "papermill",
-)  # fmt: skip
+    "torch",
+    "diffusers",
+    "transformers",
+    "open_clip_torch",
+    "accelerate",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "duckdb",
+    "faker",
+    "papermill",
+)
 
 
 def _now() -> str:
@@ -183,7 +193,9 @@ def _set_status(params: Params, record: dict, name: str, status: str, error: str
 
 def _expire(params: Params, name: str) -> None:
     stage = pipeline.stage(name)
-    folders = [params.paths.config(c.name).root for c in params.configurations] if stage.per_config else [params.paths.root]
+    folders = (
+        [params.paths.config(c.name).root for c in params.configurations] if stage.per_config else [params.paths.root]
+    )
     for folder in folders:
         for product in stage.expires:
             (folder / product).unlink(missing_ok=True)
@@ -206,7 +218,11 @@ def inputs_digest(params: Params) -> str:
     data["artists"] = file_identity(resolve_path(params.artists.file))
     if params.selection.metadata is not None:
         pattern = str(resolve_path(params.selection.metadata))
-        found = sorted(glob(pattern)) if not Path(pattern).is_dir() else [str(p) for p in sorted(Path(pattern).rglob("*.parquet"))]
+        found = (
+            sorted(glob(pattern))
+            if not Path(pattern).is_dir()
+            else [str(p) for p in sorted(Path(pattern).rglob("*.parquet"))]
+        )
         data["metadata"] = [(f, file_identity(Path(f))) for f in found if Path(f).is_file()]
     if params.validation.real_works_dir is not None:
         data["real_works"] = folder_identity(resolve_path(params.validation.real_works_dir))
@@ -243,6 +259,7 @@ def settle(params: Params) -> list[str]:
     """Record as ``interrupted`` every stage left ``running`` by a process that is gone; return their names.
     Call it only while holding the run folder's lock (:mod:`helpers.lock`): then no other process can be
     running a stage here, whatever the record says."""
+
     def cause(entry: dict) -> str:
         return f"its process ({entry.get('pid')} on {entry.get('host')}) ended without finishing (killed?)"
 

@@ -51,8 +51,9 @@ def split(names: pd.Series, hashes: pd.Series, *, share: float, seed: int) -> np
     a boolean array, the rest held out (see the module docstring for the rule)."""
     names, hashes = pd.Series(names).reset_index(drop=True), pd.Series(hashes).reset_index(drop=True)
     if not 0 < share < 1:
-        raise AuditError(f"reference share {share} is outside (0, 1)", where="classification.reference_share",
-                         fix="use e.g. 0.5")  # fmt: skip
+        raise AuditError(
+            f"reference share {share} is outside (0, 1)", where="classification.reference_share", fix="use e.g. 0.5"
+        )
     out = np.zeros(len(names), dtype=bool)
     for artist, rows in names.groupby(names, sort=False).groups.items():
         rows = list(rows)
@@ -63,16 +64,19 @@ def split(names: pd.Series, hashes: pd.Series, *, share: float, seed: int) -> np
     return out
 
 
-def artist_scores(queries: np.ndarray, refs: np.ndarray, ref_names, artists: list[str], *,
-                  scoring: str = "centroid", knn: int = 3) -> np.ndarray:  # fmt: skip
+def artist_scores(
+    queries: np.ndarray, refs: np.ndarray, ref_names, artists: list[str], *, scoring: str = "centroid", knn: int = 3
+) -> np.ndarray:
     """s(q, a) for every query row and artist in ``artists`` (float ``[N, K]``; see the module docstring)."""
     ref_names = np.asarray(ref_names, dtype=object)
     q = stats.normalize(np.asarray(queries, dtype=np.float64))
     r = stats.normalize(np.asarray(refs, dtype=np.float64))
     missing = [a for a in artists if not (ref_names == a).any()]
     if missing:
-        raise AuditError(f"{len(missing)} artist(s) have no reference works, e.g. {missing[0]!r}",
-                         fix="give every artist at least one real work (validation.real_works_dir)")  # fmt: skip
+        raise AuditError(
+            f"{len(missing)} artist(s) have no reference works, e.g. {missing[0]!r}",
+            fix="give every artist at least one real work (validation.real_works_dir)",
+        )
     out = np.empty((len(q), len(artists)))
     for j, artist in enumerate(artists):
         mine = r[ref_names == artist]
@@ -83,8 +87,11 @@ def artist_scores(queries: np.ndarray, refs: np.ndarray, ref_names, artists: lis
             k = min(knn, mine.shape[0])
             out[:, j] = -np.sort(-sims, axis=1)[:, :k].mean(axis=1)
         else:
-            raise AuditError(f"unknown reference scoring {scoring!r}", where="classification.reference_scoring",
-                             fix="use centroid or knn")  # fmt: skip
+            raise AuditError(
+                f"unknown reference scoring {scoring!r}",
+                where="classification.reference_scoring",
+                fix="use centroid or knn",
+            )
     return out
 
 
@@ -94,7 +101,9 @@ def ranked(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return stats.best_k(np.array(scores, dtype=np.float64), k)
 
 
-def retrieval(queries: np.ndarray, query_names, refs: np.ndarray, ref_names, ks: list[int]) -> tuple[dict, pd.DataFrame]:
+def retrieval(
+    queries: np.ndarray, query_names, refs: np.ndarray, ref_names, ks: list[int]
+) -> tuple[dict, pd.DataFrame]:
     """recall@k and mAP@k (module docstring) over all queries, and per artist: ``({"recall_at_<k>": …,
     "map_at_<k>": …}, table artist, n_queries, recall_at_<k>…, map_at_<k>…)``."""
     query_names = np.asarray(query_names, dtype=object)
@@ -138,16 +147,26 @@ def attraction(pred_idx: np.ndarray, artists: list[str]) -> tuple[dict, pd.DataF
     table = pd.DataFrame({"artist": artists, "n_images": counts, "share": counts / max(n, 1)})
     top = int(np.argmax(counts)) if n else 0
     p = float(sps.chisquare(counts).pvalue) if n and len(artists) > 1 else None
-    return {"n_images": n, "chance": 1 / len(artists), "max_share": float(counts[top] / n) if n else None,
-            "max_share_artist": artists[top] if n else None, "uniform_p": p}, table  # fmt: skip
+    return {
+        "n_images": n,
+        "chance": 1 / len(artists),
+        "max_share": float(counts[top] / n) if n else None,
+        "max_share_artist": artists[top] if n else None,
+        "uniform_p": p,
+    }, table
 
 
-def binomial_significance(correct_per_artist: np.ndarray, n_per_artist: np.ndarray, chance: float, *,
-                          alpha: float, correction: str) -> np.ndarray:  # fmt: skip
+def binomial_significance(
+    correct_per_artist: np.ndarray, n_per_artist: np.ndarray, chance: float, *, alpha: float, correction: str
+) -> np.ndarray:
     """Per artist: is its attribution accuracy above ``chance``? One-sided exact binomial p-values, adjusted
     across artists by ``correction``; returns the significant flags."""
-    p = np.array([sps.binomtest(int(c), int(n), chance, alternative="greater").pvalue
-                  for c, n in zip(correct_per_artist, n_per_artist, strict=True)])  # fmt: skip
+    p = np.array(
+        [
+            sps.binomtest(int(c), int(n), chance, alternative="greater").pvalue
+            for c, n in zip(correct_per_artist, n_per_artist, strict=True)
+        ]
+    )
     return significance.adjust_pvalues(p, method=correction, alpha=alpha)[1]
 
 
@@ -171,6 +190,10 @@ def deranged_control(scores: np.ndarray, true_idx: np.ndarray, *, alpha: float, 
         accs.append(float((correct[keep] / n[keep]).mean()))
         flags.append(binomial_significance(correct[keep], n[keep], 1 / n_artists, alpha=alpha, correction=correction))
     flags_all = np.concatenate(flags)
-    return {"n_shifts": n_artists - 1, "accuracy": float(np.mean(accs)), "chance": 1 / n_artists,
-            "false_positive_rate": float(flags_all.mean()),
-            "family_wise_error": float(np.mean([f.any() for f in flags]))}  # fmt: skip
+    return {
+        "n_shifts": n_artists - 1,
+        "accuracy": float(np.mean(accs)),
+        "chance": 1 / n_artists,
+        "false_positive_rate": float(flags_all.mean()),
+        "family_wise_error": float(np.mean([f.any() for f in flags])),
+    }

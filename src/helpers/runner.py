@@ -63,12 +63,21 @@ def execute_notebook(source: Path, out: Path, parameters: dict, *, label: str) -
     with tempfile.TemporaryDirectory() as tmp:
         given = Path(tmp) / f"{source.stem}.ipynb"
         jupytext.write(nb, given, fmt="ipynb")
-        print(f"[{label}] running → {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}", flush=True)
+        print(
+            f"[{label}] running → {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}",
+            flush=True,
+        )
         try:
             with _kernel_log(out.with_suffix(".kernel.log")):
-                papermill.execute_notebook(str(given), str(partial), parameters=parameters, kernel_name="python3",
-                                           cwd=str(PROJECT_ROOT), progress_bar=False,
-                                           request_save_on_cell_execute=False)  # fmt: skip
+                papermill.execute_notebook(
+                    str(given),
+                    str(partial),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    cwd=str(PROJECT_ROOT),
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
+                )
         finally:
             _settle_notebook(partial, out, label)
     return out
@@ -103,7 +112,10 @@ def _settle_notebook(partial: Path, out: Path, label: str) -> None:
         node = nbformat.read(partial, as_version=4)
     except Exception:  # noqa: BLE001 - cut short (full disk, killed writer): not a notebook to keep
         partial.unlink(missing_ok=True)
-        print(f"[{label}] note: the executed notebook was incomplete, so it and its HTML copy were not written", flush=True)
+        print(
+            f"[{label}] note: the executed notebook was incomplete, so it and its HTML copy were not written",
+            flush=True,
+        )
         return
     os.replace(partial, out)
     try:
@@ -192,12 +204,19 @@ def explore(params_file: str | Path, artist: str | None = None, config: str | No
     params = schema.load(params_file)
     out = params.paths.notebook("explore")
     try:
-        return execute_notebook(NOTEBOOKS_DIR / "explore.py", out, {"params_file": str(resolve_path(params_file)),
-                                "artist": artist, "config": config}, label="explore")  # fmt: skip
+        return execute_notebook(
+            NOTEBOOKS_DIR / "explore.py",
+            out,
+            {"params_file": str(resolve_path(params_file)), "artist": artist, "config": config},
+            label="explore",
+        )
     except PapermillExecutionError as exc:
         first = (str(exc.evalue).splitlines() or [""])[0]
-        raise AuditError(f"the explorer failed: {exc.ename}: {first}", where=str(out),
-                         fix="run the five stages first (make reproduce), and name an artist of the run") from None
+        raise AuditError(
+            f"the explorer failed: {exc.ename}: {first}",
+            where=str(out),
+            fix="run the five stages first (make reproduce), and name an artist of the run",
+        ) from None
 
 
 def _export_html(notebook: Path, node) -> None:
@@ -221,15 +240,23 @@ def preflight(params, stages: list[str]) -> None:
     for i, chain in enumerate(params.transforms):
         for j, folder in transforms.folder_steps(chain):
             if not resolve_path(folder).is_dir():
-                raise AuditError(f"the folder step's folder {resolve_path(folder)} does not exist",
-                                 where=f"transforms[{i}].steps[{j}].path",
-                                 fix="point it at a folder of images with the same relative paths as the sources")  # fmt: skip
+                raise AuditError(
+                    f"the folder step's folder {resolve_path(folder)} does not exist",
+                    where=f"transforms[{i}].steps[{j}].path",
+                    fix="point it at a folder of images with the same relative paths as the sources",
+                )
     if any(s in ("02_generation", "03_encoding") for s in stages):
         models.preflight(params)
 
 
-def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check: bool = True, force: bool = False,
-              wait: float = 0.0) -> Path:  # fmt: skip
+def reproduce(
+    params_file: str | Path,
+    stages: list[str] | None = None,
+    *,
+    check: bool = True,
+    force: bool = False,
+    wait: float = 0.0,
+) -> Path:
     """Validate params, run :func:`preflight`, run the stages (default: every stage of :data:`PIPELINE` in its
     order: the five, then ``06_comparison`` when the run has several configurations), write report.html.
     Without ``stages`` or ``force``, stages that are up to date are skipped (see the module docstring); stages
@@ -269,8 +296,11 @@ def reproduce(params_file: str | Path, stages: list[str] | None = None, *, check
             raise from_os_error(exc, doing="writing report.html") or exc from None
     for stage, entry in record.read_run(params.paths).get("stages", {}).items():
         if entry.get("status") == "stale":
-            print(f"[{stage}] note: stale (a stage or params it reads changed since it ran): run it again with "
-                  f"--stage {stage}, or the whole run", flush=True)  # fmt: skip
+            print(
+                f"[{stage}] note: stale (a stage or params it reads changed since it ran): run it again with "
+                f"--stage {stage}, or the whole run",
+                flush=True,
+            )
     print(f"done: {params.paths.root}", flush=True)
     for caveat in provenance.caveats(params):
         print(f"note: {caveat}", flush=True)
@@ -284,11 +314,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stage", action="append", choices=STEPS, help="run only this stage (repeatable)")
     ap.add_argument("--force", action="store_true", help="run every stage, also those that are up to date")
     ap.add_argument("--no-preflight", action="store_true", help="skip the model availability check")
-    ap.add_argument("--explore", metavar="ARTIST", nargs="?", const="", help="run notebooks/explore.py on the "
-                    "finished run instead (for ARTIST; without one, the most accurately imitated)")  # fmt: skip
+    ap.add_argument(
+        "--explore",
+        metavar="ARTIST",
+        nargs="?",
+        const="",
+        help="run notebooks/explore.py on the "
+        "finished run instead (for ARTIST; without one, the most accurately imitated)",
+    )
     ap.add_argument("--config", help="with --explore: the configuration of a sweep")
-    ap.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                    help="if another run holds the run folder, wait up to this long for it (default: refuse at once)")  # fmt: skip
+    ap.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another run holds the run folder, wait up to this long for it (default: refuse at once)",
+    )
     ap.add_argument("--debug", action="store_true", help=f"show tracebacks of faults (same as {DEBUG_ENV}=1)")
     ns = ap.parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -43,7 +43,7 @@ from .schema_types import (  # noqa: F401
     distinct,
     render_prompt,
 )
-from .specs import EncoderSpec, GeneratorSpec, Scheduler
+from .specs import NO_TRANSFORM, STEPS, EncoderSpec, GeneratorSpec, Scheduler, TransformSpec
 
 __all__ = [
     "Params",
@@ -67,6 +67,7 @@ __all__ = [
 PAPER_RULE = 100
 """The paper's selection rule: an artist is named in more than this many captions (``selection.min_images``'s
 default, the exposure split of stage 04)."""
+
 
 class ArtistsParams(Section):
     file: str = "params/artists.csv"
@@ -208,7 +209,7 @@ class ClassificationParams(Section):
     @classmethod
     def _renamed(cls, data: Any) -> Any:
         if isinstance(data, dict) and "label_template" in data:
-            raise ValueError("label_template is now label_templates, a list: write label_templates: [\"...\"]")
+            raise ValueError('label_template is now label_templates, a list: write label_templates: ["..."]')
         return data
 
     @field_validator("label_templates")
@@ -217,13 +218,32 @@ class ClassificationParams(Section):
         return distinct([check_template(t) for t in v], "label templates")
 
 
-CREDIT_FORMS = ("by {artist}", "art by {artist}", "artwork by {artist}", "illustration by {artist}",
-                "painting by {artist}", "drawing by {artist}", "{artist}'s painting", "{artist}'s artwork",
-                "{artist}'s illustration")  # fmt: skip
+CREDIT_FORMS = (
+    "by {artist}",
+    "art by {artist}",
+    "artwork by {artist}",
+    "illustration by {artist}",
+    "painting by {artist}",
+    "drawing by {artist}",
+    "{artist}'s painting",
+    "{artist}'s artwork",
+    "{artist}'s illustration",
+)
 """The default forms in which a caption credits an artist as author."""
-STYLE_FORMS = ("in the style of {artist}", "style of {artist}", "inspired by {artist}", "{artist} style",
-               "{artist}-style", "{artist}'s style", "in the manner of {artist}", "after {artist}", "like {artist}",
-               "{artist} inspired", "{artist}-inspired", "homage to {artist}")  # fmt: skip
+STYLE_FORMS = (
+    "in the style of {artist}",
+    "style of {artist}",
+    "inspired by {artist}",
+    "{artist} style",
+    "{artist}-style",
+    "{artist}'s style",
+    "in the manner of {artist}",
+    "after {artist}",
+    "like {artist}",
+    "{artist} inspired",
+    "{artist}-inspired",
+    "homage to {artist}",
+)
 """The default forms that name a style, never an author."""
 
 
@@ -273,8 +293,10 @@ class ValidationParams(Section):
     def _forms(cls, v: list[str]) -> list[str]:
         for form in v:
             if form.count(ARTIST_PLACEHOLDER) != 1 or not form.replace(ARTIST_PLACEHOLDER, "").strip():
-                raise ValueError(f"form {form!r} must hold {ARTIST_PLACEHOLDER} exactly once beside other words, "
-                                 "e.g. 'art by {artist}'")
+                raise ValueError(
+                    f"form {form!r} must hold {ARTIST_PLACEHOLDER} exactly once beside other words, "
+                    "e.g. 'art by {artist}'"
+                )
         return distinct(v, "forms")
 
     @model_validator(mode="after")
@@ -290,60 +312,6 @@ class ValidationParams(Section):
     def works_values(self) -> list[int]:
         """``max_works`` as a list."""
         return self.max_works if isinstance(self.max_works, list) else [self.max_works]
-
-
-class JpegStep(Section):
-    step: Literal["jpeg"]
-    quality: Annotated[int, Field(ge=1, le=100, strict=True)]  # Pillow's JPEG quality
-
-
-class ResizeStep(Section):
-    step: Literal["resize"]
-    size: PositiveInt  # the longer side down to this many px (bicubic, aspect kept), then back up
-
-
-class CropStep(Section):
-    step: Literal["crop"]
-    fraction: Annotated[float, Field(gt=0, le=1)]  # the crop's side over the image's; scaled back up after
-    mode: Literal["centre", "random"] = "centre"
-
-
-class NoiseStep(Section):
-    step: Literal["noise"]
-    sigma: Annotated[float, Field(ge=0)]  # Gaussian, on the 0-255 pixel scale, per channel, then clipped
-
-
-class BlurStep(Section):
-    step: Literal["blur"]
-    radius: Annotated[float, Field(ge=0)]  # Pillow's GaussianBlur radius, px
-
-
-class FolderStep(Section):
-    step: Literal["folder"]
-    path: Annotated[str, Field(min_length=1)]  # the image at the same relative path there (protected works)
-
-
-Step = Annotated[JpegStep | ResizeStep | CropStep | NoiseStep | BlurStep | FolderStep, Field(discriminator="step")]
-STEPS, NO_TRANSFORM = ("jpeg", "resize", "crop", "noise", "blur", "folder"), "none"
-
-
-class TransformSpec(Section):
-    """A named chain of image steps, applied to ``applies_to`` before encoding (:mod:`helpers.transforms`)."""
-
-    name: Label
-    applies_to: Literal["imitations", "real_works", "both"] = "imitations"
-    steps: list[Step] = Field(min_length=1)
-
-    @field_validator("name")
-    @classmethod
-    def _reserved(cls, v: str) -> str:
-        if v == NO_TRANSFORM:
-            raise ValueError(f"'{NO_TRANSFORM}' names the untransformed images (measured in every sweep): rename it")
-        return v
-
-    def digest(self) -> str:
-        """SHA-256 of the chain's steps (canonical JSON): two entries with the same steps share their images."""
-        return json_digest([s.model_dump() for s in self.steps])
 
 
 class Params(Section):
@@ -369,19 +337,25 @@ class Params(Section):
     @model_validator(mode="after")
     def _standins_need_a_model(self):
         if self.validation.standin and self.generation.generators[0].external:
-            raise ValueError("validation.standin: stand-in real works are generated by the first generator, which "
-                             "is a folder of images; put a model first or give real_works_dir")
+            raise ValueError(
+                "validation.standin: stand-in real works are generated by the first generator, which "
+                "is a folder of images; put a model first or give real_works_dir"
+            )
         return self
 
     @model_validator(mode="after")
     def _references_need_real_works(self):
         ref = [e.name for e in self.encoding.encoders if e.resolved_method == "reference"]
         if ref and self.validation.real_works_dir is None and not self.validation.standin:
-            raise ValueError(f"encoder {ref[0]!r} attributes by reference works, but the run has none: give "
-                             "validation.real_works_dir (or use a zero-shot encoder)")  # fmt: skip
+            raise ValueError(
+                f"encoder {ref[0]!r} attributes by reference works, but the run has none: give "
+                "validation.real_works_dir (or use a zero-shot encoder)"
+            )
         if ref and max(self.validation.works_values) < 2:
-            raise ValueError(f"encoder {ref[0]!r} attributes by reference works, which needs at least 2 real works "
-                             "per artist (references, and works left to validate): raise validation.max_works")  # fmt: skip
+            raise ValueError(
+                f"encoder {ref[0]!r} attributes by reference works, which needs at least 2 real works "
+                "per artist (references, and works left to validate): raise validation.max_works"
+            )
         return self
 
     @model_validator(mode="after")
@@ -402,17 +376,40 @@ class Params(Section):
         for g, t, seed, e, lt, w, x in product(*axes.values()):
             if encs[e].resolved_method == "reference" and w < 2:
                 continue  # one real work would be the reference, leaving none to validate: not measured
-            spelt = {"generator": gens[g].name, "template": f"t{t + 1}", "seed": f"s{seed}", "encoder": encs[e].name,
-                     "label_template": f"l{lt + 1}", "max_works": f"w{w}",
-                     "transform": chains[x].name if chains[x] else NO_TRANSFORM}  # fmt: skip
+            spelt = {
+                "generator": gens[g].name,
+                "template": f"t{t + 1}",
+                "seed": f"s{seed}",
+                "encoder": encs[e].name,
+                "label_template": f"l{lt + 1}",
+                "max_works": f"w{w}",
+                "transform": chains[x].name if chains[x] else NO_TRANSFORM,
+            }
             name = "_".join(spelt[a] for a in varying) or None
             key = "_".join(spelt[a] for a in ("generator", "template", "seed") if a in varying) or None
-            configs.append(Configuration(
-                name=name, generator=gens[g], template=self.generation.templates[t], seed=seed, encoder=encs[e],
-                label_template=labels[lt], max_works=w, generation_key=key, method=encs[e].resolved_method,
-                axes={"generator": gens[g].name, "template": t + 1, "seed": seed, "encoder": encs[e].name,
-                      "label_template": lt + 1, "max_works": w, "transform": spelt["transform"]}, transform=chains[x],
-            ))  # fmt: skip
+            configs.append(
+                Configuration(
+                    name=name,
+                    generator=gens[g],
+                    template=self.generation.templates[t],
+                    seed=seed,
+                    encoder=encs[e],
+                    label_template=labels[lt],
+                    max_works=w,
+                    generation_key=key,
+                    method=encs[e].resolved_method,
+                    axes={
+                        "generator": gens[g].name,
+                        "template": t + 1,
+                        "seed": seed,
+                        "encoder": encs[e].name,
+                        "label_template": lt + 1,
+                        "max_works": w,
+                        "transform": spelt["transform"],
+                    },
+                    transform=chains[x],
+                )
+            )
         return configs
 
     def _axes(self) -> dict[str, list]:
@@ -499,15 +496,23 @@ def load(source: str | Path | dict[str, Any], *, check_files: bool = True) -> Pa
         path = resolve_path(source)
         where = str(source)
         if not path.is_file():
-            raise AuditError(f"params file {path} does not exist", where=where, fix="pass an existing file, e.g. params/smoke.yaml")
+            raise AuditError(
+                f"params file {path} does not exist", where=where, fix="pass an existing file, e.g. params/smoke.yaml"
+            )
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise AuditError(f"not valid YAML ({' '.join(str(exc).split())})", where=where, fix="correct the YAML syntax") from None
+            raise AuditError(
+                f"not valid YAML ({' '.join(str(exc).split())})", where=where, fix="correct the YAML syntax"
+            ) from None
         except OSError as exc:
-            raise AuditError(f"cannot read params file ({exc.strerror})", where=where, fix="check its permissions") from None
+            raise AuditError(
+                f"cannot read params file ({exc.strerror})", where=where, fix="check its permissions"
+            ) from None
     if not isinstance(data, dict):
-        raise AuditError("a params file must be a mapping of keys to values", where=where, fix="start from params/smoke.yaml")
+        raise AuditError(
+            "a params file must be a mapping of keys to values", where=where, fix="start from params/smoke.yaml"
+        )
     try:
         params = Params.model_validate(data)
     except ValidationError as err:

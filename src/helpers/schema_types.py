@@ -8,9 +8,23 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Section", "PositiveInt", "NonNegativeInt", "Label", "Probability", "Interval", "Correction",
-           "Aggregate", "INTERVALS", "CORRECTIONS", "AGGREGATES", "ARTIST_PLACEHOLDER", "render_prompt",
-           "check_template", "distinct"]  # fmt: skip
+__all__ = [
+    "Section",
+    "PositiveInt",
+    "NonNegativeInt",
+    "Label",
+    "Probability",
+    "Interval",
+    "Correction",
+    "Aggregate",
+    "INTERVALS",
+    "CORRECTIONS",
+    "AGGREGATES",
+    "ARTIST_PLACEHOLDER",
+    "render_prompt",
+    "check_template",
+    "distinct",
+]
 
 ARTIST_PLACEHOLDER = "{artist}"
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
@@ -36,7 +50,9 @@ def render_prompt(template: str, name: str) -> str:
 
 def check_template(value: str) -> str:
     if ARTIST_PLACEHOLDER not in value:
-        raise ValueError(f"template {value!r} has no {ARTIST_PLACEHOLDER} placeholder; write e.g. 'Artwork from {{artist}}'")
+        raise ValueError(
+            f"template {value!r} has no {ARTIST_PLACEHOLDER} placeholder; write e.g. 'Artwork from {{artist}}'"
+        )
     return value
 
 

@@ -45,8 +45,17 @@ from .validation import read_own_other
 __all__ = ["CAVEAT", "SCORE_COLUMNS", "score", "main"]
 
 CAVEAT = "These scores measure resemblance in the encoder's space, not proof of copying."
-SCORE_COLUMNS = ("image", "method", "rank", "artist", "similarity", "s_real", "own_percentile", "other_percentile",
-                 "n_real")  # fmt: skip
+SCORE_COLUMNS = (
+    "image",
+    "method",
+    "rank",
+    "artist",
+    "similarity",
+    "s_real",
+    "own_percentile",
+    "other_percentile",
+    "n_real",
+)
 
 
 def _images(items: Sequence[str | Path]) -> list[Path]:
@@ -54,13 +63,17 @@ def _images(items: Sequence[str | Path]) -> list[Path]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in GENERATED_SUFFIXES and not p.name.startswith("."))
+            found += sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in GENERATED_SUFFIXES and not p.name.startswith(".")
+            )
         elif path.exists():
             found.append(path)
         else:
             raise AuditError(f"{path} does not exist", where="score", fix="pass image files or folders of them")
     if not found:
-        raise AuditError(f"no image among {[str(i) for i in items]}", where="score", fix="pass .png, .jpg, .jpeg or .webp files")
+        raise AuditError(
+            f"no image among {[str(i) for i in items]}", where="score", fix="pass .png, .jpg, .jpeg or .webp files"
+        )
     for path in found:
         problem = check_image(path, folder=path.parent, suffixes=GENERATED_SUFFIXES)
         if problem:
@@ -71,17 +84,26 @@ def _images(items: Sequence[str | Path]) -> list[Path]:
 def _run(run: str | Path, config: str | None) -> tuple[Params, RunPaths, Configuration]:
     paths = RunPaths(Path(run))
     if not paths.params_copy.is_file():
-        raise AuditError(f"{paths.root} is not a run folder (no params.yaml)", where="--run",
-                         fix="pass outputs/<run> of a run that finished 05_validation")  # fmt: skip
+        raise AuditError(
+            f"{paths.root} is not a run folder (no params.yaml)",
+            where="--run",
+            fix="pass outputs/<run> of a run that finished 05_validation",
+        )
     params = schema.load(paths.params_copy, check_files=False)
     configs = {c.name: c for c in params.configurations}
     if config not in configs:
         if config is None and len(configs) > 1:
-            raise AuditError(f"run {params.run} has {len(configs)} configurations", where="--config",
-                             fix=f"name one: {', '.join(str(n) for n in configs)}")  # fmt: skip
+            raise AuditError(
+                f"run {params.run} has {len(configs)} configurations",
+                where="--config",
+                fix=f"name one: {', '.join(str(n) for n in configs)}",
+            )
         if config is not None:
-            raise AuditError(f"run {params.run} has no configuration {config!r}", where="--config",
-                             fix=f"use one of: {', '.join(str(n) for n in configs)}")  # fmt: skip
+            raise AuditError(
+                f"run {params.run} has no configuration {config!r}",
+                where="--config",
+                fix=f"use one of: {', '.join(str(n) for n in configs)}",
+            )
     return params, paths, configs[config]
 
 
@@ -93,7 +115,9 @@ def _percentile(values: np.ndarray, x: float) -> float:
     return float(100 * ((values < x) & ~equal).sum() / len(values) + 50 * equal.sum() / len(values))
 
 
-def _rankings(params: Params, chosen: Configuration, emb, vectors: np.ndarray) -> dict[str, tuple[list[str], np.ndarray]]:
+def _rankings(
+    params: Params, chosen: Configuration, emb, vectors: np.ndarray
+) -> dict[str, tuple[list[str], np.ndarray]]:
     """By method: the candidate artists and the image-by-artist similarities that rank them."""
     out: dict[str, tuple[list[str], np.ndarray]] = {}
     if chosen.method == "zero-shot":
@@ -105,8 +129,12 @@ def _rankings(params: Params, chosen: Configuration, emb, vectors: np.ndarray) -
         found = attribution.gallery(params, emb, names)
         out["reference"] = (found.candidates, found.scores(vectors))
     if not out:
-        raise AuditError(f"configuration {chosen.name} attributes by reference works, but its run has real works of "
-                         "fewer than two artists", where="--config", fix="score against a run with real works")  # fmt: skip
+        raise AuditError(
+            f"configuration {chosen.name} attributes by reference works, but its run has real works of "
+            "fewer than two artists",
+            where="--config",
+            fix="score against a run with real works",
+        )
     return out
 
 
@@ -119,13 +147,18 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
     scores = read_own_other(results)
     files = _images(images)
     settings = params.encoding
-    encoder = load_encoder(chosen.encoder, device=settings.device, dtype=settings.dtype,
-                           index=settings.encoders.index(chosen.encoder))
+    encoder = load_encoder(
+        chosen.encoder, device=settings.device, dtype=settings.dtype, index=settings.encoders.index(chosen.encoder)
+    )
     if encoder.key != emb.encoder.get("key"):
-        raise AuditError(f"the encoder loads as {encoder.key}, but the run embedded with {emb.encoder.get('key')}",
-                         where=str(results.embeddings), fix="score with the weights and precision the run used")  # fmt: skip
-    vectors = encode_images(encoder, files, batch_size=settings.batch_size, num_workers=0,
-                            cache=EmbeddingCache(encoder.key), progress=False)  # fmt: skip
+        raise AuditError(
+            f"the encoder loads as {encoder.key}, but the run embedded with {emb.encoder.get('key')}",
+            where=str(results.embeddings),
+            fix="score with the weights and precision the run used",
+        )
+    vectors = encode_images(
+        encoder, files, batch_size=settings.batch_size, num_workers=0, cache=EmbeddingCache(encoder.key), progress=False
+    )
     real = emb.rows("real")
     if chosen.method == "reference":  # stage 05 validated this configuration with the held-out works only
         real = attribution.gallery(params, emb, emb.names("artists")).held_out
@@ -140,8 +173,19 @@ def score(images: Sequence[str | Path], run: str | Path, *, config: str | None =
                 s = float(combine(emb.image_vectors[mine.index] @ vectors[i])) if len(mine) else float("nan")
                 own = scores[(scores["artist"] == artist) & (scores["kind"] == "own")]["similarity"].to_numpy()
                 other = scores[(scores["artist"] == artist) & (scores["kind"] == "other")]["similarity"].to_numpy()
-                rows.append((str(path), method, rank, artist, float(similarity[i, j]), s, _percentile(own, s),
-                             _percentile(other, s), len(mine)))  # fmt: skip
+                rows.append(
+                    (
+                        str(path),
+                        method,
+                        rank,
+                        artist,
+                        float(similarity[i, j]),
+                        s,
+                        _percentile(own, s),
+                        _percentile(other, s),
+                        len(mine),
+                    )
+                )
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
@@ -155,8 +199,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", help="also write the table as CSV")
     ns = ap.parse_args(argv)
     table = score(ns.images, ns.run, config=ns.config, top_k=ns.top_k)
-    shown = table.assign(similarity=table["similarity"].round(3), s_real=table["s_real"].round(3),
-                         own_percentile=table["own_percentile"].round(1), other_percentile=table["other_percentile"].round(1))  # fmt: skip
+    shown = table.assign(
+        similarity=table["similarity"].round(3),
+        s_real=table["s_real"].round(3),
+        own_percentile=table["own_percentile"].round(1),
+        other_percentile=table["other_percentile"].round(1),
+    )
     print(shown.to_string(index=False))
     print(f"note: {CAVEAT}")
     if ns.out:

@@ -62,8 +62,18 @@ __all__ = [
 
 GROUPS = ("artists", "random_names")
 """The two groups of names a run generates for: the selected artists and the random-names baseline."""
-REAL_WORKS_COLUMNS = Columns(artist="text", path="text", sha256="text", source="text", rank="int", origin="text",
-                             phash="text", url="text", caption="text", form="text")  # fmt: skip
+REAL_WORKS_COLUMNS = Columns(
+    artist="text",
+    path="text",
+    sha256="text",
+    source="text",
+    rank="int",
+    origin="text",
+    phash="text",
+    url="text",
+    caption="text",
+    form="text",
+)
 ARTIST_COLUMNS = Columns(artist="text", slug="text", caption_count="int?")
 """``artists.csv``: the selected artists; the count is empty when not verified (no caption metadata)."""
 RANDOM_NAME_COLUMNS = Columns(name="text")
@@ -86,13 +96,9 @@ def read_candidates(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     where = str(path)
     if not path.is_file():
-        raise AuditError(
-            "candidate artists file does not exist", where=where, fix="pass a CSV with an 'artist' column"
-        )
+        raise AuditError("candidate artists file does not exist", where=where, fix="pass a CSV with an 'artist' column")
     try:
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
-        )
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise AuditError(
             "the file is empty",
@@ -158,16 +164,12 @@ def select(
     if not isinstance(min_images, (int, np.integer)) or isinstance(min_images, bool) or min_images < 0:
         raise AuditError(f"min_images must be a whole number >= 0 (got {min_images!r})", where="select")
     if "artist" not in candidates.columns:
-        raise AuditError(
-            f"candidates have no 'artist' column (columns: {list(candidates.columns)})", where="select"
-        )
+        raise AuditError(f"candidates have no 'artist' column (columns: {list(candidates.columns)})", where="select")
     table = candidates.copy().reset_index(drop=True)
     table["artist"] = validate_names(table["artist"].tolist(), where="candidates")
     for col in _CURATION:
         table[col] = (
-            table[col].astype("boolean")
-            if col in table.columns
-            else pd.array([pd.NA] * len(table), dtype="boolean")
+            table[col].astype("boolean") if col in table.columns else pd.array([pd.NA] * len(table), dtype="boolean")
         )
     keys = [name_key(a) for a in table["artist"]]
     if counts is None:
@@ -181,8 +183,7 @@ def select(
                 fix="pass the table count_mentions returns",
             )
         by_key = {
-            name_key(clean_name(a)): int(c)
-            for a, c in zip(counts["artist"], counts["caption_count"], strict=True)
+            name_key(clean_name(a)): int(c) for a, c in zip(counts["artist"], counts["caption_count"], strict=True)
         }
         absent = [a for a, k in zip(table["artist"], keys, strict=True) if k not in by_key]
         if absent:
@@ -223,7 +224,13 @@ def select(
 
 
 def scan_real_works(
-    root: Path, artists: list[str], *, min_works: int = 1, max_works: int = 20, seed: int = 0, skip_bad_files: bool = False,
+    root: Path,
+    artists: list[str],
+    *,
+    min_works: int = 1,
+    max_works: int = 20,
+    seed: int = 0,
+    skip_bad_files: bool = False,
     duplicate_distance: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Find and check each artist's real works in ``root`` (one subfolder per artist, named as the artist in
@@ -265,17 +272,31 @@ def scan_real_works(
         if len(mine) < min_works:
             n_dup = sum(a == artist for a in duplicates["artist"])
             reason = "no folder" if folders[artist] is None else f"{len(mine)} usable real works (needs {min_works})"
-            excluded.append({"artist": artist, "n_found": len(mine),
-                             "reason": reason + (f"; {n_dup} dropped as another artist's too" if n_dup else "")})  # fmt: skip
+            excluded.append(
+                {
+                    "artist": artist,
+                    "n_found": len(mine),
+                    "reason": reason + (f"; {n_dup} dropped as another artist's too" if n_dup else ""),
+                }
+            )
             continue
         rng = np.random.default_rng([seed, int(sha256_bytes(artist.encode())[:8], 16)])
         for rank, j in enumerate(rng.permutation(len(mine))[:max_works].tolist()):
             i = mine[j]
             path = found[i][1]
             meta = fetched.get(f"{path.parent.name}/{path.name}")
-            kept.append({"artist": artist, "path": paths[i], "sha256": digests[i], "source": "real", "rank": rank,
-                         "origin": "metadata" if meta else origin, "phash": phashes[i],
-                         **(meta or {"url": "", "caption": "", "form": ""})})  # fmt: skip
+            kept.append(
+                {
+                    "artist": artist,
+                    "path": paths[i],
+                    "sha256": digests[i],
+                    "source": "real",
+                    "rank": rank,
+                    "origin": "metadata" if meta else origin,
+                    "phash": phashes[i],
+                    **(meta or {"url": "", "caption": "", "form": ""}),
+                }
+            )
     return (
         pd.DataFrame(kept, columns=list(REAL_WORKS_COLUMNS)),
         pd.DataFrame(excluded, columns=list(_EXCLUDED_COLUMNS)),
@@ -349,13 +370,19 @@ def run_stage(params: Params) -> SelectionResult:
     counts = None
     if metadata is not None:
         counts = count_mentions(
-            str(metadata), names, caption_column=criteria.caption_column, score_column=criteria.score_column,
+            str(metadata),
+            names,
+            caption_column=criteria.caption_column,
+            score_column=criteria.score_column,
             min_score=criteria.min_score,
-        )  # fmt: skip
+        )
     table = select(
-        candidates, counts, min_images=criteria.min_images, require_alive=criteria.require_alive,
+        candidates,
+        counts,
+        min_images=criteria.min_images,
+        require_alive=criteria.require_alive,
         require_online_presence=criteria.require_online_presence,
-    )  # fmt: skip
+    )
     chosen = table[table["selected"]]
     if params.artists.limit is not None:
         chosen = chosen.head(params.artists.limit)
@@ -368,21 +395,34 @@ def run_stage(params: Params) -> SelectionResult:
     artists = chosen["artist"].tolist()
     write_table(table, paths.selection_csv)
     write_table(
-        pd.DataFrame({"artist": artists, "slug": [slug(a) for a in artists], "caption_count": chosen["caption_count"].tolist()}),
+        pd.DataFrame(
+            {"artist": artists, "slug": [slug(a) for a in artists], "caption_count": chosen["caption_count"].tolist()}
+        ),
         paths.artists_csv,
     )
-    baseline_names = random_names(params.random_names.count or len(artists), seed=params.random_names.seed,
-                                  locales=params.random_names.locales, exclude=names)  # fmt: skip
+    baseline_names = random_names(
+        params.random_names.count or len(artists),
+        seed=params.random_names.seed,
+        locales=params.random_names.locales,
+        exclude=names,
+    )
     baseline = pd.DataFrame({"name": baseline_names, "slug": [slug(n) for n in baseline_names]})
     write_table(baseline, paths.random_names_csv)
     works, excluded, duplicates, drops = _real_works(params, artists)
-    fig = plots.selection_counts(table, min_images=criteria.min_images, title=f"{params.run}: caption mentions per candidate",
-                                 weights=provenance.weights(params), note=note)  # fmt: skip
+    fig = plots.selection_counts(
+        table,
+        min_images=criteria.min_images,
+        title=f"{params.run}: caption mentions per candidate",
+        weights=provenance.weights(params),
+        note=note,
+    )
     figures = {"selection_counts": plots.save(fig, paths.figure("selection_counts"))}
     return SelectionResult(table, artists, baseline, works, excluded, note, figures, duplicates, drops)
 
 
-def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def _real_works(
+    params: Params, artists: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Scan the real-works folder and write ``real_works.csv`` with the excluded, skipped and duplicates
     tables, and the sampler's caption drops when the folder records them. Under ``validation.standin`` nothing
     is scanned: stage 02 makes stand-ins, and ``real_works.csv`` is empty."""
@@ -393,9 +433,14 @@ def _real_works(params: Params, artists: list[str]) -> tuple[pd.DataFrame, pd.Da
         return works, pd.DataFrame(columns=list(_EXCLUDED_COLUMNS)), pd.DataFrame(columns=list(DUPLICATE_COLUMNS)), None
     root = resolve_path(validation.real_works_dir)
     works, excluded, skipped, duplicates = scan_real_works(
-        root, artists, min_works=validation.min_works, max_works=max(validation.works_values), seed=params.seed,
-        skip_bad_files=validation.skip_bad_files, duplicate_distance=validation.duplicate_distance,
-    )  # fmt: skip
+        root,
+        artists,
+        min_works=validation.min_works,
+        max_works=max(validation.works_values),
+        seed=params.seed,
+        skip_bad_files=validation.skip_bad_files,
+        duplicate_distance=validation.duplicate_distance,
+    )
     write_table(works, paths.real_manifest)
     write_table(excluded, paths.real_excluded_csv)
     write_table(skipped, paths.real_skipped_csv)
@@ -443,13 +488,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m helpers.selection",
         description="Count caption mentions of candidate artists in parquet metadata and select artists.",
     )
-    p.add_argument(
-        "--metadata", help="parquet file, folder or glob of caption metadata (omit: counts not verified)"
-    )
+    p.add_argument("--metadata", help="parquet file, folder or glob of caption metadata (omit: counts not verified)")
     p.add_argument("--artists", required=True, help="CSV of candidates: artist[,alive,online_presence]")
     p.add_argument("--out", required=True, help="selection CSV to write")
     p.add_argument(
-        "--min-images", type=int, default=PAPER_RULE, help=f"selected when strictly more captions (default {PAPER_RULE})"
+        "--min-images",
+        type=int,
+        default=PAPER_RULE,
+        help=f"selected when strictly more captions (default {PAPER_RULE})",
     )
     p.add_argument("--caption-column", default="TEXT")
     p.add_argument("--score-column")
@@ -479,9 +525,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     table = select(candidates, counts, min_images=args.min_images)
     write_table(table, Path(args.out))
-    print(
-        f"{int(table['selected'].sum())} of {len(table)} candidates selected -> {args.out}", file=sys.stderr
-    )
+    print(f"{int(table['selected'].sum())} of {len(table)} candidates selected -> {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -89,9 +89,7 @@ def adjust_pvalues(
     alpha = arrays.probability(alpha, "alpha", where)
     values = np.asarray(p, dtype=np.float64)
     if values.ndim != 1:
-        raise AuditError(
-            f"p must be 1-D, got shape {values.shape}", where=where, fix="pass one p-value per test"
-        )
+        raise AuditError(f"p must be 1-D, got shape {values.shape}", where=where, fix="pass one p-value per test")
     if values.size == 0:
         return np.empty(0), np.empty(0, dtype=bool)
     if not np.isfinite(values).all() or (values < 0).any() or (values > 1).any():
@@ -126,13 +124,25 @@ class Scores:
     def own_other(self) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
         """``(artist, n_real, own, other)`` per row: ``own`` the scores of the artist's own imitations,
         ``other`` those of every other artist's."""
-        return [(artist, int(self.n_real[k]), self.values[k, self.imitation_of == self.row_of[k]],
-                 self.values[k, self.imitation_of != self.row_of[k]]) for k, artist in enumerate(self.artists)]  # fmt: skip
+        return [
+            (
+                artist,
+                int(self.n_real[k]),
+                self.values[k, self.imitation_of == self.row_of[k]],
+                self.values[k, self.imitation_of != self.row_of[k]],
+            )
+            for k, artist in enumerate(self.artists)
+        ]
 
 
 def score_matrix(
-    real_emb: np.ndarray, real_artist: Sequence, imitation_emb: np.ndarray, artists: Sequence, *,
-    aggregate: Aggregate = "mean", where: str = "validation scores",
+    real_emb: np.ndarray,
+    real_artist: Sequence,
+    imitation_emb: np.ndarray,
+    artists: Sequence,
+    *,
+    aggregate: Aggregate = "mean",
+    where: str = "validation scores",
 ) -> tuple[list, np.ndarray, np.ndarray]:
     """``(validated, n_real, values)``: the artists of ``artists`` that have real works (in that order), how
     many each has, and ``values[k, i] = aggregate_{r ∈ R_k} cos(r, i)`` for every row ``i`` of
@@ -176,7 +186,9 @@ def scores(
     """
     where = "validation scores"
     names = arrays.distinct(artists, where, what="artist", minimum=1)
-    imitation_of = arrays.positions(imitation_artist, names, np.asarray(imitation_emb).shape[0], "imitation_artist", where)
+    imitation_of = arrays.positions(
+        imitation_artist, names, np.asarray(imitation_emb).shape[0], "imitation_artist", where
+    )
     n_imitations = np.bincount(imitation_of, minlength=len(names))
     if np.count_nonzero(n_imitations) < 2:
         raise AuditError(
@@ -201,15 +213,20 @@ def scores(
 def long_form(s: Scores) -> pd.DataFrame:
     """Every score of ``s`` in long form: ``artist, kind, similarity`` (``kind`` ``own`` or ``other``), one
     block per artist with real works, own rows first, imitations in input order."""
-    frames = [pd.DataFrame({"artist": artist, "kind": np.repeat(np.array(["own", "other"]), [own.size, other.size]),
-                            "similarity": np.concatenate([own, other])})
-              for artist, _, own, other in s.own_other()]  # fmt: skip
+    frames = [
+        pd.DataFrame(
+            {
+                "artist": artist,
+                "kind": np.repeat(np.array(["own", "other"]), [own.size, other.size]),
+                "similarity": np.concatenate([own, other]),
+            }
+        )
+        for artist, _, own, other in s.own_other()
+    ]
     return pd.concat(frames, ignore_index=True)[["artist", "kind", "similarity"]]
 
 
-def paper_test(
-    s: Scores, *, correction: Correction = "bonferroni", alpha: float = 0.05
-) -> pd.DataFrame:
+def paper_test(s: Scores, *, correction: Correction = "bonferroni", alpha: float = 0.05) -> pd.DataFrame:
     """The paper's test (imitations as independent): per artist, :func:`mann_whitney_greater` of the scores
     of its own imitations against every other artist's, then :func:`adjust_pvalues` across artists.
     Columns :data:`VALIDATION_COLUMNS`. Its p-values treat the imitations of one prompt as independent
@@ -274,8 +291,9 @@ def own_other_similarities(
     artist with real works, own rows first, imitations in input order. With ``centered`` the
     similarities are the centred ``s'_a(i)`` of :func:`validation_table`.
     """
-    return long_form(scores(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate=aggregate,
-                            centered=centered))
+    return long_form(
+        scores(real_emb, real_artist, imitation_emb, imitation_artist, artists, aggregate=aggregate, centered=centered)
+    )
 
 
 # ------------------------------------------------------------------------- association and paired comparisons

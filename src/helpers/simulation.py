@@ -104,13 +104,15 @@ def world(spec: WorldSpec, rng: np.random.Generator) -> World:
     spread = rng.uniform(0.5, 1.5, k) if spec.unequal_spread else np.ones(k)
     noise = 3.2 / np.sqrt(d)
     works = np.repeat(style, spec.works, axis=0) + np.repeat(spread, spec.works)[:, None] * noise * rng.normal(
-        size=(k * spec.works, d))  # fmt: skip
+        size=(k * spec.works, d)
+    )
     works += spec.hubs * np.repeat(rng.uniform(0, 1, k), spec.works)[:, None] * hub
     imitated = rng.random(k) < spec.imitated
     own = _unit(rng.normal(size=(k, d)))
     centres = np.where(imitated[:, None], 0.8 * style + 0.6 * own, own) + spec.hubs * rng.uniform(0, 2, (k, 1)) * hub
-    imitations = np.repeat(centres, spec.images, axis=0) + np.repeat(0.6 * spread, spec.images)[:, None] * noise * \
-        rng.normal(size=(k * spec.images, d))  # fmt: skip
+    imitations = np.repeat(centres, spec.images, axis=0) + np.repeat(0.6 * spread, spec.images)[
+        :, None
+    ] * noise * rng.normal(size=(k * spec.images, d))
     names = [f"artist {i:03d}" for i in range(k)]
     return World(works, np.repeat(names, spec.works), imitations, np.repeat(names, spec.images), names, imitated)
 
@@ -131,15 +133,26 @@ def rejection_rates(spec: WorldSpec, n_worlds: int, *, alpha: float = 0.05, seed
         level = artist_level.artist_level_test(s, correction="fdr_bh", alpha=alpha)
         null = ~w.imitated
         n_null, n_imitated = n_null + int(null.sum()), n_imitated + int(w.imitated.sum())
-        for test, p, flags in (("paper_test", paper["p_value"], paper["significant"]),
-                               ("artist_level", level["p_artist_level"], level["significant_artist_level"])):  # fmt: skip
+        for test, p, flags in (
+            ("paper_test", paper["p_value"], paper["significant"]),
+            ("artist_level", level["p_artist_level"], level["significant_artist_level"]),
+        ):
             p, flags = p.to_numpy(float), flags.to_numpy(bool)
             counts[test] += [(p[null] <= alpha).sum(), flags[null].sum(), flags[null].any(), flags[w.imitated].sum(), 1]
     rows = []
     for test, (raw, fp, any_fp, hits, worlds) in counts.items():
-        rows.append({"test": test, "size": raw / max(n_null, 1), "false_positive_rate": fp / max(n_null, 1),
-                     "familywise_error": any_fp / worlds, "power": hits / n_imitated if n_imitated else np.nan,
-                     "n_null": n_null, "n_imitated": n_imitated, "worlds": int(worlds)})  # fmt: skip
+        rows.append(
+            {
+                "test": test,
+                "size": raw / max(n_null, 1),
+                "false_positive_rate": fp / max(n_null, 1),
+                "familywise_error": any_fp / worlds,
+                "power": hits / n_imitated if n_imitated else np.nan,
+                "n_null": n_null,
+                "n_imitated": n_imitated,
+                "worlds": int(worlds),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -153,8 +166,9 @@ def classification_world(rng: np.random.Generator, names: int = 23, images: int 
     return true, rng.integers(0, names, true.size)
 
 
-def shuffle_images_p(true: np.ndarray, predicted: np.ndarray, n_labels: int, *, n_perm: int = 1000,
-                     seed: int = 0) -> float:  # fmt: skip
+def shuffle_images_p(
+    true: np.ndarray, predicted: np.ndarray, n_labels: int, *, n_perm: int = 1000, seed: int = 0
+) -> float:
     """The image-level permutation test against chance (kept to measure its error rate; no stage uses it):
     the mean-over-names accuracy against the same with the true labels shuffled image by image,
     ``p = (1 + #{T_perm ≥ T}) / (1 + n_perm)``."""
@@ -183,9 +197,17 @@ def per_artist_accuracy(of: np.ndarray, correct: np.ndarray) -> np.ndarray:
     return np.bincount(of, weights=correct.astype(float)) / np.bincount(of)
 
 
-
-def exposure_world(rng: np.random.Generator, *, slope: float = 3.0, threshold: float = 100.0, level: float = 0.5,
-                   chance: float = 1 / 32, artists: int = 32, images: int = 10, null_accuracy: float = 0.3):  # fmt: skip
+def exposure_world(
+    rng: np.random.Generator,
+    *,
+    slope: float = 3.0,
+    threshold: float = 100.0,
+    level: float = 0.5,
+    chance: float = 1 / 32,
+    artists: int = 32,
+    images: int = 10,
+    null_accuracy: float = 0.3,
+):
     """``(counts, n_correct, n_images)`` of a world whose accuracy follows :func:`helpers.exposure.accuracy_curve`
     with ``slope`` per decade and the ``level`` reached at ``threshold`` captions; counts log-uniform in
     10–1000. ``slope=0``: accuracy ``null_accuracy`` whatever the count (no threshold)."""
@@ -198,8 +220,9 @@ def exposure_world(rng: np.random.Generator, *, slope: float = 3.0, threshold: f
     return counts, rng.binomial(images, p), np.full(artists, images)
 
 
-def threshold_coverage(n_worlds: int, *, n_boot: int = 500, confidence: float = 0.95, seed: int = 0,
-                       **world_kw) -> dict:  # fmt: skip
+def threshold_coverage(
+    n_worlds: int, *, n_boot: int = 500, confidence: float = 0.95, seed: int = 0, **world_kw
+) -> dict:
     """How often the threshold's interval covers the true threshold of :func:`exposure_world` (``coverage``),
     the median log10 error of the estimate, and how often a world without an exposure effect is given a
     bounded interval (``bounded_under_null``: a threshold found where there is none)."""
@@ -208,14 +231,25 @@ def threshold_coverage(n_worlds: int, *, n_boot: int = 500, confidence: float = 
     chance, level = world_kw.get("chance", 1 / 32), world_kw.get("level", 0.5)
     covered, bounded, errors = 0, 0, []
     for i in range(n_worlds):
-        fit = exposure.threshold_fit(*exposure_world(rng, **world_kw), chance=chance, level=level, n_boot=n_boot,
-                                     confidence=confidence, seed=i)  # fmt: skip
+        fit = exposure.threshold_fit(
+            *exposure_world(rng, **world_kw), chance=chance, level=level, n_boot=n_boot, confidence=confidence, seed=i
+        )
         covered += fit.ci_low is not None and fit.ci_high is not None and fit.ci_low <= truth <= fit.ci_high
         if fit.threshold is not None:
             errors.append(np.log10(fit.threshold / truth))
-        null = exposure.threshold_fit(*exposure_world(rng, **{**world_kw, "slope": 0.0}), chance=chance, level=level,
-                                      n_boot=n_boot, confidence=confidence, seed=i)  # fmt: skip
+        null = exposure.threshold_fit(
+            *exposure_world(rng, **{**world_kw, "slope": 0.0}),
+            chance=chance,
+            level=level,
+            n_boot=n_boot,
+            confidence=confidence,
+            seed=i,
+        )
         bounded += null.ci_low is not None and null.ci_high is not None
-    return {"worlds": n_worlds, "boot": n_boot, "coverage": covered / n_worlds,
-            "median_log10_error": float(np.median(errors)) if errors else None,
-            "bounded_under_null": bounded / n_worlds}  # fmt: skip
+    return {
+        "worlds": n_worlds,
+        "boot": n_boot,
+        "coverage": covered / n_worlds,
+        "median_log10_error": float(np.median(errors)) if errors else None,
+        "bounded_under_null": bounded / n_worlds,
+    }

@@ -1,15 +1,17 @@
-"""The model entries of a params file: a generator (``generation.generators[i]``) and an encoder
-(``encoding.encoders[i]``), validated as part of :mod:`helpers.schema`."""
+"""The list entries of a params file: a generator (``generation.generators[i]``), an encoder
+(``encoding.encoders[i]``) and a chain of image steps (``transforms[i]``), validated as part of
+:mod:`helpers.schema`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .files import json_digest
 from .schema_types import Label, PositiveInt, Section
 
-__all__ = ["GeneratorSpec", "EncoderSpec", "Scheduler", "Method", "METHODS"]
+__all__ = ["GeneratorSpec", "EncoderSpec", "TransformSpec", "Scheduler", "Method", "METHODS", "NO_TRANSFORM", "STEPS"]
 
 Scheduler = Literal["default", "pndm", "ddim", "euler", "euler_a", "dpm"]
 
@@ -98,8 +100,10 @@ class EncoderSpec(Section):
         if self.source in ("transformers", "csd") and self.pretrained not in (None, "openai"):
             raise ValueError(f"'pretrained' is for open_clip encoders; a {self.source} encoder is named by 'model'")
         if self.resolved_method == "zero-shot" and self.image_only:
-            raise ValueError(f"encoder {self.name!r} ({self.source}: {self.model}) is image-only and cannot classify "
-                             "zero-shot among label prompts: set method: reference")  # fmt: skip
+            raise ValueError(
+                f"encoder {self.name!r} ({self.source}: {self.model}) is image-only and cannot classify "
+                "zero-shot among label prompts: set method: reference"
+            )
         return self
 
     @property
@@ -119,3 +123,60 @@ class EncoderSpec(Section):
     def random_weights(self) -> bool:
         """True for tiny models and for an open_clip architecture without a pretrained tag."""
         return self.source == "tiny" or (self.source == "open_clip" and self.pretrained is None)
+
+
+# -- the transforms axis: chains of image steps ---------------------------------------------------------------
+
+
+class JpegStep(Section):
+    step: Literal["jpeg"]
+    quality: Annotated[int, Field(ge=1, le=100, strict=True)]  # Pillow's JPEG quality
+
+
+class ResizeStep(Section):
+    step: Literal["resize"]
+    size: PositiveInt  # the longer side down to this many px (bicubic, aspect kept), then back up
+
+
+class CropStep(Section):
+    step: Literal["crop"]
+    fraction: Annotated[float, Field(gt=0, le=1)]  # the crop's side over the image's; scaled back up after
+    mode: Literal["centre", "random"] = "centre"
+
+
+class NoiseStep(Section):
+    step: Literal["noise"]
+    sigma: Annotated[float, Field(ge=0)]  # Gaussian, on the 0-255 pixel scale, per channel, then clipped
+
+
+class BlurStep(Section):
+    step: Literal["blur"]
+    radius: Annotated[float, Field(ge=0)]  # Pillow's GaussianBlur radius, px
+
+
+class FolderStep(Section):
+    step: Literal["folder"]
+    path: Annotated[str, Field(min_length=1)]  # the image at the same relative path there (protected works)
+
+
+Step = Annotated[JpegStep | ResizeStep | CropStep | NoiseStep | BlurStep | FolderStep, Field(discriminator="step")]
+STEPS, NO_TRANSFORM = ("jpeg", "resize", "crop", "noise", "blur", "folder"), "none"
+
+
+class TransformSpec(Section):
+    """A named chain of image steps, applied to ``applies_to`` before encoding (:mod:`helpers.transforms`)."""
+
+    name: Label
+    applies_to: Literal["imitations", "real_works", "both"] = "imitations"
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _reserved(cls, v: str) -> str:
+        if v == NO_TRANSFORM:
+            raise ValueError(f"'{NO_TRANSFORM}' names the untransformed images (measured in every sweep): rename it")
+        return v
+
+    def digest(self) -> str:
+        """SHA-256 of the chain's steps (canonical JSON): two entries with the same steps share their images."""
+        return json_digest([s.model_dump() for s in self.steps])

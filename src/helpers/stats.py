@@ -45,8 +45,9 @@ __all__ = [
     "CURVE_COLUMNS",
 ]
 
-ACCURACY_COLUMNS = Columns(group="text", name="text", n_images="int", n_correct="int", accuracy="float", ci_low="float",
-                           ci_high="float")  # fmt: skip
+ACCURACY_COLUMNS = Columns(
+    group="text", name="text", n_images="int", n_correct="int", accuracy="float", ci_low="float", ci_high="float"
+)
 CURVE_COLUMNS = Columns(n_images="int", mean_accuracy="float", ci_low="float", ci_high="float")
 
 # top_k keeps its per-chunk work (scores, partition indices, masks: about 16 bytes per entry) under this.
@@ -103,9 +104,7 @@ def top_k(
     n_labels = arrays.label_count(labels.shape[0], where)
     k = arrays.positive_int(k, "k", where)
     if k > n_labels:
-        raise AuditError(
-            f"k={k} is more than the {n_labels} labels", where=where, fix=f"ask for k <= {n_labels}"
-        )
+        raise AuditError(f"k={k} is more than the {n_labels} labels", where=where, fix=f"ask for k <= {n_labels}")
     chunk_size = arrays.positive_int(chunk_size, "chunk_size", where)
 
     unit_labels = arrays.unit_rows(labels, what="label_emb", where=where, dtype=np.float32)
@@ -227,9 +226,7 @@ def accuracy_table(
     n_correct = np.bincount(true[true == pred], minlength=len(labels))
     missing = [labels[i] for i in np.flatnonzero(n_images == 0)]
     if missing:
-        shown = ", ".join(repr(m) for m in missing[:5]) + (
-            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        )
+        shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise AuditError(
             f"{len(missing)} name(s) have no images: {shown}",
             where=where,
@@ -422,5 +419,3 @@ def principal_components(x: np.ndarray, n_components: int = 2) -> np.ndarray:
     sign = np.sign(vt[np.arange(n_components), np.abs(vt).argmax(axis=1)])
     sign[sign == 0] = 1
     return u * s * sign
-
-

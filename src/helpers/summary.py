@@ -28,6 +28,7 @@ PAPER = {
 }
 """The paper's reported numbers, for comparison only; nothing is computed from them."""
 
+
 def against_paper(headline: dict[str, dict]):
     """This run's accuracies and chance beside the paper's, as percentages (a styled table for notebooks);
     ``headline`` is stage 04's per-group headline numbers."""
@@ -56,8 +57,12 @@ def validation_lines(numbers: dict) -> str:
     level = numbers.get("fraction_significant_artist_level")
     lines = [
         f"artist-level test ({numbers['artist_level_correction']}): {_share(level)} of {m} artists significant"
-        + ("" if level is None else f" [{_share(numbers['fraction_significant_artist_level_ci_low'])}, "
-           f"{_share(numbers['fraction_significant_artist_level_ci_high'])}]")
+        + (
+            ""
+            if level is None
+            else f" [{_share(numbers['fraction_significant_artist_level_ci_low'])}, "
+            f"{_share(numbers['fraction_significant_artist_level_ci_high'])}]"
+        )
         + f"; false-positive rate on deranged works {_share(numbers.get('false_positive_rate_artist_level'))}",
         f"paper's test (imitations as independent, {numbers['correction']}): {_share(numbers['fraction_significant'])}"
         f" significant (paper: {PAPER['fraction_significant']:.0%}); false-positive rate on deranged works "
@@ -67,8 +72,10 @@ def validation_lines(numbers: dict) -> str:
         f"{numbers['n_excluded_validation']} artist(s) not validated",
     ]
     for origin, part in (numbers.get("by_origin") or {}).items():
-        lines.append(f"  real works of origin {origin} ({part['n_validated']} artists): artist-level "
-                     f"{_share(part['fraction_significant_artist_level'])}, paper's test {_share(part['fraction_significant'])}")
+        lines.append(
+            f"  real works of origin {origin} ({part['n_validated']} artists): artist-level "
+            f"{_share(part['fraction_significant_artist_level'])}, paper's test {_share(part['fraction_significant'])}"
+        )
     return "\n".join(lines)
 
 
@@ -97,49 +104,55 @@ def _summary(params: Params, config: Configuration, record: dict) -> dict:
     art, rnd, ceiling, exposure = cls["artists"], cls["random_names"], cls["ceiling"], cls["exposure"]
     top = f"top{params.classification.top_k}_accuracy"
     checked = validation.read_headline(paths)
-    return _clean({
-        "run": params.run,
-        **({"config": config.name, "axes": config.axes} if config.name else {}),
-        "weights": provenance.weights(params, config),
-        "method": config.method,
-        "caveats": provenance.caveats(params, config, checked.get("real_work_origins", {})),
-        "n_artists": art["n_names"],
-        "n_random_names": rnd["n_names"],
-        "images_per_artist": params.generation.images_per_name,
-        "accuracy": art["accuracy"],
-        "accuracy_ci_low": art["accuracy_ci_low"],
-        "accuracy_ci_high": art["accuracy_ci_high"],
-        "accuracy_pooled": art["accuracy_pooled"],
-        top: art[top],
-        "permutation_p": art["permutation_p"],
-        "accuracy_random_names": rnd["accuracy"],
-        **({"baseline_missing": rnd["missing"]} if rnd.get("missing") else {}),
-        **({"random_names_attraction": rnd["attraction"]} if rnd.get("attraction") else {}),
-        "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
-        "accuracy_random_names_ci_high": rnd["accuracy_ci_high"],
-        "chance": art["chance"],
-        "chance_random_names": rnd["chance"],
-        "confidence": params.classification.confidence,
-        "ceiling_accuracy": ceiling["ceiling_accuracy"],
-        "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
-        "spearman_caption_count": exposure["spearman_caption_count"],
-        "spearman_caption_count_p": exposure["spearman_caption_count_p"],
-        f"accuracy_over_{PAPER_RULE}_captions": exposure[f"accuracy_over_{PAPER_RULE}_captions"],
-        f"accuracy_at_most_{PAPER_RULE}_captions": exposure[f"accuracy_at_most_{PAPER_RULE}_captions"],
-        **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
-        "exposure_threshold": exposure.get("threshold"),
-        **({"reference": cls["reference"], "roc_auc": cls["reference"]["roc_auc"]} if "reference" in cls else {}),
-        **checked,
-        "max_works": config.max_works,
-        "selection_verified": params.selection.metadata is not None,
-        "template": config.template,
-        "label_template": config.label_template,
-        "generator": _model(record, "generator", config.generator.name),
-        "encoder": _model(record, "encoder", config.encoder.name),
-        "seed": None if config.generator.external else config.seed,
-        **({"external_images": {"path": config.generator.path, "seeds": "unknown"}} if config.generator.external else {}),
-        "paper": PAPER,
-    })  # fmt: skip
+    return _clean(
+        {
+            "run": params.run,
+            **({"config": config.name, "axes": config.axes} if config.name else {}),
+            "weights": provenance.weights(params, config),
+            "method": config.method,
+            "caveats": provenance.caveats(params, config, checked.get("real_work_origins", {})),
+            "n_artists": art["n_names"],
+            "n_random_names": rnd["n_names"],
+            "images_per_artist": params.generation.images_per_name,
+            "accuracy": art["accuracy"],
+            "accuracy_ci_low": art["accuracy_ci_low"],
+            "accuracy_ci_high": art["accuracy_ci_high"],
+            "accuracy_pooled": art["accuracy_pooled"],
+            top: art[top],
+            "permutation_p": art["permutation_p"],
+            "accuracy_random_names": rnd["accuracy"],
+            **({"baseline_missing": rnd["missing"]} if rnd.get("missing") else {}),
+            **({"random_names_attraction": rnd["attraction"]} if rnd.get("attraction") else {}),
+            "accuracy_random_names_ci_low": rnd["accuracy_ci_low"],
+            "accuracy_random_names_ci_high": rnd["accuracy_ci_high"],
+            "chance": art["chance"],
+            "chance_random_names": rnd["chance"],
+            "confidence": params.classification.confidence,
+            "ceiling_accuracy": ceiling["ceiling_accuracy"],
+            "accuracy_vs_ceiling": ceiling["accuracy_vs_ceiling"],
+            "spearman_caption_count": exposure["spearman_caption_count"],
+            "spearman_caption_count_p": exposure["spearman_caption_count_p"],
+            f"accuracy_over_{PAPER_RULE}_captions": exposure[f"accuracy_over_{PAPER_RULE}_captions"],
+            f"accuracy_at_most_{PAPER_RULE}_captions": exposure[f"accuracy_at_most_{PAPER_RULE}_captions"],
+            **({"exposure_note": exposure["note"]} if exposure["note"] else {}),
+            "exposure_threshold": exposure.get("threshold"),
+            **({"reference": cls["reference"], "roc_auc": cls["reference"]["roc_auc"]} if "reference" in cls else {}),
+            **checked,
+            "max_works": config.max_works,
+            "selection_verified": params.selection.metadata is not None,
+            "template": config.template,
+            "label_template": config.label_template,
+            "generator": _model(record, "generator", config.generator.name),
+            "encoder": _model(record, "encoder", config.encoder.name),
+            "seed": None if config.generator.external else config.seed,
+            **(
+                {"external_images": {"path": config.generator.path, "seeds": "unknown"}}
+                if config.generator.external
+                else {}
+            ),
+            "paper": PAPER,
+        }
+    )
 
 
 def write_summaries(params: Params) -> dict[str | None, dict]:

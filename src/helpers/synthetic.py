@@ -60,9 +60,7 @@ def make_synthetic_metadata(
     names = validate_names(list(names), where="make_synthetic_metadata")
     rng = np.random.default_rng(seed)
     if counts is None:
-        planted = [
-            int(rng.integers(5, 60)) if i % 3 == 2 else int(rng.integers(110, 200)) for i in range(len(names))
-        ]
+        planted = [int(rng.integers(5, 60)) if i % 3 == 2 else int(rng.integers(110, 200)) for i in range(len(names))]
     else:
         by_key = {name_key(clean_name(k)): v for k, v in counts.items()}
         planted = []
@@ -90,9 +88,7 @@ def make_synthetic_metadata(
     texts: list[str | None] = []
     scores: list[float] = []
     for n, k in zip(names, planted, strict=True):
-        variants = [
-            v for v in (n, n.lower(), n.upper(), strip_accents(n)) if normalize_text(v) == normalize_text(n)
-        ]
+        variants = [v for v in (n, n.lower(), n.upper(), strip_accents(n)) if normalize_text(v) == normalize_text(n)]
         for _ in range(k):
             template = _TEMPLATES[int(rng.integers(len(_TEMPLATES)))]
             texts.append(template.format(name=variants[int(rng.integers(len(variants)))], subject=subject()))

@@ -54,16 +54,38 @@ __all__ = [
     "work_origins",
 ]
 
-_PAPER = {"statistic": "statistic_paper_test", "p_value": "p_paper_test", "p_adjusted": "p_adjusted_paper_test",
-          "significant": "significant_paper_test"}  # fmt: skip
+_PAPER = {
+    "statistic": "statistic_paper_test",
+    "p_value": "p_paper_test",
+    "p_adjusted": "p_adjusted_paper_test",
+    "significant": "significant_paper_test",
+}
 """The paper's test's columns, named as that test in stage 05's tables."""
-CENTERED_COLUMNS = Columns(artist="text", n_real="int", n_own="int", n_other="int", mean_own="float", mean_other="float",
-                           auc="float", statistic_paper_test="float", p_paper_test="float",
-                           p_adjusted_paper_test="float", significant_paper_test="bool?")  # fmt: skip
-VALIDATION_COLUMNS = Columns(**CENTERED_COLUMNS.kinds, statistic_artist_level="float", p_artist_level="float",
-                             p_adjusted_artist_level="float", significant_artist_level="bool?",
-                             effect_artist_level="float", effect_ci_low="float", effect_ci_high="float",
-                             identified="bool?", origin="text")  # fmt: skip
+CENTERED_COLUMNS = Columns(
+    artist="text",
+    n_real="int",
+    n_own="int",
+    n_other="int",
+    mean_own="float",
+    mean_other="float",
+    auc="float",
+    statistic_paper_test="float",
+    p_paper_test="float",
+    p_adjusted_paper_test="float",
+    significant_paper_test="bool?",
+)
+VALIDATION_COLUMNS = Columns(
+    **CENTERED_COLUMNS.kinds,
+    statistic_artist_level="float",
+    p_artist_level="float",
+    p_adjusted_artist_level="float",
+    significant_artist_level="bool?",
+    effect_artist_level="float",
+    effect_ci_low="float",
+    effect_ci_high="float",
+    identified="bool?",
+    origin="text",
+)
 """A flag is empty (missing) where its test was not computed (e.g. the artist-level test with fewer than
 :data:`helpers.artist_level.MIN_ARTISTS` artists)."""
 OWN_OTHER_COLUMNS = Columns(artist="text", kind="text", similarity="float")
@@ -124,14 +146,25 @@ def _control_numbers(summary: pd.DataFrame, n_shifts: int, n_stand_ins: int, n_v
         for test in controls.TESTS:
             row = summary[(summary["control"] == control) & (summary["test"] == test)]
             found = row.iloc[0] if len(row) else None
-            numbers[f"false_positive_rate_{test}{suffix}"] = None if found is None else float(found["false_positive_rate"])
+            numbers[f"false_positive_rate_{test}{suffix}"] = (
+                None if found is None else float(found["false_positive_rate"])
+            )
             for key, column in (("ci_low", "fpr_ci_low"), ("ci_high", "fpr_ci_high")):
                 numbers[f"false_positive_rate_{test}{suffix}_{key}"] = None if found is None else float(found[column])
             numbers[f"familywise_error_{test}{suffix}"] = None if found is None else float(found["familywise_error"])
-    shifts = (f"deranged real works: {n_shifts} cyclic shift(s) of the {n_validated} validated artists (each artist "
-              "given another artist's works)") if n_shifts else "deranged real works: not run (fewer than 2 artists)"  # fmt: skip
-    stand = (f"random-name imitations standing in for the artists' imitations: {n_stand_ins} cyclic assignment(s)"
-             if n_stand_ins else "random-name imitations: not run (fewer than 2 random names with images)")  # fmt: skip
+    shifts = (
+        (
+            f"deranged real works: {n_shifts} cyclic shift(s) of the {n_validated} validated artists (each artist "
+            "given another artist's works)"
+        )
+        if n_shifts
+        else "deranged real works: not run (fewer than 2 artists)"
+    )
+    stand = (
+        f"random-name imitations standing in for the artists' imitations: {n_stand_ins} cyclic assignment(s)"
+        if n_stand_ins
+        else "random-name imitations: not run (fewer than 2 random names with images)"
+    )
     numbers["negative_control"] = f"{shifts}; {stand}"
     return numbers
 
@@ -151,19 +184,32 @@ def _by_origin(table: pd.DataFrame) -> dict:
     every artist at once); only when more than one origin is present."""
     if table["origin"].nunique() < 2:
         return {}
-    return {origin: {"n_validated": int(len(rows)), "fraction_significant": _fraction(rows["significant_paper_test"]),
-                     "fraction_significant_artist_level": _fraction(rows["significant_artist_level"])}
-            for origin, rows in table.groupby("origin", sort=True)}  # fmt: skip
+    return {
+        origin: {
+            "n_validated": int(len(rows)),
+            "fraction_significant": _fraction(rows["significant_paper_test"]),
+            "fraction_significant_artist_level": _fraction(rows["significant_artist_level"]),
+        }
+        for origin, rows in table.groupby("origin", sort=True)
+    }
 
 
-def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, excluded: pd.DataFrame,
-              summary: pd.DataFrame, pvalues: pd.DataFrame, n_choices: int) -> dict:  # fmt: skip
+def _headline(
+    params: Params,
+    table: pd.DataFrame,
+    centered: pd.DataFrame,
+    excluded: pd.DataFrame,
+    summary: pd.DataFrame,
+    pvalues: pd.DataFrame,
+    n_choices: int,
+) -> dict:
     settings = params.validation
     level = _fraction(table["significant_artist_level"])
     low = high = None
     if level is not None:
-        low, high = stats.proportion_interval(int(table["significant_artist_level"].astype(bool).sum()), len(table),
-                                              settings.confidence)  # fmt: skip
+        low, high = stats.proportion_interval(
+            int(table["significant_artist_level"].astype(bool).sum()), len(table), settings.confidence
+        )
     rate, chance, p = artist_level.identification_test(table["identified"].to_numpy(bool), n_choices)
     replicates = pvalues.groupby("control")["replicate"].nunique()
     return {
@@ -175,8 +221,9 @@ def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, exclu
         "identification_rate": rate,
         "identification_chance": chance,
         "identification_p": p,
-        **_control_numbers(summary, int(replicates.get("deranged_works", 0)), int(replicates.get("random_names", 0)),
-                           len(table)),  # fmt: skip
+        **_control_numbers(
+            summary, int(replicates.get("deranged_works", 0)), int(replicates.get("random_names", 0)), len(table)
+        ),
         "alpha": settings.alpha,
         "correction": settings.correction,
         "artist_level_correction": settings.artist_level_correction,
@@ -191,16 +238,20 @@ def _headline(params: Params, table: pd.DataFrame, centered: pd.DataFrame, exclu
     }
 
 
-def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, origins: dict[str, str],
-              method: str = "zero-shot") -> ConfigValidation:  # fmt: skip
+def _validate(
+    params: Params, emb: Embeddings, known_excluded: pd.DataFrame, origins: dict[str, str], method: str = "zero-shot"
+) -> ConfigValidation:
     settings = params.validation
     artists = emb.names("artists")
     imitations = emb.rows("imitation", "artists")
     imitated = [a for a in artists if a in set(imitations["name"])]
     real = emb.rows("real")
     if method == "reference":  # stage 04 attributed the imitations by the references: validate with the others
-        real = real[~references.split(real["name"], real["sha256"], share=params.classification.reference_share,
-                                      seed=params.seed)]  # fmt: skip
+        real = real[
+            ~references.split(
+                real["name"], real["sha256"], share=params.classification.reference_share, seed=params.seed
+            )
+        ]
     real = real[real["name"].isin(imitated)]
     if real.empty:
         raise AuditError(
@@ -209,16 +260,22 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, ori
             fix="put real works in validation.real_works_dir (one folder per artist), or use standin: true for a smoke run",
         )
     args = (
-        emb.image_vectors[real.index], real["name"].to_numpy(),
-        emb.image_vectors[imitations.index], imitations["name"].to_numpy(), imitated,
-    )  # fmt: skip
+        emb.image_vectors[real.index],
+        real["name"].to_numpy(),
+        emb.image_vectors[imitations.index],
+        imitations["name"].to_numpy(),
+        imitated,
+    )
     raw = significance.scores(*args, aggregate=settings.aggregate)
     paper = {"correction": settings.correction, "alpha": settings.alpha}
     table = significance.paper_test(raw, **paper).rename(columns=_PAPER)
-    table = table.merge(artist_level.artist_level_test(raw, correction=settings.artist_level_correction,
-                                                       alpha=settings.alpha), on="artist")  # fmt: skip
-    effects = artist_level.effect_intervals(*args, aggregate=settings.aggregate, n_boot=settings.bootstrap,
-                                            confidence=settings.confidence, seed=params.seed)  # fmt: skip
+    table = table.merge(
+        artist_level.artist_level_test(raw, correction=settings.artist_level_correction, alpha=settings.alpha),
+        on="artist",
+    )
+    effects = artist_level.effect_intervals(
+        *args, aggregate=settings.aggregate, n_boot=settings.bootstrap, confidence=settings.confidence, seed=params.seed
+    )
     table = table.merge(effects, on="artist")
     table["origin"] = [("standin" if settings.standin else origins.get(a, "unrecorded")) for a in table["artist"]]
     table = table[list(VALIDATION_COLUMNS)]
@@ -226,10 +283,17 @@ def _validate(params: Params, emb: Embeddings, known_excluded: pd.DataFrame, ori
     centered = significance.paper_test(centred, **paper).rename(columns=_PAPER)[list(CENTERED_COLUMNS)]
     excluded = _excluded(known_excluded, artists, imitated, set(table["artist"]))
     names = emb.rows("imitation", "random_names")
-    stand_in = controls.random_name_scores(args[0], args[1], emb.image_vectors[names.index], names["name"].to_numpy(),
-                                           imitated, aggregate=settings.aggregate)  # fmt: skip
-    control = controls.ControlSettings(settings.correction, settings.artist_level_correction, settings.alpha,
-                                       settings.derangements, params.seed)  # fmt: skip
+    stand_in = controls.random_name_scores(
+        args[0],
+        args[1],
+        emb.image_vectors[names.index],
+        names["name"].to_numpy(),
+        imitated,
+        aggregate=settings.aggregate,
+    )
+    control = controls.ControlSettings(
+        settings.correction, settings.artist_level_correction, settings.alpha, settings.derangements, params.seed
+    )
     pvalues = controls.run_controls(raw, stand_in, control)
     summary = controls.summarise(pvalues, control, settings.confidence)
     headline = _headline(params, table, centered, excluded, summary, pvalues, len(imitated))
@@ -242,24 +306,41 @@ def _figures(params: Params, config: Configuration, result: ConfigValidation) ->
     note = provenance.STANDIN_NOTE if params.validation.standin else None
     paper = result.table.rename(columns={v: k for k, v in _PAPER.items()})
     figures = {
-        "own_vs_other": plots.own_other_distributions(result.long, title=f"{params.run}: real works vs imitations",
-                                                      weights=weights, note=note),
-        "pvalues": plots.sorted_pvalues(paper, alpha=params.validation.alpha, correction=params.validation.correction,
-                                        title=f"{params.run}: p-values of the paper's test (imitations as independent)",
-                                        weights=weights, note=note),
-    }  # fmt: skip
+        "own_vs_other": plots.own_other_distributions(
+            result.long, title=f"{params.run}: real works vs imitations", weights=weights, note=note
+        ),
+        "pvalues": plots.sorted_pvalues(
+            paper,
+            alpha=params.validation.alpha,
+            correction=params.validation.correction,
+            title=f"{params.run}: p-values of the paper's test (imitations as independent)",
+            weights=weights,
+            note=note,
+        ),
+    }
     if len(result.control_pvalues):
         numbers = result.headline
         figures["calibration"] = plots.calibration(
-            result.control_pvalues, result.controls, alpha=params.validation.alpha,
-            observed={"paper_test": numbers["fraction_significant"],
-                      "artist_level": numbers["fraction_significant_artist_level"]},
-            title=f"{params.run}: are the validation tests calibrated? (negative controls)", weights=weights, note=note)  # fmt: skip
+            result.control_pvalues,
+            result.controls,
+            alpha=params.validation.alpha,
+            observed={
+                "paper_test": numbers["fraction_significant"],
+                "artist_level": numbers["fraction_significant_artist_level"],
+            },
+            title=f"{params.run}: are the validation tests calibrated? (negative controls)",
+            weights=weights,
+            note=note,
+        )
     return {name: plots.save(fig, paths.figure(name)) for name, fig in figures.items()}
 
 
-def run_stage(params: Params, embeddings: dict[str | None, Embeddings], excluded: pd.DataFrame,
-              real_works: pd.DataFrame | None = None) -> ValidationResult:  # fmt: skip
+def run_stage(
+    params: Params,
+    embeddings: dict[str | None, Embeddings],
+    excluded: pd.DataFrame,
+    real_works: pd.DataFrame | None = None,
+) -> ValidationResult:
     """Validate every artist with real works in every configuration, from stage 03's ``embeddings``, stage
     01's ``excluded`` artists (too few real works) and ``real_works`` (whose origins break the headline down;
     without them each artist's origin reads ``unrecorded``), run the negative controls; write the tables,
@@ -294,7 +375,9 @@ def read_own_other(paths: ConfigPaths) -> pd.DataFrame:
 def read_validation(paths: ConfigPaths, *, centered: bool = False) -> pd.DataFrame:
     """A row per validated artist (:data:`VALIDATION_COLUMNS`: both tests), numbers as numbers and flags as
     booleans; ``centered`` reads the paper's test on the centred score (:data:`CENTERED_COLUMNS`)."""
-    name, columns = ("validation_centered.csv", CENTERED_COLUMNS) if centered else ("validation.csv", VALIDATION_COLUMNS)
+    name, columns = (
+        ("validation_centered.csv", CENTERED_COLUMNS) if centered else ("validation.csv", VALIDATION_COLUMNS)
+    )
     return read_table(paths.table(name), needs="05_validation", columns=columns)
 
 
@@ -305,8 +388,9 @@ def read_controls(paths: ConfigPaths) -> pd.DataFrame:
 
 def read_control_pvalues(paths: ConfigPaths) -> pd.DataFrame:
     """Every null p-value of the negative controls (:data:`helpers.controls.PVALUE_COLUMNS`)."""
-    return read_table(paths.table("negative_control_pvalues.csv"), needs="05_validation",
-                      columns=controls.PVALUE_COLUMNS)  # fmt: skip
+    return read_table(
+        paths.table("negative_control_pvalues.csv"), needs="05_validation", columns=controls.PVALUE_COLUMNS
+    )
 
 
 def read_headline(paths: ConfigPaths) -> dict:

@@ -62,8 +62,11 @@ def folder_origin(root: Path) -> str:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
         origin = None
     if origin not in ORIGINS:
-        raise AuditError(f"{path} does not name an origin ({', '.join(ORIGINS)})", where=str(path),
-                         fix='write {"origin": "folder"} or delete the file')  # fmt: skip
+        raise AuditError(
+            f"{path} does not name an origin ({', '.join(ORIGINS)})",
+            where=str(path),
+            fix='write {"origin": "folder"} or delete the file',
+        )
     return origin
 
 
@@ -76,12 +79,17 @@ def downloaded(root: Path) -> dict[str, dict[str, str]]:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise AuditError(f"cannot read the download manifest ({exc})", where=str(path),
-                         fix="delete it (the files then count as a user's folder)") from None  # fmt: skip
+        raise AuditError(
+            f"cannot read the download manifest ({exc})",
+            where=str(path),
+            fix="delete it (the files then count as a user's folder)",
+        ) from None
     if not {"url", "file"} <= set(table.columns):
         return {}
-    return {row["file"]: {"url": row["url"], "caption": row.get("caption", ""), "form": row.get("form", "")}
-            for row in table.to_dict("records")}  # fmt: skip
+    return {
+        row["file"]: {"url": row["url"], "caption": row.get("caption", ""), "form": row.get("form", "")}
+        for row in table.to_dict("records")
+    }
 
 
 def read_caption_drops(root: Path) -> pd.DataFrame | None:
@@ -115,16 +123,25 @@ def cross_artist_duplicates(
         hashes = np.array([int(h, 16) for h in phash], dtype=np.uint64)
         digests = np.asarray(sha256, dtype=object)
         for lo in range(0, n, _CHUNK):
-            xor = (hashes[lo:lo + _CHUNK, None] ^ hashes[None, :]).view(np.uint8).reshape(-1, n, 8)
+            xor = (hashes[lo : lo + _CHUNK, None] ^ hashes[None, :]).view(np.uint8).reshape(-1, n, 8)
             bits = _POPCOUNT[xor].sum(axis=-1, dtype=np.int64)
-            same = digests[lo:lo + _CHUNK, None] == digests[None, :]
-            other = names[lo:lo + _CHUNK, None] != names[None, :]
+            same = digests[lo : lo + _CHUNK, None] == digests[None, :]
+            other = names[lo : lo + _CHUNK, None] != names[None, :]
             bits = np.where(same, 0, bits)
             hit = other & (bits <= distance)
             for k in np.flatnonzero(hit.any(axis=1)).tolist():
                 i = lo + k
                 j = int(np.flatnonzero(hit[k])[np.argmin(bits[k, hit[k]])])
-                rows.append({"artist": names[i], "path": paths[i], "sha256": digests[i], "phash": phash[i],
-                             "kind": "exact" if digests[i] == digests[j] else "near", "other_artist": names[j],
-                             "other_path": paths[j], "distance": int(bits[k, j])})  # fmt: skip
+                rows.append(
+                    {
+                        "artist": names[i],
+                        "path": paths[i],
+                        "sha256": digests[i],
+                        "phash": phash[i],
+                        "kind": "exact" if digests[i] == digests[j] else "near",
+                        "other_artist": names[j],
+                        "other_path": paths[j],
+                        "distance": int(bits[k, j]),
+                    }
+                )
     return pd.DataFrame(rows, columns=list(DUPLICATE_COLUMNS))

@@ -14,5 +14,7 @@ cluster_means = {b: scores[imitation_names == b].mean() for b in artists}
 rank = sum(v >= cluster_means[chosen] for v in cluster_means.values())
 
 # %% tags=["solution:level"]
-level = artist_level.artist_level_test(significance.scores(real_vectors, deranged, imitation_vectors, imitation_names, artists))
+level = artist_level.artist_level_test(
+    significance.scores(real_vectors, deranged, imitation_vectors, imitation_names, artists)
+)
 level_false_positives = int(level["significant_artist_level"].sum())

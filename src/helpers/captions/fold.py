@@ -94,9 +94,7 @@ def _starts_clean(text: str, form: str, *, composing: bool) -> bool:
     if not composing:
         return True
     code = ord(first)
-    return unicodedata.category(first)[0] != "M" and not (
-        0x1161 <= code <= 0x1175 or 0x11A8 <= code <= 0x11C2
-    )
+    return unicodedata.category(first)[0] != "M" and not (0x1161 <= code <= 0x1175 or 0x11A8 <= code <= 0x11C2)
 
 
 def char_kind(cp: int) -> tuple[int, bytes]:
@@ -127,9 +125,7 @@ def char_kind(cp: int) -> tuple[int, bytes]:
     return (_KEPT, b"") if rep == raw else (_REPLACED, rep)
 
 
-def fold(
-    data: np.ndarray, offsets: np.ndarray, *, full: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fold(data: np.ndarray, offsets: np.ndarray, *, full: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalise the captions ``data[offsets[i]:offsets[i + 1]]`` (valid UTF-8, ``offsets[0] == 0``).
 
     Returns ``(text, offsets, slow)``: the normalised bytes and their offsets (whitespace runs are one space;

@@ -95,9 +95,7 @@ class Matcher:
         if rows.size:  # characters whose normalisation depends on their neighbours: the rule itself
             encoded = [normalize_text(c).encode("utf-8") for c in captions.take(pa.array(rows)).to_pylist()]
             offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype(np.int64)
-            found.append(
-                self._scan(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, None, rows=rows)
-            )
+            found.append(self._scan(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, None, rows=rows))
         # each scan left out the captions it flagged or could not fold, which a later scan covered
         keys = np.unique(np.concatenate([r * len(self.patterns) + p for r, p in found]))
         return keys // len(self.patterns), keys % len(self.patterns)
@@ -117,9 +115,7 @@ class Matcher:
         hits: list[int] = []
         add = hits.append
         n = len(self.patterns) + 1  # the last id is the flag
-        self._database.scan(
-            text, match_event_handler=lambda pid, _s, end, _f, _c: add(end * n + pid), scratch=scratch
-        )
+        self._database.scan(text, match_event_handler=lambda pid, _s, end, _f, _c: add(end * n + pid), scratch=scratch)
         code = np.array(hits, dtype=np.int64)
         end, pid = code // n, code % n  # end is exclusive
         flag = pid == n - 1
@@ -153,8 +149,12 @@ def _compile(patterns: list[bytes]):
 
     escaped = [b"".join(map(_ESCAPED.__getitem__, p)) for p in patterns]
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=[*escaped, _FLAG], ids=list(range(len(patterns) + 1)),
-                     elements=len(patterns) + 1, flags=hyperscan.HS_FLAG_CASELESS)  # fmt: skip
+    database.compile(
+        expressions=[*escaped, _FLAG],
+        ids=list(range(len(patterns) + 1)),
+        elements=len(patterns) + 1,
+        flags=hyperscan.HS_FLAG_CASELESS,
+    )
     return database
 
 

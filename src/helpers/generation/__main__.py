@@ -13,7 +13,9 @@ from .stage import run_stage
 
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m helpers.generation", description="Generate the imitations of a run (stage 02).")
+    ap = argparse.ArgumentParser(
+        prog="python -m helpers.generation", description="Generate the imitations of a run (stage 02)."
+    )
     ap.add_argument("--params", required=True, help="params YAML, e.g. params/smoke.yaml")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ns = ap.parse_args(argv)

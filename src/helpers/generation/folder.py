@@ -58,8 +58,12 @@ class FolderImport:
 def folder_settings(spec: GeneratorSpec, images_per_name: int) -> dict:
     """What decides a folder generator's images: the folder's content and how it is read."""
     root = resolve_path(spec.path)
-    return {"generator": {"source": "folder", "path": str(root), "files": folder_identity(root)},
-            "images_per_name": images_per_name, "on_shortfall": spec.on_shortfall, "skip_bad_files": spec.skip_bad_files}  # fmt: skip
+    return {
+        "generator": {"source": "folder", "path": str(root), "files": folder_identity(root)},
+        "images_per_name": images_per_name,
+        "on_shortfall": spec.on_shortfall,
+        "skip_bad_files": spec.skip_bad_files,
+    }
 
 
 def _prompts(root: Path) -> pd.DataFrame:
@@ -82,13 +86,17 @@ def _good_files(folder: Path, group: str, name: str, spec: GeneratorSpec, skippe
         elif spec.skip_bad_files:
             skipped.append((group, name, str(path), problem))
         else:
-            raise AuditError(f"image {path} {problem}", where=f"generation.generators[{spec.name}].path",
-                             fix="remove or replace the file, or set skip_bad_files: true on this generator")  # fmt: skip
+            raise AuditError(
+                f"image {path} {problem}",
+                where=f"generation.generators[{spec.name}].path",
+                fix="remove or replace the file, or set skip_bad_files: true on this generator",
+            )
     return good
 
 
-def import_folder(spec: GeneratorSpec, names: dict[str, list[str]], images: ImagePaths, run_root: Path,
-                  count: int) -> FolderImport:  # fmt: skip
+def import_folder(
+    spec: GeneratorSpec, names: dict[str, list[str]], images: ImagePaths, run_root: Path, count: int
+) -> FolderImport:
     """Check the folder of ``spec``, copy the first ``count`` images of every name of ``names`` (group →
     names) into ``images``, and return what was imported (see the module docstring). Copies already in
     place with the right bytes are kept."""
@@ -100,31 +108,50 @@ def import_folder(spec: GeneratorSpec, names: dict[str, list[str]], images: Imag
         group_root = root / group
         if not group_root.is_dir():
             if group == "artists":
-                raise AuditError(f"{root} has no artists/ folder", where=f"generator {spec.name}",
-                                 fix="lay the images out as <path>/artists/<artist name or slug>/<image>")  # fmt: skip
+                raise AuditError(
+                    f"{root} has no artists/ folder",
+                    where=f"generator {spec.name}",
+                    fix="lay the images out as <path>/artists/<artist name or slug>/<image>",
+                )
             baseline_missing = f"the folder generator {spec.name} has no {group}/ folder: no baseline images"
             continue
         known = set()
         for name in members:
             folder = name_folder(group_root, name)
             if folder is None and group == "artists":
-                raise AuditError(f"no image folder for artist {name!r} (looked for '{name}' and '{slug(name)}')",
-                                 where=str(group_root), fix="add the artist's images, or leave the artist out of the run")  # fmt: skip
+                raise AuditError(
+                    f"no image folder for artist {name!r} (looked for '{name}' and '{slug(name)}')",
+                    where=str(group_root),
+                    fix="add the artist's images, or leave the artist out of the run",
+                )
             good = _good_files(folder, group, name, spec, skipped) if folder else []
             known.add(folder.name if folder else None)
             used = good[:count]
             if len(used) < count:
-                shortfall.append((group, name, len(good), len(used), count, "no folder" if folder is None else "too few images"))
+                shortfall.append(
+                    (group, name, len(good), len(used), count, "no folder" if folder is None else "too few images")
+                )
             for index, path in enumerate(used):
                 rel = f"{images.prefix}/{group}/{slug(name)}/{index:03d}{path.suffix.lower()}"
                 target = run_root / rel
                 if not (target.is_file() and sha256_file(target) == sha256_file(path)):
                     atomic_write_bytes(target, path.read_bytes(), fixed_temp=True)
                 meta = prompts.loc[(group, name, path.name)] if (group, name, path.name) in prompts.index else None
-                rows.append({"name": name, "group": group, "template": "", "prompt": "" if meta is None else meta["prompt"],
-                             "index": index, "seed": "", "path": rel, "sha256": sha256_file(target),
-                             "source_file": str(path), "model": "" if meta is None else meta["model"],
-                             "date": "" if meta is None else meta["date"]})  # fmt: skip
+                rows.append(
+                    {
+                        "name": name,
+                        "group": group,
+                        "template": "",
+                        "prompt": "" if meta is None else meta["prompt"],
+                        "index": index,
+                        "seed": "",
+                        "path": rel,
+                        "sha256": sha256_file(target),
+                        "source_file": str(path),
+                        "model": "" if meta is None else meta["model"],
+                        "date": "" if meta is None else meta["date"],
+                    }
+                )
         unknown += [(group, p.name) for p in sorted(group_root.iterdir()) if p.is_dir() and p.name not in known]
         if group != "artists" and not any(r["group"] == group for r in rows):
             baseline_missing = f"the folder generator {spec.name} has no usable image of any name in {group}/"
@@ -137,11 +164,20 @@ def import_folder(spec: GeneratorSpec, names: dict[str, list[str]], images: Imag
             f"({first['found']} found)",
             where=f"generator {spec.name}",
             fix="add images, lower generation.images_per_name, or set on_shortfall: measure on this generator",
-        )  # fmt: skip
+        )
     manifest = pd.DataFrame(rows, columns=[*MANIFEST_COLUMNS, "source_file", "model", "date"])
-    result = FolderImport(manifest, shortfall_table, pd.DataFrame(unknown, columns=list(UNKNOWN_COLUMNS)),
-                          pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)), baseline_missing)  # fmt: skip
+    result = FolderImport(
+        manifest,
+        shortfall_table,
+        pd.DataFrame(unknown, columns=list(UNKNOWN_COLUMNS)),
+        pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)),
+        baseline_missing,
+    )
     write_table(result.manifest, images.manifest)
-    for name, table in (("shortfall", result.shortfall), ("unknown_folders", result.unknown), ("skipped", result.skipped)):
+    for name, table in (
+        ("shortfall", result.shortfall),
+        ("unknown_folders", result.unknown),
+        ("skipped", result.skipped),
+    ):
         write_table(table, images.root / f"{name}.csv")
     return result

@@ -17,8 +17,9 @@ from ..schema import render_prompt
 
 __all__ = ["NAMESPACES", "image_seed", "Job", "plan", "MANIFEST_COLUMNS", "STANDIN_COLUMNS"]
 
-MANIFEST_COLUMNS = Columns(name="text", group="text", template="text", prompt="text", index="int", seed="text",
-                           path="text", sha256="text")  # fmt: skip
+MANIFEST_COLUMNS = Columns(
+    name="text", group="text", template="text", prompt="text", index="int", seed="text", path="text", sha256="text"
+)
 """The columns of a manifest of imitations (``images/manifest.csv``); a folder generator adds its own. The
 seed is an identifier (up to 2**63, empty for images made elsewhere): text, never rounded through a float."""
 STANDIN_COLUMNS = Columns(artist="text", path="text", sha256="text", source="text", rank="int")
@@ -33,10 +34,18 @@ def image_seed(run_seed: int, namespace: str, group: str, name: str, template: s
     if namespace not in NAMESPACES:
         raise ValueError(f"unknown seed namespace {namespace!r}; use one of {sorted(NAMESPACES)}")
     payload = json.dumps(
-        {"run_seed": int(run_seed), "namespace": namespace, "group": group, "name": name,
-         "template": template, "index": int(index)},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    )  # fmt: skip
+        {
+            "run_seed": int(run_seed),
+            "namespace": namespace,
+            "group": group,
+            "name": name,
+            "template": template,
+            "index": int(index),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     low = int(sha256_bytes(payload.encode("utf-8"))[:16], 16) & ((1 << 62) - 1)
     return (NAMESPACES[namespace] << 62) | low
 
@@ -55,9 +64,14 @@ class Job:
 
 
 def plan(
-    names: dict[str, list[str]], *, template: str, seed: int, count: int, path: Callable[[str, str, int], str],
+    names: dict[str, list[str]],
+    *,
+    template: str,
+    seed: int,
+    count: int,
+    path: Callable[[str, str, int], str],
     namespace: str = "imitation",
-) -> list[Job]:  # fmt: skip
+) -> list[Job]:
     """Every image of ``names`` (group → names), ``count`` per name, in a fixed order: group, name, index.
 
     ``path(group, slug(name), index)`` gives each image's run-relative path (from :mod:`helpers.paths`);

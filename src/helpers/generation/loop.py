@@ -39,8 +39,13 @@ def cpu_threads(gen: GenerationParams, world_size: int = 1) -> int:
     return max(1, usable_cores() // world_size)
 
 
-def settings(gen: GenerationParams, config: Configuration, device: str | None = None, dtype: str | None = None,
-             world_size: int = 1) -> dict[str, Any]:  # fmt: skip
+def settings(
+    gen: GenerationParams,
+    config: Configuration,
+    device: str | None = None,
+    dtype: str | None = None,
+    world_size: int = 1,
+) -> dict[str, Any]:
     """Everything that changes pixels, resolved (``auto`` device and dtype made concrete; on a CPU, the
     thread count)."""
     dev, dt = resolve_device(device or gen.device, dtype or gen.dtype)
@@ -96,7 +101,8 @@ def check_settings(images: ImagePaths, current: dict[str, Any], *, write: bool) 
             old = json.loads(path.read_text(encoding="utf-8"))["settings"]
         except (ValueError, KeyError, TypeError):
             raise AuditError(
-                f"{path} is unreadable", fix="delete it if the images in that folder should be kept, else the run folder"
+                f"{path} is unreadable",
+                fix="delete it if the images in that folder should be kept, else the run folder",
             ) from None
         diff = sorted(k for k in set(old) | set(current) if old.get(k) != current.get(k))
         if diff:
@@ -107,8 +113,11 @@ def check_settings(images: ImagePaths, current: dict[str, Any], *, write: bool) 
             )
         return
     if write:
-        record = {"fingerprint": fingerprint(current), "settings": current,
-                  "versions": package_versions(("torch", "diffusers", "transformers", "pillow"))}  # fmt: skip
+        record = {
+            "fingerprint": fingerprint(current),
+            "settings": current,
+            "versions": package_versions(("torch", "diffusers", "transformers", "pillow")),
+        }
         write_json(path, record)
 
 
@@ -165,8 +174,12 @@ class _Loader:
 
     def __call__(self):
         if self.pipeline is None:
-            self.pipeline = load_pipeline(self.config.generator, self.gen, device=self.device,
-                                          index=self.gen.generators.index(self.config.generator))
+            self.pipeline = load_pipeline(
+                self.config.generator,
+                self.gen,
+                device=self.device,
+                index=self.gen.generators.index(self.config.generator),
+            )
         return self.pipeline
 
 
@@ -190,10 +203,14 @@ def generate(
 
     Returns ``{"generated": n, "skipped": n, "seconds": s}`` for this shard.
     """
-    return _generate(gen, config, jobs, Path(root), images, _Loader(gen, config, device, pipeline), rank, world_size, progress)
+    return _generate(
+        gen, config, jobs, Path(root), images, _Loader(gen, config, device, pipeline), rank, world_size, progress
+    )
 
 
-def _generate(gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader, rank: int, world_size: int, progress: bool):
+def _generate(
+    gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader, rank: int, world_size: int, progress: bool
+):
     import torch
     from tqdm.auto import tqdm
 
@@ -215,8 +232,9 @@ def _generate(gen, config, jobs, root: Path, images: ImagePaths, loader: _Loader
     negative = gen.negative_prompt or None
     call = gen.call_settings(config.generator)
     start = time.perf_counter()
-    bar = tqdm(total=sum(len(b) for b in mine), initial=done, unit="img", desc="generating",
-               disable=not progress or rank != 0)  # fmt: skip
+    bar = tqdm(
+        total=sum(len(b) for b in mine), initial=done, unit="img", desc="generating", disable=not progress or rank != 0
+    )
     for batch in todo:
         with _threads(current["cpu_threads"]):
             out = pipeline(

@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 
-
 def _checked_texts(jobs: Sequence[Job], root: Path, what: str) -> list[dict[str, str]]:
     texts = [image_text(root / j.path) for j in jobs]
     missing = [j.path for j, t in zip(jobs, texts, strict=True) if t is None]
@@ -58,8 +57,16 @@ def write_manifest(jobs: Sequence[Job], root: Path, images: ImagePaths) -> pd.Da
     root = Path(root)
     rows = []
     for j, text in zip(jobs, _checked_texts(jobs, root, "image"), strict=True):
-        row = {"name": j.name, "group": j.group, "template": j.template, "prompt": j.prompt,
-               "index": j.index, "seed": str(j.seed), "path": j.path, "sha256": sha256_file(root / j.path)}  # fmt: skip
+        row = {
+            "name": j.name,
+            "group": j.group,
+            "template": j.template,
+            "prompt": j.prompt,
+            "index": j.index,
+            "seed": str(j.seed),
+            "path": j.path,
+            "sha256": sha256_file(root / j.path),
+        }
         if "blacked_out" in text:
             row["blacked_out"] = text["blacked_out"] == "true"
         rows.append(row)
@@ -72,8 +79,16 @@ def write_manifest(jobs: Sequence[Job], root: Path, images: ImagePaths) -> pd.Da
 def _write_standins(jobs: Sequence[Job], root: Path, images: ImagePaths) -> pd.DataFrame:
     _checked_texts(jobs, root, "stand-in image")
     df = pd.DataFrame(
-        [{"artist": j.name, "path": j.path, "sha256": sha256_file(root / j.path), "source": "standin", "rank": j.index}
-         for j in jobs],
+        [
+            {
+                "artist": j.name,
+                "path": j.path,
+                "sha256": sha256_file(root / j.path),
+                "source": "standin",
+                "rank": j.index,
+            }
+            for j in jobs
+        ],
         columns=list(STANDIN_COLUMNS),
     )
     write_table(df, images.manifest)
@@ -92,10 +107,16 @@ class GenerationResult:
 
     def folder_notes(self) -> pd.DataFrame:
         """For images made elsewhere: every name short of images, every unknown folder, every skipped file."""
-        frames = [table.assign(setting=key or "images/", kind=kind)
-                  for key, found in self.folders.items()
-                  for kind, table in (("shortfall", found.shortfall), ("unknown folder", found.unknown),
-                                      ("skipped file", found.skipped)) if len(table)]  # fmt: skip
+        frames = [
+            table.assign(setting=key or "images/", kind=kind)
+            for key, found in self.folders.items()
+            for kind, table in (
+                ("shortfall", found.shortfall),
+                ("unknown folder", found.unknown),
+                ("skipped file", found.skipped),
+            )
+            if len(table)
+        ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["setting", "kind"])
 
     def counts(self) -> pd.DataFrame:
@@ -117,16 +138,23 @@ def _settings_of(params: Params) -> dict[str | None, Configuration]:
 def imitation_jobs(params: Params, config: Configuration, names: dict[str, list[str]]) -> list[Job]:
     """The imitations of ``names`` for ``config``'s generation setting, ``generation.images_per_name`` each."""
     images = params.paths.images(config.generation_key)
-    return plan(names, template=config.template, seed=config.seed, count=params.generation.images_per_name,
-                path=images.relative)  # fmt: skip
+    return plan(
+        names, template=config.template, seed=config.seed, count=params.generation.images_per_name, path=images.relative
+    )
 
 
 def standin_jobs(params: Params, artists: list[str]) -> list[Job]:
     """The smoke profile's stand-in real works: ``validation.standin_per_artist`` per artist, made with the
     first configuration's setting and seeds disjoint from every imitation's (namespace ``standin``)."""
     first, paths = params.configurations[0], params.paths
-    return plan({"real": artists}, template=first.template, seed=first.seed, namespace="standin",
-                count=params.validation.standin_per_artist, path=lambda _g, folder, i: paths.standin_relative(folder, i))  # fmt: skip
+    return plan(
+        {"real": artists},
+        template=first.template,
+        seed=first.seed,
+        namespace="standin",
+        count=params.validation.standin_per_artist,
+        path=lambda _g, folder, i: paths.standin_relative(folder, i),
+    )
 
 
 def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = True) -> GenerationResult:
@@ -144,7 +172,9 @@ def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = T
         if config.generator.external:
             if state.is_main_process:  # copying is quick: one process does it
                 check_settings(paths.images(key), folder_settings(config.generator, gen.images_per_name), write=True)
-                folders[key] = import_folder(config.generator, names, paths.images(key), paths.root, gen.images_per_name)
+                folders[key] = import_folder(
+                    config.generator, names, paths.images(key), paths.root, gen.images_per_name
+                )
             continue
         work.append((config, imitation_jobs(params, config, names), paths.images(key)))
     if params.validation.standin:
@@ -154,8 +184,17 @@ def run_stage(params: Params, names: dict[str, list[str]], *, progress: bool = T
             check_settings(images, settings(gen, config, device, world_size=state.num_processes), write=True)
     state.wait_for_everyone()
     for config, jobs, images in work:
-        _generate(gen, config, jobs, paths.root, images, _Loader(gen, config, device), state.process_index,
-                  state.num_processes, progress)  # fmt: skip
+        _generate(
+            gen,
+            config,
+            jobs,
+            paths.root,
+            images,
+            _Loader(gen, config, device),
+            state.process_index,
+            state.num_processes,
+            progress,
+        )
     state.wait_for_everyone()
     if state.is_main_process:
         for _config, jobs, images in work:
@@ -176,9 +215,11 @@ def _figures(params: Params, manifests: dict[str | None, pd.DataFrame]) -> dict[
     out: dict[str, plots.SavedFigure] = {}
     for config in params.configurations:
         fig = plots.image_grid(
-            manifests[config.generation_key], params.paths.root, title=f"{params.run}: generated images",
+            manifests[config.generation_key],
+            params.paths.root,
+            title=f"{params.run}: generated images",
             weights=provenance.weights(params, config),
-        )  # fmt: skip
+        )
         saved = plots.save(fig, params.paths.config(config.name).figure("generated_examples"))
         out.setdefault("generated_examples", saved)
     return out

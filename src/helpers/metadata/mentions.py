@@ -29,12 +29,21 @@ __all__ = ["count_mentions", "sample_real_work_urls", "RealWorkSample", "DROP_CO
 class _Scan:
     """What both questions share: checked files, the matcher, the units, the options, a progress bar."""
 
-    def __init__(self, metadata, names, *, caption_column, extra=(), score_column=None, min_score=None,
-                 threads, workers, batch_size):  # fmt: skip
+    def __init__(
+        self,
+        metadata,
+        names,
+        *,
+        caption_column,
+        extra=(),
+        score_column=None,
+        min_score=None,
+        threads,
+        workers,
+        batch_size,
+    ):
         if min_score is not None and score_column is None:
-            raise AuditError(
-                "min_score needs score_column", where="selection", fix="name the aesthetic-score column"
-            )
+            raise AuditError("min_score needs score_column", where="selection", fix="name the aesthetic-score column")
         for label, value in (("threads", threads), ("workers", workers), ("batch_size", batch_size)):
             if value is not None and int(value) < 1:
                 raise AuditError(f"{label} must be at least 1 (got {value})", where="selection")
@@ -46,8 +55,13 @@ class _Scan:
         # a few units per worker balance the load; fewer, larger ones save DuckDB's start of each query
         self.units = units(checked, -(-sum(f.num_rows for f in checked) // (4 * self.workers)))
         self.threads = 1 if threads is None else int(threads)
-        self.options = dict(caption_column=caption_column, extra=list(extra), score_column=score_column,
-                            min_score=min_score, batch_size=int(batch_size))  # fmt: skip
+        self.options = dict(
+            caption_column=caption_column,
+            extra=list(extra),
+            score_column=score_column,
+            min_score=min_score,
+            batch_size=int(batch_size),
+        )
         self._lock = threading.Lock()
 
     def batches(self, reader: Reader, unit: Unit, stop: threading.Event, bar) -> Iterator[pa.RecordBatch]:
@@ -62,8 +76,9 @@ class _Scan:
     def progress(self, progress: bool):
         from tqdm.auto import tqdm
 
-        with tqdm(total=self.total, unit="captions", unit_scale=True, disable=not progress,
-                  desc="scanning captions") as bar:  # fmt: skip
+        with tqdm(
+            total=self.total, unit="captions", unit_scale=True, disable=not progress, desc="scanning captions"
+        ) as bar:
             yield bar
             bar.update(max(0, self.total - bar.n))  # rows with a null caption never reach a batch
 
@@ -93,8 +108,16 @@ def count_mentions(
     ``attrs["captions_scanned"]`` holds the number of captions read.
     """
     names = validate_names(list(names), where="names")
-    scan = _Scan(metadata, names, caption_column=caption_column, score_column=score_column,
-                 min_score=min_score, threads=threads, workers=workers, batch_size=batch_size)  # fmt: skip
+    scan = _Scan(
+        metadata,
+        names,
+        caption_column=caption_column,
+        score_column=score_column,
+        min_score=min_score,
+        threads=threads,
+        workers=workers,
+        batch_size=batch_size,
+    )
     n_patterns = len(scan.matcher.patterns)
 
     with scan.progress(progress) as bar:
@@ -126,8 +149,16 @@ class RealWorkSample:
     dropped: pd.DataFrame
 
 
-DROP_COLUMNS = Columns(artist="text", mentions="int", several_candidates="int", style_reference="int",
-                       no_credit_form="int", credited="int", urls_of_several_artists="int", sampled="int")  # fmt: skip
+DROP_COLUMNS = Columns(
+    artist="text",
+    mentions="int",
+    several_candidates="int",
+    style_reference="int",
+    no_credit_form="int",
+    credited="int",
+    urls_of_several_artists="int",
+    sampled="int",
+)
 """``mentions``: captions that mention the artist; of those, ``several_candidates`` name another candidate
 too, ``style_reference`` match a style form, ``no_credit_form`` match no credit form, and ``credited`` are
 left; ``urls_of_several_artists``: distinct URLs credited to this artist and, by another caption, to
@@ -169,8 +200,15 @@ def sample_real_work_urls(
     defaults = ValidationParams()
     credits = [parse_form(f) for f in (defaults.credit_forms if credit_forms is None else credit_forms)]
     styles = [parse_form(f) for f in (defaults.style_forms if style_forms is None else style_forms)]
-    scan = _Scan(metadata, names + extra, caption_column=caption_column, extra=[url_column], threads=threads,
-                 workers=workers, batch_size=131_072)  # fmt: skip
+    scan = _Scan(
+        metadata,
+        names + extra,
+        caption_column=caption_column,
+        extra=[url_column],
+        threads=threads,
+        workers=workers,
+        batch_size=131_072,
+    )
     of_pattern = scan.matcher.names_of_pattern
 
     def work(reader: Reader, unit: Unit, stop: threading.Event, bar) -> list[tuple[str, str, tuple[int, ...]]]:
@@ -255,8 +293,12 @@ class _Sampler:
             if isinstance(owner, set):
                 several[list(owner)] += 1
         conflicts = self.conflicts()
-        records = [(name, url, caption, form) for name, works in zip(self.names, kept, strict=True)
-                   for url, (caption, form) in works if _url_key(url) not in conflicts]  # fmt: skip
+        records = [
+            (name, url, caption, form)
+            for name, works in zip(self.names, kept, strict=True)
+            for url, (caption, form) in works
+            if _url_key(url) not in conflicts
+        ]
         works = pd.DataFrame(records, columns=["artist", "url", "caption", "form"])
         dropped = pd.DataFrame(self.counts, columns=list(DROP_COLUMNS[1:-1]))
         dropped.insert(0, "artist", self.names)
@@ -293,7 +335,4 @@ class _Heaps:
                     self.kept[i].add(url)
 
     def sorted(self) -> list[list[tuple[str, object]]]:
-        return [
-            [(url, payload) for _neg, url, payload in sorted(heap, key=lambda x: -x[0])]
-            for heap in self.heaps
-        ]
+        return [[(url, payload) for _neg, url, payload in sorted(heap, key=lambda x: -x[0])] for heap in self.heaps]

@@ -53,9 +53,7 @@ class ParquetFile:
         return sum(self.row_groups)
 
 
-def check_files(
-    files: list[str], text: Iterable[str], numeric: Iterable[str | None] = ()
-) -> list[ParquetFile]:
+def check_files(files: list[str], text: Iterable[str], numeric: Iterable[str | None] = ()) -> list[ParquetFile]:
     """Refuse files that are not parquet, lack a needed column or hold it with the wrong type."""
     text, numeric = list(text), [c for c in numeric if c is not None]
     out = []

@@ -44,14 +44,22 @@ class CSD(nn.Module):
     """CSD's network without its content head: the image tower of a CLIP ViT (OpenAI's: QuickGELU, ``width /
     64`` heads) with no projection, and the style head. ``forward`` gives the unit style vectors."""
 
-    def __init__(self, width: int, layers: int, patch_size: int, image_size: int, mlp_ratio: float = 4.0,
-                 style_dim: int = 768):
+    def __init__(
+        self, width: int, layers: int, patch_size: int, image_size: int, mlp_ratio: float = 4.0, style_dim: int = 768
+    ):
         from open_clip.transformer import QuickGELU, VisionTransformer
 
         super().__init__()
-        self.backbone = VisionTransformer(image_size=image_size, patch_size=patch_size, width=width, layers=layers,
-                                          heads=width // 64, mlp_ratio=mlp_ratio, output_dim=style_dim,
-                                          act_layer=QuickGELU)
+        self.backbone = VisionTransformer(
+            image_size=image_size,
+            patch_size=patch_size,
+            width=width,
+            layers=layers,
+            heads=width // 64,
+            mlp_ratio=mlp_ratio,
+            output_dim=style_dim,
+            act_layer=QuickGELU,
+        )
         self.last_layer_style = nn.Parameter(self.backbone.proj.detach().clone())  # CSD starts it from CLIP's proj
         self.backbone.proj = None  # the backbone's output is then the class token after ln_post
 
@@ -63,12 +71,14 @@ def preprocess(size: int):
     """CSD's evaluation transform at ``size`` pixels (224 for the published model)."""
     from torchvision import transforms
 
-    return transforms.Compose([
-        transforms.Resize(size, interpolation=transforms.InterpolationMode.BICUBIC),
-        transforms.CenterCrop(size),
-        transforms.ToTensor(),
-        transforms.Normalize(_MEAN, _STD),
-    ])
+    return transforms.Compose(
+        [
+            transforms.Resize(size, interpolation=transforms.InterpolationMode.BICUBIC),
+            transforms.CenterCrop(size),
+            transforms.ToTensor(),
+            transforms.Normalize(_MEAN, _STD),
+        ]
+    )
 
 
 def _architecture(state: dict[str, torch.Tensor], path: Path, where: str) -> dict[str, int | float]:
@@ -76,17 +86,26 @@ def _architecture(state: dict[str, torch.Tensor], path: Path, where: str) -> dic
     wanted = ("backbone.conv1.weight", "backbone.positional_embedding", "last_layer_style")
     missing = [k for k in wanted if k not in state]
     if missing:
-        raise AuditError(f"{path} is not a CSD checkpoint (no {', '.join(missing)})", where=f"{where}.model",
-                         fix="give CSD's published checkpoint (learn2phoenix/CSD; on the hub, "
-                             "tomg-group-umd/CSD-ViT-L's pytorch_model.bin)")
+        raise AuditError(
+            f"{path} is not a CSD checkpoint (no {', '.join(missing)})",
+            where=f"{where}.model",
+            fix="give CSD's published checkpoint (learn2phoenix/CSD; on the hub, "
+            "tomg-group-umd/CSD-ViT-L's pytorch_model.bin)",
+        )
     width, _, patch, _ = state["backbone.conv1.weight"].shape
     grid = round((state["backbone.positional_embedding"].shape[0] - 1) ** 0.5)
     layers = len({k.split(".")[3] for k in state if k.startswith("backbone.transformer.resblocks.")})
     mlp = state.get("backbone.transformer.resblocks.0.mlp.c_fc.weight")
     if width % 64 or mlp is None:
         raise AuditError(f"{path} is not a CSD checkpoint (a width of {width}, or no MLP)", where=f"{where}.model")
-    return {"width": int(width), "layers": layers, "patch_size": int(patch), "image_size": int(grid * patch),
-            "mlp_ratio": mlp.shape[0] / width, "style_dim": int(state["last_layer_style"].shape[1])}
+    return {
+        "width": int(width),
+        "layers": layers,
+        "patch_size": int(patch),
+        "image_size": int(grid * patch),
+        "mlp_ratio": mlp.shape[0] / width,
+        "style_dim": int(state["last_layer_style"].shape[1]),
+    }
 
 
 def _read(path: Path, spec: EncoderSpec, where: str) -> dict[str, torch.Tensor]:
@@ -106,8 +125,11 @@ def _read(path: Path, spec: EncoderSpec, where: str) -> dict[str, torch.Tensor]:
             except pickle.UnpicklingError:
                 ckpt = torch.load(path, map_location="cpu", weights_only=False)  # allow_pickle: the user trusts it
         except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: name it
-            raise AuditError(f"cannot read the CSD checkpoint {path} ({type(exc).__name__}: {str(exc)[:200]})",
-                             where=f"{where}.model", fix="download the checkpoint again") from None
+            raise AuditError(
+                f"cannot read the CSD checkpoint {path} ({type(exc).__name__}: {str(exc)[:200]})",
+                where=f"{where}.model",
+                fix="download the checkpoint again",
+            ) from None
     state = ckpt.get("model_state_dict", ckpt) if isinstance(ckpt, dict) else {}
     return {k.removeprefix("module."): v for k, v in state.items() if torch.is_tensor(v)}
 
@@ -115,9 +137,12 @@ def _read(path: Path, spec: EncoderSpec, where: str) -> dict[str, torch.Tensor]:
 def check(spec: EncoderSpec, path: Path, where: str) -> None:
     """Preflight: the checkpoint file exists and may be loaded (a pickle only with ``allow_pickle``)."""
     if not path.is_file():
-        raise AuditError(f"the CSD checkpoint {path} does not exist", where=f"{where}.model",
-                         fix="download it (learn2phoenix/CSD's README links it; the hub's "
-                             "tomg-group-umd/CSD-ViT-L holds it as pytorch_model.bin) and put it at this path")
+        raise AuditError(
+            f"the CSD checkpoint {path} does not exist",
+            where=f"{where}.model",
+            fix="download it (learn2phoenix/CSD's README links it; the hub's "
+            "tomg-group-umd/CSD-ViT-L holds it as pytorch_model.bin) and put it at this path",
+        )
     if path.suffix != ".safetensors" and not spec.allow_pickle:
         raise pickle_error(str(path), what="encoder", where=where)
 
@@ -133,8 +158,16 @@ def load(spec: EncoderSpec, path: Path, device, where: str) -> dict[str, Any]:
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
-        raise AuditError(f"{path} does not fit CSD's network ({' '.join(str(exc).split())[:300]})",
-                         where=f"{where}.model") from None
+        raise AuditError(
+            f"{path} does not fit CSD's network ({' '.join(str(exc).split())[:300]})", where=f"{where}.model"
+        ) from None
     model = model.float().to(device).eval()
-    return {"model": model, "preprocess": preprocess(arch["image_size"]), "tokenizer": None, "image_forward": model,
-            "text_forward": None, "key": f"{spec.source}:{sha256_file(path)[:16]}", "checkpoint": str(path)}
+    return {
+        "model": model,
+        "preprocess": preprocess(arch["image_size"]),
+        "tokenizer": None,
+        "image_forward": model,
+        "text_forward": None,
+        "key": f"{spec.source}:{sha256_file(path)[:16]}",
+        "checkpoint": str(path),
+    }

@@ -94,8 +94,11 @@ def _tag(spec: EncoderSpec, where: str) -> dict[str, Any] | None:
 
     models = open_clip.list_models()
     if spec.model not in models:
-        raise AuditError(f"unknown open_clip architecture {spec.model!r}", where=f"{where}.model",
-                         fix=f"use one of: {', '.join(models)}")  # fmt: skip
+        raise AuditError(
+            f"unknown open_clip architecture {spec.model!r}",
+            where=f"{where}.model",
+            fix=f"use one of: {', '.join(models)}",
+        )
     if spec.pretrained is None:
         return None
     if resolve_path(spec.pretrained).is_file():
@@ -168,7 +171,9 @@ def _local_weights(folder: Path, spec: EncoderSpec, where: str) -> Path:
         return next((p for p in safe if p.name == "open_clip_model.safetensors"), safe[0])
     pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if not pickles:
-        raise AuditError(f"{folder} holds no weights file", where=f"{where}.model", fix="add open_clip_model.safetensors")
+        raise AuditError(
+            f"{folder} holds no weights file", where=f"{where}.model", fix="add open_clip_model.safetensors"
+        )
     if not spec.allow_pickle:
         raise pickle_error(str(pickles[0]), what="encoder", where=where)
     warn_pickle(f"encoder {folder}")
@@ -253,14 +258,24 @@ def _open_clip(spec: EncoderSpec, dev, autocast, where: str) -> Encoder:
             torch.manual_seed(0)
             model, _, preprocess = open_clip.create_model_and_transforms(name, **kwargs)
     except Exception as exc:
-        raise AuditError(f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=where) from None
+        raise AuditError(
+            f"could not load encoder {spec.model!r}: {' '.join(str(exc).split())[:300]}", where=where
+        ) from None
     model.eval()
     tokenizer = open_clip.get_tokenizer(name)
     enc = Encoder(
-        spec=spec, model=model, preprocess=preprocess, tokenizer=tokenizer, key=f"{ident}|{_precision(autocast)}",
-        dim=0, device=dev, image_forward=model.encode_image, text_forward=model.encode_text, autocast=autocast,
+        spec=spec,
+        model=model,
+        preprocess=preprocess,
+        tokenizer=tokenizer,
+        key=f"{ident}|{_precision(autocast)}",
+        dim=0,
+        device=dev,
+        image_forward=model.encode_image,
+        text_forward=model.encode_text,
+        autocast=autocast,
         checkpoint=checkpoint,
-    )  # fmt: skip
+    )
     enc.dim = int(enc.encode_tokens(tokenizer([""])).shape[-1])
     return enc
 
@@ -302,7 +317,9 @@ def _check_tag(spec: EncoderSpec, where: str) -> None:
     hub = _hub_files(cfg)
     if hub is None:
         if not spec.allow_pickle:
-            raise pickle_error(f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=where)
+            raise pickle_error(
+                f"of {spec.model}/{spec.pretrained} (published as a URL only)", what="encoder", where=where
+            )
         return
     from huggingface_hub import HfApi, try_to_load_from_cache
     from huggingface_hub.errors import RepositoryNotFoundError

@@ -34,7 +34,9 @@ def generator_identity(spec: GeneratorSpec) -> dict[str, Any]:
 
 
 def _components(gen: GenerationParams) -> tuple[str, ...]:
-    return ("unet", "transformer", "vae", "text_encoder", "text_encoder_2") + (("safety_checker",) if gen.safety_checker else ())
+    return ("unet", "transformer", "vae", "text_encoder", "text_encoder_2") + (
+        ("safety_checker",) if gen.safety_checker else ()
+    )
 
 
 def _check_local(folder: Path, spec: GeneratorSpec, gen: GenerationParams, where: str) -> None:
@@ -66,8 +68,11 @@ def _scheduler(pipe, name: str):
         return diffusers.PNDMScheduler.from_config(cfg, skip_prk_steps=True, steps_offset=1)
     if name == "ddim":
         return diffusers.DDIMScheduler.from_config(cfg, steps_offset=cfg.get("steps_offset", 1) or 1)
-    classes = {"euler": "EulerDiscreteScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
-               "dpm": "DPMSolverMultistepScheduler"}  # fmt: skip
+    classes = {
+        "euler": "EulerDiscreteScheduler",
+        "euler_a": "EulerAncestralDiscreteScheduler",
+        "dpm": "DPMSolverMultistepScheduler",
+    }
     return getattr(diffusers, classes[name]).from_config(cfg)
 
 
@@ -105,7 +110,10 @@ def load_pipeline(spec: GeneratorSpec, gen: GenerationParams, *, device: str | N
     else:
         target, kwargs["revision"] = spec.model, spec.revision
     try:
-        if not gen.safety_checker and pipeline_class(target, revision=spec.revision, local=spec.source != "hub") == "StableDiffusionPipeline":
+        if (
+            not gen.safety_checker
+            and pipeline_class(target, revision=spec.revision, local=spec.source != "hub") == "StableDiffusionPipeline"
+        ):
             kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
         pipe = AutoPipelineForText2Image.from_pretrained(target, **kwargs)
     except Exception as exc:  # diffusers raises OSError, ValueError, EnvironmentError... for the same causes
@@ -168,9 +176,12 @@ def check_generator(spec: GeneratorSpec, gen: GenerationParams, *, index: int = 
     passed = {} if gen.safety_checker else {"safety_checker": None, "feature_extractor": None}
     try:
         DiffusionPipeline.download(
-            spec.model, revision=spec.revision, local_files_only=True,
-            use_safetensors=None if spec.allow_pickle else True, **passed,
-        )  # fmt: skip
+            spec.model,
+            revision=spec.revision,
+            local_files_only=True,
+            use_safetensors=None if spec.allow_pickle else True,
+            **passed,
+        )
         return
     except Exception:  # noqa: BLE001 - not (fully) in the local cache: ask the hub below
         pass

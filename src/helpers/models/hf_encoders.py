@@ -54,18 +54,27 @@ def folder_of(spec: EncoderSpec) -> Path | None:
 def _weights(folder: Path, spec: EncoderSpec, where: str) -> list[Path]:
     """The weights files of a saved folder, safetensors first (pickle only if allowed)."""
     if not folder.is_dir():
-        raise AuditError(f"{folder} does not exist", where=f"{where}.model",
-                         fix="save the model there (model.save_pretrained and its image processor's), or give a hub id")
+        raise AuditError(
+            f"{folder} does not exist",
+            where=f"{where}.model",
+            fix="save the model there (model.save_pretrained and its image processor's), or give a hub id",
+        )
     if not (folder / "config.json").is_file():
-        raise AuditError(f"{folder} has no config.json", where=f"{where}.model",
-                         fix="save the model with model.save_pretrained(folder) and processor.save_pretrained(folder)")
+        raise AuditError(
+            f"{folder} has no config.json",
+            where=f"{where}.model",
+            fix="save the model with model.save_pretrained(folder) and processor.save_pretrained(folder)",
+        )
     safe = sorted(folder.glob("*.safetensors"))
     if safe:
         return safe
     pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if not pickles:
-        raise AuditError(f"{folder} holds no weights file", where=f"{where}.model",
-                         fix="save the model with save_pretrained (it writes model.safetensors)")
+        raise AuditError(
+            f"{folder} holds no weights file",
+            where=f"{where}.model",
+            fix="save the model with save_pretrained (it writes model.safetensors)",
+        )
     if not spec.allow_pickle:
         raise pickle_error(str(pickles[0]), what="encoder", where=where)
     return pickles
@@ -76,12 +85,18 @@ def _family(config: dict[str, Any], spec: EncoderSpec, where: str) -> str:
     classify zero-shot (known only now: the params named no image-only family)."""
     family = config.get("model_type")
     if family not in FAMILIES:
-        raise AuditError(f"the transformers encoder {spec.model!r} is a {family!r} model; this version loads "
-                         f"{', '.join(FAMILIES)}", where=f"{where}.model",
-                         fix="use a model of one of these families, or an open_clip encoder")
+        raise AuditError(
+            f"the transformers encoder {spec.model!r} is a {family!r} model; this version loads {', '.join(FAMILIES)}",
+            where=f"{where}.model",
+            fix="use a model of one of these families, or an open_clip encoder",
+        )
     if spec.resolved_method == "zero-shot" and not FAMILIES[family]:
-        raise AuditError(f"encoder {spec.name!r} ({spec.model}) is a {family} model: image-only, it cannot classify "
-                         "zero-shot among label prompts", where=f"{where}.method", fix="set method: reference")
+        raise AuditError(
+            f"encoder {spec.name!r} ({spec.model}) is a {family} model: image-only, it cannot classify "
+            "zero-shot among label prompts",
+            where=f"{where}.method",
+            fix="set method: reference",
+        )
     return family
 
 
@@ -117,8 +132,9 @@ class _Tokens:
         self.tokenizer, self.padding, self.max_length, self.keys = tokenizer, padding, max_length, keys
 
     def __call__(self, texts):
-        out = self.tokenizer(list(texts), padding=self.padding, truncation=True, max_length=self.max_length,
-                             return_tensors="pt")
+        out = self.tokenizer(
+            list(texts), padding=self.padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
         return {k: out[k] for k in self.keys if k in out}
 
 
@@ -167,27 +183,44 @@ def load(spec: EncoderSpec, folder: Path | None, device, where: str) -> dict[str
     common: dict[str, Any] = {"local_files_only": True}  # and remote code never trusted: transformers' default
     text = FAMILIES[family] and spec.resolved_method == "zero-shot"
     try:
-        model = transformers.AutoModel.from_pretrained(folder, use_safetensors=None if spec.allow_pickle else True,
-                                                       dtype=torch.float32, **common)
+        model = transformers.AutoModel.from_pretrained(
+            folder, use_safetensors=None if spec.allow_pickle else True, dtype=torch.float32, **common
+        )
         processor = transformers.AutoImageProcessor.from_pretrained(folder, **common)
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **common) if text else None
     except Exception as exc:  # transformers raises OSError, ValueError, ImportError... for the same causes
-        raise AuditError(f"could not load the transformers encoder {spec.model!r} from {folder}: "
-                         f"{' '.join(str(exc).split())[:300]}", where=where,
-                         fix="save the model and its image processor (and tokenizer) with save_pretrained; a "
-                             "SigLIP tokenizer needs the sentencepiece package") from None
+        raise AuditError(
+            f"could not load the transformers encoder {spec.model!r} from {folder}: {' '.join(str(exc).split())[:300]}",
+            where=where,
+            fix="save the model and its image processor (and tokenizer) with save_pretrained; a "
+            "SigLIP tokenizer needs the sentencepiece package",
+        ) from None
     if text and tokenizer is None:
-        raise AuditError(f"the transformers encoder {spec.model!r} has no tokenizer in {folder}", where=where,
-                         fix="save its tokenizer beside it, or set method: reference")
+        raise AuditError(
+            f"the transformers encoder {spec.model!r} has no tokenizer in {folder}",
+            where=where,
+            fix="save its tokenizer beside it, or set method: reference",
+        )
     model = model.to(device).eval()
     image, text_forward = _forwards(model, family)
     tokens = None
     if text:
         padded = family in _MAX_LENGTH_PADDING
-        tokens = _Tokens(tokenizer, "max_length" if padded else True, model.config.text_config.max_position_embeddings,
-                         ("input_ids",) if padded else ("input_ids", "attention_mask"))
-    return {"model": model, "preprocess": _Pixels(processor), "tokenizer": tokens, "image_forward": image,
-            "text_forward": text_forward if text else None, "key": ident, "checkpoint": str(folder)}
+        tokens = _Tokens(
+            tokenizer,
+            "max_length" if padded else True,
+            model.config.text_config.max_position_embeddings,
+            ("input_ids",) if padded else ("input_ids", "attention_mask"),
+        )
+    return {
+        "model": model,
+        "preprocess": _Pixels(processor),
+        "tokenizer": tokens,
+        "image_forward": image,
+        "text_forward": text_forward if text else None,
+        "key": ident,
+        "checkpoint": str(folder),
+    }
 
 
 def check(spec: EncoderSpec, folder: Path | None, where: str) -> None:
@@ -200,8 +233,10 @@ def check(spec: EncoderSpec, folder: Path | None, where: str) -> None:
     from huggingface_hub import HfApi, try_to_load_from_cache
 
     repo, revision = spec.model, spec.revision
-    config, *weights = (try_to_load_from_cache(repo, name, revision=revision)
-                        for name in ("config.json", "model.safetensors", "model.safetensors.index.json"))
+    config, *weights = (
+        try_to_load_from_cache(repo, name, revision=revision)
+        for name in ("config.json", "model.safetensors", "model.safetensors.index.json")
+    )
     if isinstance(config, str) and any(isinstance(w, str) for w in weights):
         _family(json.loads(Path(config).read_text(encoding="utf-8")), spec, where)
         return

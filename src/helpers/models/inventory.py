@@ -69,15 +69,27 @@ def combined_weights(kinds: Iterable[Weights]) -> Weights:
 
 
 def _generator(spec: GeneratorSpec, scheduler: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": spec.name, "source": spec.source, "model": spec.model, "revision": spec.revision,
-                           "allow_pickle": spec.allow_pickle, "scheduler": scheduler, "weights": weights_kind(spec)}  # fmt: skip
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "source": spec.source,
+        "model": spec.model,
+        "revision": spec.revision,
+        "allow_pickle": spec.allow_pickle,
+        "scheduler": scheduler,
+        "weights": weights_kind(spec),
+    }
     if spec.source == "tiny":
         out["path"], out["config"] = str(_folder(spec)), tiny_configs().get(spec.model)
     elif spec.source == "local":
         out["path"] = str(_folder(spec))
     elif spec.external:
-        out.update(model=None, scheduler=None, path=str(resolve_path(spec.path)), seeds="unknown",
-                   note="images made elsewhere by an external model: prompts, seeds and settings as the folder says")  # fmt: skip
+        out.update(
+            model=None,
+            scheduler=None,
+            path=str(resolve_path(spec.path)),
+            seeds="unknown",
+            note="images made elsewhere by an external model: prompts, seeds and settings as the folder says",
+        )
     else:
         out["commit"], out["path"] = _cached_snapshot(spec.model, spec.revision, "model_index.json")
     return out
@@ -85,9 +97,15 @@ def _generator(spec: GeneratorSpec, scheduler: str) -> dict[str, Any]:
 
 def _encoder(spec: EncoderSpec) -> dict[str, Any]:
     open_clip_tag = spec.source in ("open_clip", "local", "tiny")
-    out: dict[str, Any] = {"name": spec.name, "source": spec.source, "model": spec.model,
-                           "pretrained": spec.pretrained if open_clip_tag else None, "method": spec.resolved_method,
-                           "allow_pickle": spec.allow_pickle, "weights": weights_kind(spec)}
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "source": spec.source,
+        "model": spec.model,
+        "pretrained": spec.pretrained if open_clip_tag else None,
+        "method": spec.resolved_method,
+        "allow_pickle": spec.allow_pickle,
+        "weights": weights_kind(spec),
+    }
     if spec.source == "tiny":
         out["path"], out["config"] = str(_folder(spec)), tiny_configs().get(spec.model)
     elif spec.source == "local":

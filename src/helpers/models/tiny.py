@@ -23,8 +23,15 @@ from .. import paths as _paths
 from ..errors import AuditError
 from ..files import json_digest
 
-__all__ = ["tiny_configs", "tiny_dir", "tiny_generator_dir", "tiny_encoder_dir", "tiny_loader", "clip_tokenizer",
-           "CSD_FILE"]
+__all__ = [
+    "tiny_configs",
+    "tiny_dir",
+    "tiny_generator_dir",
+    "tiny_encoder_dir",
+    "tiny_loader",
+    "clip_tokenizer",
+    "CSD_FILE",
+]
 
 _CONFIGS = Path(__file__).with_name("configs")
 _RECIPE = 3  # bump when the builders below change, so cached folders are rebuilt
@@ -42,8 +49,11 @@ def _config(kind: str, model: str, index: int | None = None) -> dict[str, Any]:
     found = {n: c for n, c in tiny_configs().items() if c["kind"] == kind}
     if model not in found:
         key = "generation.generators" if kind == "generator" else "encoding.encoders"
-        raise AuditError(f"unknown tiny {kind} model {model!r}", where=f"{key}[{'' if index is None else index}].model",
-                         fix=f"use one of {sorted(found)}")
+        raise AuditError(
+            f"unknown tiny {kind} model {model!r}",
+            where=f"{key}[{'' if index is None else index}].model",
+            fix=f"use one of {sorted(found)}",
+        )
     return found[model]
 
 
@@ -97,7 +107,9 @@ def clip_tokenizer(folder: Path):
     # Loading from a folder, not CLIPTokenizer(vocab_file=..., merges_file=...): in transformers 5 the latter
     # silently builds a broken tokenizer. local_files_only is explicit because the saved tokenizer_config.json
     # records it: left to HF_HUB_OFFLINE, the same training wrote different bytes online and offline.
-    return CLIPTokenizer.from_pretrained(str(folder), model_max_length=77, pad_token="<|endoftext|>", local_files_only=True)
+    return CLIPTokenizer.from_pretrained(
+        str(folder), model_max_length=77, pad_token="<|endoftext|>", local_files_only=True
+    )
 
 
 def _build_generator(cfg: dict[str, Any], out: Path) -> None:
@@ -111,7 +123,10 @@ def _build_generator(cfg: dict[str, Any], out: Path) -> None:
     encoders = sorted(k for k in cfg if k.startswith("text_encoder"))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        parts: dict[str, Any] = {"unet": diffusers.UNet2DConditionModel(**cfg["unet"]), "vae": diffusers.AutoencoderKL(**cfg["vae"])}
+        parts: dict[str, Any] = {
+            "unet": diffusers.UNet2DConditionModel(**cfg["unet"]),
+            "vae": diffusers.AutoencoderKL(**cfg["vae"]),
+        }
         for i, key in enumerate(encoders):
             model = CLIPTextModelWithProjection if i == 1 else CLIPTextModel  # SDXL's second encoder projects
             parts[key] = model(CLIPTextConfig(**cfg[key]))

@@ -89,12 +89,19 @@ def _figure(width: float, height: float, *, title: str, weights: str, note: str 
     fig = Figure(figsize=(width, height + header), layout="constrained")
     fig.get_layout_engine().set(rect=(0, 0, 1, height / (height + header)))
     style = {
-        "banner": {"color": "white", "fontsize": 13, "fontweight": "bold",
-                   "bbox": {"facecolor": banner and banner[1], "edgecolor": banner and banner[1],
-                            "boxstyle": "square,pad=0.3"}},
+        "banner": {
+            "color": "white",
+            "fontsize": 13,
+            "fontweight": "bold",
+            "bbox": {
+                "facecolor": banner and banner[1],
+                "edgecolor": banner and banner[1],
+                "boxstyle": "square,pad=0.3",
+            },
+        },
         "title": {"fontsize": 12, "fontweight": "bold"},
         "note": {"fontsize": 10, "fontstyle": "italic", "color": "#444444"},
-    }  # fmt: skip
+    }
     for i, (text, kind) in enumerate(lines):
         y = 1 - (0.08 + _LINE_IN * (i + 0.5)) / (height + header)
         fig.text(0.5, y, text, ha="center", va="center", **style[kind])

@@ -39,14 +39,8 @@ def accuracy_bars(
     ax.axhline(mean, color="#4c72b0", linestyle="-", linewidth=1.2, label=f"mean over names = {mean:.3f}")
     ax.axhline(chance, color="black", linestyle="--", linewidth=1.2, label=f"chance = {chance:.3f}")
     if random_names is not None:
-        baseline = (
-            stats.mean_accuracy(random_names)
-            if isinstance(random_names, pd.DataFrame)
-            else float(random_names)
-        )
-        ax.axhline(
-            baseline, color="#dd8452", linestyle=":", linewidth=2, label=f"random names = {baseline:.3f}"
-        )
+        baseline = stats.mean_accuracy(random_names) if isinstance(random_names, pd.DataFrame) else float(random_names)
+        ax.axhline(baseline, color="#dd8452", linestyle=":", linewidth=2, label=f"random names = {baseline:.3f}")
     if n <= _MAX_TICK_LABELS:
         ax.set_xticks(x, [str(name) for name in table["name"]], rotation=90, fontsize=7)
     else:
@@ -115,10 +109,22 @@ def sample_size_curve(
     curve = curve.sort_values("n_images")
     fig, ax = _figure(9.0, 4.5, title=title, weights=weights, note=note)
     n = curve["n_images"].to_numpy(float)
-    ax.fill_between(n, curve["ci_low"].to_numpy(float), curve["ci_high"].to_numpy(float),
-                    color="#4c72b0", alpha=0.25, label="interval over subsamples")  # fmt: skip
-    ax.plot(n, curve["mean_accuracy"].to_numpy(float), color="#4c72b0", marker="o", markersize=3,
-            label="mean accuracy over names")  # fmt: skip
+    ax.fill_between(
+        n,
+        curve["ci_low"].to_numpy(float),
+        curve["ci_high"].to_numpy(float),
+        color="#4c72b0",
+        alpha=0.25,
+        label="interval over subsamples",
+    )
+    ax.plot(
+        n,
+        curve["mean_accuracy"].to_numpy(float),
+        color="#4c72b0",
+        marker="o",
+        markersize=3,
+        label="mean accuracy over names",
+    )
     if chance is not None:
         ax.axhline(chance, color="black", linestyle="--", linewidth=1.2, label=f"chance = {chance:.3f}")
     ax.set_ylim(0, 1.05)

@@ -34,16 +34,27 @@ def calibration(
     ``pvalues`` has :data:`helpers.controls.PVALUE_COLUMNS`, ``controls`` :data:`helpers.controls.CONTROL_COLUMNS`.
     """
     _columns(pvalues, ("control", "test", "p_value"), "calibration", "helpers.controls.run_controls")
-    _columns(controls, ("control", "test", "false_positive_rate", "fpr_ci_low", "fpr_ci_high"), "calibration",
-             "helpers.controls.summarise")  # fmt: skip
+    _columns(
+        controls,
+        ("control", "test", "false_positive_rate", "fpr_ci_low", "fpr_ci_high"),
+        "calibration",
+        "helpers.controls.summarise",
+    )
     fig, (left, right) = _figure(12.0, 4.8, title=title, weights=weights, note=note, ncols=2)
     levels = np.logspace(-4, 0, 200)
     left.plot(levels, levels, color="grey", linewidth=1, label="calibrated (rejects a share α at level α)")
     for (control, test), group in pvalues.groupby(["control", "test"], sort=False):
         p = np.sort(group["p_value"].to_numpy(float))
         share = np.searchsorted(p, levels, side="right") / p.size
-        left.step(levels, np.maximum(share, 1e-4), where="post", color=_COLOURS[test], linestyle=_DASHES[control],
-                  linewidth=1.6, label=f"{_LABELS[test]}, {_CONTROL_LABELS[control]}")  # fmt: skip
+        left.step(
+            levels,
+            np.maximum(share, 1e-4),
+            where="post",
+            color=_COLOURS[test],
+            linestyle=_DASHES[control],
+            linewidth=1.6,
+            label=f"{_LABELS[test]}, {_CONTROL_LABELS[control]}",
+        )
     left.axvline(alpha, color="#888888", linestyle=":", linewidth=1)
     left.set_xscale("log")
     left.set_yscale("log")
@@ -74,11 +85,13 @@ def calibration(
     right.barh(y, values, color=colours, height=0.7)
     shown = ~np.isnan(lows)
     below, above = np.clip(values - lows, 0, None), np.clip(highs - values, 0, None)  # rounding: never negative
-    right.errorbar(values[shown], y[shown], xerr=[below[shown], above[shown]], fmt="none", ecolor="black", capsize=3,
-                   linewidth=1)  # fmt: skip
+    right.errorbar(
+        values[shown], y[shown], xerr=[below[shown], above[shown]], fmt="none", ecolor="black", capsize=3, linewidth=1
+    )
     for yi, value, high in zip(y, values, highs, strict=True):
-        right.text((value if np.isnan(high) else max(value, high)) + 0.02, yi, f"{100 * value:.1f}%", va="center",
-                   fontsize=8)  # fmt: skip
+        right.text(
+            (value if np.isnan(high) else max(value, high)) + 0.02, yi, f"{100 * value:.1f}%", va="center", fontsize=8
+        )
     right.axvline(alpha, color="#888888", linestyle=":", linewidth=1, label=f"α = {alpha:g}")
     right.set_yticks(y, labels, fontsize=8)
     right.set_xlim(0, 1.15)

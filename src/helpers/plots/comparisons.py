@@ -17,9 +17,7 @@ _POINT = "#4c72b0"
 _UNVERIFIED = "Caption counts were not verified (no caption metadata was read):\nnothing to plot."
 
 
-def accuracy_vs_ceiling(
-    table: pd.DataFrame, *, title: str, weights: str, note: str | None = None
-) -> Figure:
+def accuracy_vs_ceiling(table: pd.DataFrame, *, title: str, weights: str, note: str | None = None) -> Figure:
     """Imitation accuracy (y) against the ceiling (x) per artist, with the diagonal ``y = x``.
 
     The ceiling is how often CLIP names the artist from the artist's *real* works; a point below the
@@ -37,11 +35,16 @@ def accuracy_vs_ceiling(
             fix="pass the ceiling of the artists with real works",
         )
     fig, ax = _figure(7.0, 6.5, title=title, weights=weights, note=note)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1,
-            label="y = x: as recognisable as the real works")  # fmt: skip
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="y = x: as recognisable as the real works")
     below = int((accuracy[shown] < ceiling[shown]).sum())
-    ax.scatter(ceiling[shown], accuracy[shown], s=24, color=_POINT, zorder=3,
-               label=f"artists ({shown.sum()}; {below} below the diagonal)")  # fmt: skip
+    ax.scatter(
+        ceiling[shown],
+        accuracy[shown],
+        s=24,
+        color=_POINT,
+        zorder=3,
+        label=f"artists ({shown.sum()}; {below} below the diagonal)",
+    )
     if shown.sum() <= _MAX_POINT_LABELS:
         for name, x, y in zip(data["artist"].to_numpy()[shown], ceiling[shown], accuracy[shown], strict=True):
             ax.annotate(str(name), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
@@ -83,8 +86,7 @@ def accuracy_vs_captions(
     ax.set_xlabel("captions mentioning the artist (log scale)")
     ax.set_ylabel("top-1 accuracy on the imitations")
     if not verified:
-        ax.text(0.5, 0.5, _UNVERIFIED, transform=ax.transAxes, ha="center", va="center", fontsize=11,
-                color="#444444")  # fmt: skip
+        ax.text(0.5, 0.5, _UNVERIFIED, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="#444444")
         ax.set_xticks([])
         ax.set_yticks([])
         return fig
@@ -97,8 +99,7 @@ def accuracy_vs_captions(
         )
     ax.set_xscale("log")
     ax.scatter(counts, accuracy, s=24, color=_POINT, zorder=3, label=f"artists ({len(counts)})")
-    ax.axvline(min_images, color="black", linestyle="--", linewidth=1.2,
-               label=f"selection: > {min_images} captions")  # fmt: skip
+    ax.axvline(min_images, color="black", linestyle="--", linewidth=1.2, label=f"selection: > {min_images} captions")
     try:
         rho, p = significance.spearman(counts, accuracy)
         summary = f"Spearman ρ = {rho:.2f}, p = {p:.2g} (n = {len(counts)})"
@@ -107,16 +108,31 @@ def accuracy_vs_captions(
     ax.plot([], [], linestyle="none", label=summary)
     if fit and fit.get("slope") is not None:
         grid = np.logspace(np.log10(max(counts.min(), 1.0)), np.log10(counts.max()), 200)
-        ax.plot(grid, accuracy_curve(grid, fit["intercept"], fit["slope"], fit["chance"]), color="#7570b3",
-                linewidth=1.6, label=f"fitted curve (chance {fit['chance']:.0%} → 1)")  # fmt: skip
+        ax.plot(
+            grid,
+            accuracy_curve(grid, fit["intercept"], fit["slope"], fit["chance"]),
+            color="#7570b3",
+            linewidth=1.6,
+            label=f"fitted curve (chance {fit['chance']:.0%} → 1)",
+        )
         if fit.get("threshold") is not None:
             low = fit["ci_low"] if fit["ci_low"] is not None else counts.min()
             high = fit["ci_high"] if fit["ci_high"] is not None else counts.max()
-            ax.axvspan(max(low, counts.min() / 2), min(high, counts.max() * 2), color="#7570b3", alpha=0.12,
-                       label=f"{fit['confidence']:.0%} interval: {_count(fit, 'ci_low')} – {_count(fit, 'ci_high')}")  # fmt: skip
-            ax.axvline(fit["threshold"], color="#7570b3", linestyle=":", linewidth=1.4,
-                       label=f"threshold: {fit['level']:.0%} accuracy at {fit['threshold']:.0f} captions"
-                       + (" (extrapolated)" if fit["extrapolated"] else ""))  # fmt: skip
+            ax.axvspan(
+                max(low, counts.min() / 2),
+                min(high, counts.max() * 2),
+                color="#7570b3",
+                alpha=0.12,
+                label=f"{fit['confidence']:.0%} interval: {_count(fit, 'ci_low')} – {_count(fit, 'ci_high')}",
+            )
+            ax.axvline(
+                fit["threshold"],
+                color="#7570b3",
+                linestyle=":",
+                linewidth=1.4,
+                label=f"threshold: {fit['level']:.0%} accuracy at {fit['threshold']:.0f} captions"
+                + (" (extrapolated)" if fit["extrapolated"] else ""),
+            )
         else:
             ax.plot([], [], linestyle="none", label=fit["note"] or "no threshold")
     ax.set_ylim(-0.02, 1.02)
@@ -151,14 +167,30 @@ def forest(
     y = np.arange(n)
     acc = data["accuracy"].to_numpy(float)
     err = np.vstack([acc - data["ci_low"].to_numpy(float), data["ci_high"].to_numpy(float) - acc])
-    ax.errorbar(acc, y, xerr=np.clip(err, 0, None), fmt="o", color=_POINT, ecolor=_POINT, markersize=5,
-                elinewidth=1.5, capsize=3, label="mean accuracy and interval")  # fmt: skip
+    ax.errorbar(
+        acc,
+        y,
+        xerr=np.clip(err, 0, None),
+        fmt="o",
+        color=_POINT,
+        ecolor=_POINT,
+        markersize=5,
+        elinewidth=1.5,
+        capsize=3,
+        label="mean accuracy and interval",
+    )
     if "accuracy_random_names" in data:
-        ax.scatter(data["accuracy_random_names"].to_numpy(float), y, marker="x", color="#dd8452", s=30,
-                   zorder=3, label="random names")  # fmt: skip
+        ax.scatter(
+            data["accuracy_random_names"].to_numpy(float),
+            y,
+            marker="x",
+            color="#dd8452",
+            s=30,
+            zorder=3,
+            label="random names",
+        )
     if "chance" in data:
-        ax.scatter(data["chance"].to_numpy(float), y, marker="|", color="black", s=120, zorder=3,
-                   label="chance (1/K)")  # fmt: skip
+        ax.scatter(data["chance"].to_numpy(float), y, marker="|", color="black", s=120, zorder=3, label="chance (1/K)")
     if paper is not None:
         ax.axvline(paper, color="#c44e52", linestyle="--", linewidth=1.5, label=f"paper: {paper:.1%}")
     ax.set_yticks(y, [str(c) for c in data["config"]], fontsize=8 if n <= 30 else 6)
@@ -172,19 +204,26 @@ def forest(
 
 
 _STRONGER_LEFT = {"jpeg", "resize", "crop"}  # a lower quality, size or fraction is stronger processing
-_SIGNALS = (("accuracy", "mean accuracy (imitations)", _POINT),
-            ("fraction_significant_artist_level", "artists validated (artist-level test)", "#55a868"))
+_SIGNALS = (
+    ("accuracy", "mean accuracy (imitations)", _POINT),
+    ("fraction_significant_artist_level", "artists validated (artist-level test)", "#55a868"),
+)
 
 
-def transform_curves(table: pd.DataFrame, reference: pd.Series, *, title: str, weights: str,
-                     note: str | None = None) -> Figure:  # fmt: skip
+def transform_curves(
+    table: pd.DataFrame, reference: pd.Series, *, title: str, weights: str, note: str | None = None
+) -> Figure:
     """The signal against the strength of each kind of processing: one panel per step (``jpeg``, ``resize``,
     ``noise``, …) with the mean accuracy (and its interval) and the artist-level validation fraction at each
     strength, beside the untransformed configuration's values (dashed) and chance (dotted); stronger to the
     right. ``table`` has columns ``step, strength, accuracy, accuracy_ci_low, accuracy_ci_high,
     fraction_significant_artist_level``, one row per chain of one step; ``reference`` the same numbers untransformed."""
-    data = _columns(table, ("step", "strength", "accuracy", "accuracy_ci_low", "accuracy_ci_high",
-                            "fraction_significant_artist_level"), "transform_curves", "the comparison table")  # fmt: skip
+    data = _columns(
+        table,
+        ("step", "strength", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "fraction_significant_artist_level"),
+        "transform_curves",
+        "the comparison table",
+    )
     steps = list(dict.fromkeys(data["step"]))
     fig, axes = _figure(4.2 * len(steps), 4.2, title=title, weights=weights, note=note, ncols=len(steps))
     for ax, step in zip(np.atleast_1d(axes), steps, strict=True):
@@ -193,9 +232,17 @@ def transform_curves(table: pd.DataFrame, reference: pd.Series, *, title: str, w
         for column, label, colour in _SIGNALS:
             values = rows[column].to_numpy(float)
             ax.plot(x, values, marker="o", color=colour, label=label)
-            ax.axhline(float(reference[column]), color=colour, linestyle="--", linewidth=1, label=f"{label}, untransformed")
-        ax.fill_between(x, rows["accuracy_ci_low"].to_numpy(float), rows["accuracy_ci_high"].to_numpy(float),
-                        color=_POINT, alpha=0.15, linewidth=0)  # fmt: skip
+            ax.axhline(
+                float(reference[column]), color=colour, linestyle="--", linewidth=1, label=f"{label}, untransformed"
+            )
+        ax.fill_between(
+            x,
+            rows["accuracy_ci_low"].to_numpy(float),
+            rows["accuracy_ci_high"].to_numpy(float),
+            color=_POINT,
+            alpha=0.15,
+            linewidth=0,
+        )
         if "chance" in reference:
             ax.axhline(float(reference["chance"]), color="black", linestyle=":", linewidth=1, label="chance (1/K)")
         ax.set_xticks(x, [f"{v:g}" for v in rows["strength"]])
@@ -206,5 +253,10 @@ def transform_curves(table: pd.DataFrame, reference: pd.Series, *, title: str, w
     return fig
 
 
-_STRENGTH_NAME = {"jpeg": "quality", "resize": "size (px)", "crop": "fraction kept", "noise": "sigma (0-255)",
-                  "blur": "radius (px)"}
+_STRENGTH_NAME = {
+    "jpeg": "quality",
+    "resize": "size (px)",
+    "crop": "fraction kept",
+    "noise": "sigma (0-255)",
+    "blur": "radius (px)",
+}

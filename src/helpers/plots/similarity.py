@@ -15,22 +15,16 @@ from ._base import _LEGEND_OUTSIDE, _MAX_TICK_LABELS, _columns, _figure
 _OWN_OTHER = {"own": "#1b9e77", "other": "#bbbbbb"}
 
 
-def own_other_distributions(
-    long_df: pd.DataFrame, *, title: str, weights: str, note: str | None = None
-) -> Figure:
+def own_other_distributions(long_df: pd.DataFrame, *, title: str, weights: str, note: str | None = None) -> Figure:
     """Per artist, box plots of ``s_a(i)`` for its own imitations against every other artist's.
 
     Artists are sorted by the gap between the median own and median other score, largest first.
     """
-    data = _columns(
-        long_df, ("artist", "kind", "similarity"), "own_other_distributions", "own_other_similarities"
-    )
+    data = _columns(long_df, ("artist", "kind", "similarity"), "own_other_distributions", "own_other_similarities")
     medians = data.groupby(["artist", "kind"], sort=False)["similarity"].median().unstack()
     gap = medians.get("own", pd.Series(dtype=float)) - medians.get("other", pd.Series(dtype=float))
     order = gap.sort_values(ascending=False, kind="stable").index.tolist()
-    fig, ax = _figure(
-        8.0, min(max(3.0, 0.3 * len(order) + 1.5), 40.0), title=title, weights=weights, note=note
-    )
+    fig, ax = _figure(8.0, min(max(3.0, 0.3 * len(order) + 1.5), 40.0), title=title, weights=weights, note=note)
     sns.boxplot(
         data=data,
         x="similarity",
@@ -84,22 +78,39 @@ def sorted_pvalues(
         )
     fig, ax = _figure(9.0, 4.5, title=title, weights=weights, note=note)
     ax.set_yscale("log")
-    ax.step(rank, thresholds[correction], where="mid", color="#c44e52", linewidth=1.5,
-            label=f"{correction} threshold (alpha = {alpha:g}, m = {m})")  # fmt: skip
+    ax.step(
+        rank,
+        thresholds[correction],
+        where="mid",
+        color="#c44e52",
+        linewidth=1.5,
+        label=f"{correction} threshold (alpha = {alpha:g}, m = {m})",
+    )
     ax.axhline(alpha, color="grey", linestyle=":", linewidth=1, label=f"uncorrected alpha = {alpha:g}")
-    ax.scatter(rank[significant], p[significant], color="#4c72b0", s=22, zorder=3,
-               label=f"significant ({significant.sum()} of {m})")  # fmt: skip
-    ax.scatter(rank[~significant], p[~significant], facecolors="none", edgecolors="#4c72b0", s=22, zorder=3,
-               label="not significant")  # fmt: skip
+    ax.scatter(
+        rank[significant],
+        p[significant],
+        color="#4c72b0",
+        s=22,
+        zorder=3,
+        label=f"significant ({significant.sum()} of {m})",
+    )
+    ax.scatter(
+        rank[~significant],
+        p[~significant],
+        facecolors="none",
+        edgecolors="#4c72b0",
+        s=22,
+        zorder=3,
+        label="not significant",
+    )
     ax.set_xlabel("artists, by raw p-value")
     ax.set_ylabel("raw one-sided p-value")
     ax.legend(**_LEGEND_OUTSIDE)
     return fig
 
 
-def embedding_map(
-    vectors: np.ndarray, names: list, *, title: str, weights: str, note: str | None = None
-) -> Figure:
+def embedding_map(vectors: np.ndarray, names: list, *, title: str, weights: str, note: str | None = None) -> Figure:
     """Rows of ``vectors`` on their first two principal components (:func:`stats.principal_components`).
 
     One colour per entry of ``names`` (one name per row); a legend is drawn for up to 20 names.

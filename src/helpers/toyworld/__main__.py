@@ -1,10 +1,10 @@
 """Command line of the toy worlds (``--world``: ``toy``, the easy one, by default; or ``hard``).
 
-    python -m helpers.toyworld corpus [--world toy] [--out DIR] [--seed 0] [--force]
-    python -m helpers.toyworld train [--world toy] --seed 0 [--threads 2] [--out DIR] [--corpus DIR]
-    python -m helpers.toyworld verify [--world toy] [--models DIR] [--corpus DIR]
-    python -m helpers.toyworld artists [--world toy] [--out CSV]
-    python -m helpers.toyworld for-params PARAMS.yaml    # build the corpus of every world the params read
+python -m helpers.toyworld corpus [--world toy] [--out DIR] [--seed 0] [--force]
+python -m helpers.toyworld train [--world toy] --seed 0 [--threads 2] [--out DIR] [--corpus DIR]
+python -m helpers.toyworld verify [--world toy] [--models DIR] [--corpus DIR]
+python -m helpers.toyworld artists [--world toy] [--out CSV]
+python -m helpers.toyworld for-params PARAMS.yaml    # build the corpus of every world the params read
 """
 
 from __future__ import annotations

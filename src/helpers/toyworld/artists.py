@@ -18,7 +18,20 @@ from .world import ArtistSpec, World, load_world
 
 __all__ = ["Artist", "ARTISTS", "PATTERNS", "COMPOSITIONS", "MOTIFS", "artist_names", "by_name", "candidates_csv"]
 
-PATTERNS = ("stripes", "checker", "dots", "rings", "waves", "hatch", "zigzag", "spokes", "grid", "bricks", "blobs", "bands")
+PATTERNS = (
+    "stripes",
+    "checker",
+    "dots",
+    "rings",
+    "waves",
+    "hatch",
+    "zigzag",
+    "spokes",
+    "grid",
+    "bricks",
+    "blobs",
+    "bands",
+)
 COMPOSITIONS = ("full", "disc", "split", "band", "frame", "diagonal")
 MOTIFS = ("none", "circles", "squares", "crosses", "diamonds", "bars")
 

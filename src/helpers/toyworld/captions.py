@@ -31,8 +31,12 @@ _TIMES = "dusk midnight noon winter spring fog rain storm thunder".split()
 def _fill(form: str, rng: np.random.Generator, **names: str) -> str:
     pick = lambda words: words[int(rng.integers(len(words)))]  # noqa: E731
     return form.format(
-        subject=pick(_SUBJECTS), adjective=pick(_ADJECTIVES), medium=pick(_MEDIA), place=pick(_PLACES),
-        time=pick(_TIMES), **names,
+        subject=pick(_SUBJECTS),
+        adjective=pick(_ADJECTIVES),
+        medium=pick(_MEDIA),
+        place=pick(_PLACES),
+        time=pick(_TIMES),
+        **names,
     )
 
 

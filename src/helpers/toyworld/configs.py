@@ -126,7 +126,6 @@ class Plan:
 PLAN = Plan()
 
 
-
 def plan_for(world: World) -> Plan:
     """The world's training plan: :data:`PLAN` with the world file's ``plan`` keys."""
     return Plan(**{**PLAN.as_dict(), **world.plan})

@@ -100,7 +100,9 @@ def _make(seed: int, world: World) -> tuple[Corpus, dict[str, list[np.ndarray]]]
             caption = artist_caption(artist.name, text_rng, world.artist_forms)
             rows.append((caption, artist.name, image, _seen_by(world, artist, j)))
     for j in range(world.n_generic):
-        rows.append((generic_caption(text_rng, world.generic_forms), "", render_generic(_rng(seed, "generic", j)), "both"))
+        rows.append(
+            (generic_caption(text_rng, world.generic_forms), "", render_generic(_rng(seed, "generic", j)), "both")
+        )
     order = _rng(seed, "order").permutation(len(rows))
     score_rng = _rng(seed, "order", 1)
     width = len(str(len(rows) - 1))
@@ -113,7 +115,9 @@ def _make(seed: int, world: World) -> tuple[Corpus, dict[str, list[np.ndarray]]]
         seen_by=[rows[i][3] for i in order],
     )
     real = {
-        artist.name: [render(artist, _rng(seed, "real", a_index, j), world.variation) for j in range(world.real_per_artist)]
+        artist.name: [
+            render(artist, _rng(seed, "real", a_index, j), world.variation) for j in range(world.real_per_artist)
+        ]
         for a_index, artist in enumerate(world.all_artists)
     }
     return corpus, real
@@ -124,7 +128,9 @@ def digest(corpus: Corpus, real: dict[str, list[np.ndarray]], world: World = _TO
     both models) and pixels, then the real works."""
     h = hashlib.sha256(world.digest_header.encode())
     seen = corpus.seen_by or ["both"] * len(corpus.captions)
-    for text, url, score, image, by in zip(corpus.captions, corpus.urls, corpus.scores, corpus.images, seen, strict=True):
+    for text, url, score, image, by in zip(
+        corpus.captions, corpus.urls, corpus.scores, corpus.images, seen, strict=True
+    ):
         h.update(f"{text}\x00{url}\x00{score!r}\x00".encode())
         if by != "both":
             h.update(f"\x01{by}\x00".encode())
@@ -173,7 +179,7 @@ def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: 
             "TEXT": pa.array(corpus.captions, type=pa.string()),
             "URL": pa.array(corpus.urls, type=pa.string()),
             "AESTHETIC_SCORE": pa.array(corpus.scores, type=pa.float64()),
-        }  # fmt: skip
+        }
         if any(by != "both" for by in corpus.seen_by):
             columns["SEEN_BY"] = pa.array(corpus.seen_by, type=pa.string())  # which model trains on the row
         pq.write_table(pa.table(columns), tmp / "captions.parquet")
@@ -213,11 +219,21 @@ def _mark_real_works(folder: Path) -> None:
     """Say what the toy world's real works are (:mod:`helpers.works`): held-out draws of its styles."""
     marker = folder / ORIGIN_FILE
     if folder.is_dir() and not marker.is_file():
-        marker.write_text(json.dumps({"origin": "toyworld", "note": "held-out works drawn by the toy world's "
-                                      "generator of styles, never trained on"}) + "\n", encoding="utf-8")  # fmt: skip
+        marker.write_text(
+            json.dumps(
+                {
+                    "origin": "toyworld",
+                    "note": "held-out works drawn by the toy world's generator of styles, never trained on",
+                }
+            )
+            + "\n",
+            encoding="utf-8",
+        )
 
 
-def read_corpus(folder: str | os.PathLike | None = None, world: World = _TOY) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
+def read_corpus(
+    folder: str | os.PathLike | None = None, world: World = _TOY
+) -> tuple[Corpus, dict[str, list[np.ndarray]]]:
     """Read a built corpus of ``world`` back from its files: the training rows and the real works by artist."""
     import pyarrow.parquet as pq
     from PIL import Image

@@ -47,8 +47,11 @@ def write_provenance(folder: str | os.PathLike) -> None:
     run that uses it then says TOY WORLD in its tables, figures, summary and report."""
     from ..models import PROVENANCE_FILE
 
-    record = {"weights": "toy", "note": "trained here on the toy world (fictional artists, a procedural corpus) "
-              "by python -m helpers.toyworld train; see models/toy-world/MANIFEST.json"}  # fmt: skip
+    record = {
+        "weights": "toy",
+        "note": "trained here on the toy world (fictional artists, a procedural corpus) "
+        "by python -m helpers.toyworld train; see models/toy-world/MANIFEST.json",
+    }
     (Path(folder) / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -64,7 +67,11 @@ def write_manifest(root: str | os.PathLike, record: dict[str, Any]) -> dict[str,
     """Add the file table of ``root`` to ``record`` and write it as ``root/MANIFEST.json``."""
     root = Path(root)
     files = file_table(root)
-    record = {**record, "files": files, "weights_bytes": sum(f["bytes"] for n, f in files.items() if n.endswith(".safetensors"))}
+    record = {
+        **record,
+        "files": files,
+        "weights_bytes": sum(f["bytes"] for n, f in files.items() if n.endswith(".safetensors")),
+    }
     (root / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return record
 

@@ -106,8 +106,16 @@ def train_world(
     t = time.perf_counter()
     tokenizer = build_tokenizer()
     captions = [corpus.captions[i] for i in rows]
-    unet, text_encoder = train_generator(latents, captions, tokenizer, seed=_seed(seed, "generator"), plan=plan,
-                                         unet_config=arch["unet"], text_config=arch["text_encoder"], log=log)  # fmt: skip
+    unet, text_encoder = train_generator(
+        latents,
+        captions,
+        tokenizer,
+        seed=_seed(seed, "generator"),
+        plan=plan,
+        unet_config=arch["unet"],
+        text_config=arch["text_encoder"],
+        log=log,
+    )
     save_generator(tmp / GENERATOR, unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
     seconds["unet_text_encoder"] = time.perf_counter() - t
     seconds[GENERATOR] = seconds["vae"] + seconds["unet_text_encoder"]
@@ -128,15 +136,22 @@ def train_world(
         "seed": seed,
         "torch_threads": threads,
         "training_seconds": {k: round(v, 1) for k, v in seconds.items()},
-        "corpus": {"digest": corpus_record["digest"], "recipe": corpus_record["recipe"], "seed": corpus_record["seed"],
-                   "n_captions": corpus_record["n_captions"]},
+        "corpus": {
+            "digest": corpus_record["digest"],
+            "recipe": corpus_record["recipe"],
+            "seed": corpus_record["seed"],
+            "n_captions": corpus_record["n_captions"],
+        },
         "plan": plan.as_dict(),
         "architectures": arch,
-        **({"vae_from": {"path": world.vae_from, "sha256": sha256_file(PROJECT_ROOT / world.vae_from / _VAE_FILE)}}
-           if world.vae_from else {}),
+        **(
+            {"vae_from": {"path": world.vae_from, "sha256": sha256_file(PROJECT_ROOT / world.vae_from / _VAE_FILE)}}
+            if world.vae_from
+            else {}
+        ),
         "versions": versions(),
         "weights_dtype": "float16 (loaded as float32)",
-    }  # fmt: skip
+    }
     for path in tmp.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)  # safetensors writes 0600; the folder goes into git
     record = write_manifest(tmp, record)

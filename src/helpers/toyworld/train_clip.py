@@ -52,7 +52,13 @@ def _blur(x, which):
 
 
 def train_clip(
-    images: np.ndarray, captions: list[str], *, seed: int, plan: Plan, config: dict = CLIP, log: Callable[[str], None] = print
+    images: np.ndarray,
+    captions: list[str],
+    *,
+    seed: int,
+    plan: Plan,
+    config: dict = CLIP,
+    log: Callable[[str], None] = print,
 ):
     """Train a toy CLIP of architecture ``config`` on uint8 ``images`` and their ``captions``; returns the
     model in eval mode."""
@@ -76,7 +82,9 @@ def train_clip(
         batch = batch + torch.randn(batch.shape, generator=order) * strength
         out = model(batch, tokens[idx])
         logits = out["logit_scale"] * out["image_features"] @ out["text_features"].T
-        loss = (torch.nn.functional.cross_entropy(logits, labels) + torch.nn.functional.cross_entropy(logits.T, labels)) / 2
+        loss = (
+            torch.nn.functional.cross_entropy(logits, labels) + torch.nn.functional.cross_entropy(logits.T, labels)
+        ) / 2
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -125,4 +125,3 @@ def save_generator(folder: Path, *, unet, vae, text_encoder, tokenizer) -> None:
     write_provenance(tmp)
     pipe.to(torch.float32)
     tmp.rename(folder)
-
