@@ -55,7 +55,7 @@ print(
 
 # %% [markdown]
 # ## How often is each candidate named in the captions?
-# The dashed line is the threshold: an artist needs strictly more captions than `selection.min_images`.
+# Who passes the paper's rule, and by how much: the figure's caption says how to read it.
 
 # %%
 result.figures["selection_counts"]

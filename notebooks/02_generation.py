@@ -48,8 +48,8 @@ result.counts()
 
 # %% [markdown]
 # ## What the imitations look like
-# A few names from each group, a few images each. With random weights these are noise patterns —
-# the pipeline ran, but no model was asked anything.
+# Look before measuring. With random weights these are noise patterns — the pipeline ran, but no model was
+# asked anything.
 
 # %%
 result.figures["generated_examples"]

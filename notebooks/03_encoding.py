@@ -52,8 +52,7 @@ emb.images.groupby(["kind", "group"]).size().rename("images")
 
 # %% [markdown]
 # ## A first look at the space
-# The first two principal components of the imitations' embeddings, one colour per artist. If the
-# model imitates styles, images of one artist cluster.
+# Before any number: does the encoder see the artists apart at all?
 
 # %%
 result.figures["embedding_map"]

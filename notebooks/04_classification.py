@@ -61,22 +61,21 @@ print(
 
 # %% [markdown]
 # ## Accuracy per artist
-# Bars are per-artist top-1 accuracy with their intervals; the lines mark chance and the random-names
-# accuracy.
+# The headline is a mean over artists; here is each artist behind it.
 
 # %%
 result.figures["accuracy_per_artist"]
 
 # %% [markdown]
 # ## Who is mistaken for whom
-# Rows are the prompted artist, columns the predicted one, ordered by accuracy.
+# Errors are rarely random: confusions show which styles the models run together.
 
 # %%
 result.figures["confusion"]
 
 # %% [markdown]
 # ## How many images per artist are enough?
-# Mean accuracy when only *n* images per artist are used (seeded subsamples).
+# The paper generated 10 per artist: would fewer have told the same story?
 
 # %%
 result.figures["sample_size"]
@@ -96,9 +95,8 @@ result.figures.get("accuracy_vs_ceiling", "no real works: no ceiling")
 
 # %% [markdown]
 # ## Exposure: are often-captioned artists imitated better?
-# The paper keeps artists named in more than 100 captions, assuming that imitation needs exposure.
-# Per-artist accuracy against the caption count stage 01 found (log scale; the dashed line is the
-# selection threshold), with Spearman's rank correlation.
+# The paper keeps artists named in more than 100 captions, assuming that imitation needs exposure; with
+# verified counts this measures it (Spearman's ρ, and the fitted exposure threshold: docs/methods.md).
 
 # %%
 result.figures["accuracy_vs_captions"]

@@ -101,7 +101,7 @@ display(result.first.centered)
 
 # %% [markdown]
 # ## Own versus other imitations
-# For each artist, the scores of their own imitations against those of everyone else's.
+# The comparison both tests are built on.
 
 # %%
 result.figures["own_vs_other"]

@@ -58,8 +58,7 @@ display(result.comparison)
 
 # %% [markdown]
 # ## Accuracy with intervals
-# Mean top-1 accuracy over artists, with its bootstrap interval over artists, per configuration; the
-# paper's 81.0% is marked.
+# Every configuration at once, against the paper's number.
 
 # %%
 result.figures["forest"]

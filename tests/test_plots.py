@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 
@@ -185,6 +186,23 @@ def test_a_saved_figure_shows_as_its_png_in_a_notebook(tables, tmp_path):
     data, _ = DisplayFormatter().format(saved)
     assert data["image/png"] == (tmp_path / "f.png").read_bytes()
     assert "Figure size" not in data["text/plain"]
+
+
+def test_a_named_figure_shows_its_caption_once_said(tables, tmp_path):
+    """A figure saved under a name the captions know (as every stage saves them) is shown in a notebook with
+    the report's own caption under it (text/html), the PNG still there for renderers without HTML; a figure
+    of another name is the bare PNG."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from helpers import report
+
+    saved = plots.save(_draw("sample_size_curve", tables, title="t", weights="random"), tmp_path / "sample_size.png")
+    data, _ = DisplayFormatter().format(saved)
+    assert data["image/png"] == saved.path.read_bytes()
+    assert report.FIGURE_CAPTIONS["sample_size"] == plots.CAPTIONS["sample_size"] == saved.caption
+    assert html.escape(saved.caption) in data["text/html"] and "data:image/png;base64," in data["text/html"]
+    other = plots.save(_draw("sample_size_curve", tables, title="t", weights="random"), tmp_path / "mine.png")
+    assert "text/html" not in DisplayFormatter().format(other)[0]
 
 
 def test_no_note_means_no_note_line(tables):

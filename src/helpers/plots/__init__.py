@@ -27,6 +27,7 @@ _EXPORTS = {
     "RANDOM_BANNER": "_base",
     "TOY_BANNER": "_base",
     "SavedFigure": "_base",
+    "CAPTIONS": "captions",
     "InlineFigure": "_base",
     "inline": "_base",
     "save": "_base",

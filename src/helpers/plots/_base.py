@@ -21,13 +21,34 @@ _LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize
 
 
 class SavedFigure:
-    """A figure written as a PNG file: shown as that image when it is a notebook cell's last value."""
+    """A figure written as a PNG file: shown as that image when it is a notebook cell's last value, with its
+    caption (:data:`helpers.plots.captions.CAPTIONS`, by the file's stem) under it where the notebook renders
+    HTML (JupyterLab, nbconvert); the bare PNG stays in the output for everything else."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
 
+    @property
+    def caption(self) -> str:
+        from .captions import CAPTIONS
+
+        return CAPTIONS.get(self.path.stem, "")
+
     def _repr_png_(self) -> bytes:
         return self.path.read_bytes()
+
+    def _repr_html_(self) -> str | None:
+        if not self.caption:
+            return None
+        import base64
+        import html
+
+        data = base64.b64encode(self.path.read_bytes()).decode()
+        return (
+            f'<figure style="margin:0"><img alt="{html.escape(self.path.stem)}" src="data:image/png;base64,{data}">'
+            f'<figcaption style="max-width:900px;color:#444"><b>{html.escape(self.path.stem)}</b> — '
+            f"{html.escape(self.caption)}</figcaption></figure>"
+        )
 
     def __repr__(self) -> str:
         return f"SavedFigure({str(self.path)!r})"
