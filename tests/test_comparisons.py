@@ -42,12 +42,6 @@ def test_centred_validation_hand_case():
     assert long["kind"].tolist() == ["own", "own", "other", "other"] * 2
 
 
-def test_uncentred_is_the_default():
-    args = _hand_validation()
-    assert significance.validation_table(*args).equals(significance.validation_table(*args, centered=False))
-    assert significance.own_other_similarities(*args).equals(significance.own_other_similarities(*args, centered=False))
-
-
 def test_centred_validation_equals_a_direct_computation():
     rng = np.random.default_rng(21)
     names = [f"artist {k}" for k in range(5)]

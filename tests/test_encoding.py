@@ -11,6 +11,7 @@ from PIL import Image
 
 from helpers import encoding, models
 from helpers.errors import AuditError
+from helpers.paths import ConfigPaths
 from helpers.schema import EncoderSpec
 
 TINY_ENC = EncoderSpec(name="tiny-clip", source="tiny", model="tiny-clip", pretrained=None)
@@ -189,3 +190,42 @@ def test_run_stage_writes_the_documented_files(tiny_params, write_names):
     (cfg.paths.root / manifest["path"][0]).write_bytes((cfg.paths.root / manifest["path"][1]).read_bytes())
     with pytest.raises(AuditError, match="hash their manifest records"):
         _stage(cfg, names)
+
+
+def _embeddings(folder, n=4, d=8):
+    folder.mkdir(parents=True)
+    np.save(folder / "images.npy", np.eye(n, d, dtype=np.float32))
+    np.save(folder / "labels.npy", np.eye(2, d, dtype=np.float32))
+    pd.DataFrame(
+        {
+            "row": range(n),
+            "kind": "imitation",
+            "group": "artists",
+            "name": ["a", "a", "b", "b"],
+            "index": [0, 1, 0, 1],
+            "path": list("wxyz"),
+            "sha256": "0",
+        }
+    ).to_csv(folder / "images.csv", index=False)
+    pd.DataFrame({"row": [0, 1], "group": "artists", "name": ["a", "b"], "text": ["A", "B"]}).to_csv(
+        folder / "labels.csv", index=False
+    )
+    (folder / "encoder.json").write_text("{}")
+
+
+def test_half_written_or_mismatched_embeddings_are_refused(tmp_path):
+    folder = tmp_path / "embeddings"
+    _embeddings(folder)
+    paths = ConfigPaths(tmp_path)
+    assert paths.embeddings == folder
+    assert encoding.read_embeddings(paths).image_vectors.shape == (4, 8)
+    data = (folder / "images.npy").read_bytes()
+    (folder / "images.npy").write_bytes(data[: len(data) // 2])
+    with pytest.raises(AuditError, match="rerun 03_encoding"):
+        encoding.read_embeddings(paths)
+    np.save(folder / "images.npy", np.eye(3, 8, dtype=np.float32))
+    with pytest.raises(AuditError, match=r"shape \(3, 8\) but images.csv has 4 rows"):
+        encoding.read_embeddings(paths)
+    (folder / "encoder.json").write_text("{half")
+    with pytest.raises(AuditError, match="encoder.json is not valid JSON.*rerun 03_encoding"):
+        encoding.read_embeddings(paths)

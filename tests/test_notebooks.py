@@ -8,13 +8,24 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers.errors import AuditError
 from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from helpers.pipeline import STEPS
 from helpers.runner import notebook_paths
 
 
-def test_stage_notebooks_are_found_by_glob_in_order():
+def test_a_missing_stage_notebook_is_named_before_anything_runs(tmp_path, monkeypatch):
+    """The stage notebooks are found by their numbered names; a folder that lacks one is refused, naming what
+    it holds and what was expected, instead of running a pipeline with a stage missing."""
+    from helpers import runner
+
     assert tuple(notebook_paths()) == STEPS
+    for stage, path in notebook_paths().items():
+        if stage != "04_classification":
+            (tmp_path / path.name).write_text(path.read_text())
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path)
+    with pytest.raises(AuditError, match="expected .*04_classification"):
+        runner.notebook_paths()
 
 
 @pytest.mark.parametrize("stage", STEPS)

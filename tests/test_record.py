@@ -1,16 +1,13 @@
 """The run record (helpers.record): stage status, the order of stages, params that changed under a run;
 and stage 03's reader refusing half-written embeddings."""
 
-import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
 from helpers import paths as paths_mod
 from helpers import record, schema
-from helpers.encoding import read_embeddings
 from helpers.errors import AuditError
-from helpers.paths import PARAMS_DIR, ConfigPaths
+from helpers.paths import PARAMS_DIR
 
 
 @pytest.fixture
@@ -95,45 +92,6 @@ def test_corrupt_run_json_is_reported(cfg):
     cfg.paths.run_json.write_text("{half")
     with pytest.raises(AuditError, match="run.json is not valid JSON"):
         record.read_run(cfg.paths)
-
-
-def _embeddings(folder, n=4, d=8):
-    folder.mkdir(parents=True)
-    np.save(folder / "images.npy", np.eye(n, d, dtype=np.float32))
-    np.save(folder / "labels.npy", np.eye(2, d, dtype=np.float32))
-    pd.DataFrame(
-        {
-            "row": range(n),
-            "kind": "imitation",
-            "group": "artists",
-            "name": ["a", "a", "b", "b"],
-            "index": [0, 1, 0, 1],
-            "path": list("wxyz"),
-            "sha256": "0",
-        }
-    ).to_csv(folder / "images.csv", index=False)
-    pd.DataFrame({"row": [0, 1], "group": "artists", "name": ["a", "b"], "text": ["A", "B"]}).to_csv(
-        folder / "labels.csv", index=False
-    )
-    (folder / "encoder.json").write_text("{}")
-
-
-def test_half_written_or_mismatched_embeddings_are_refused(tmp_path):
-    folder = tmp_path / "embeddings"
-    _embeddings(folder)
-    paths = ConfigPaths(tmp_path)
-    assert paths.embeddings == folder
-    assert read_embeddings(paths).image_vectors.shape == (4, 8)
-    data = (folder / "images.npy").read_bytes()
-    (folder / "images.npy").write_bytes(data[: len(data) // 2])
-    with pytest.raises(AuditError, match="rerun 03_encoding"):
-        read_embeddings(paths)
-    np.save(folder / "images.npy", np.eye(3, 8, dtype=np.float32))
-    with pytest.raises(AuditError, match=r"shape \(3, 8\) but images.csv has 4 rows"):
-        read_embeddings(paths)
-    (folder / "encoder.json").write_text("{half")
-    with pytest.raises(AuditError, match="encoder.json is not valid JSON.*rerun 03_encoding"):
-        read_embeddings(paths)
 
 
 def test_an_interrupted_stage_is_recorded_as_interrupted_with_its_process(cfg):
