@@ -147,8 +147,12 @@ def write_names():
     def write(paths, artists, random_names) -> None:
         import pandas as pd
 
+        from helpers.names import slug
+
         paths.root.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame({"artist": list(artists)}).to_csv(paths.artists_csv, index=False)
+        # as stage 01 writes it (selection.ARTIST_COLUMNS): the count empty, as without caption metadata
+        table = pd.DataFrame({"artist": list(artists), "slug": [slug(a) for a in artists], "caption_count": ""})
+        table.to_csv(paths.artists_csv, index=False)
         pd.DataFrame({"name": list(random_names)}).to_csv(paths.random_names_csv, index=False)
 
     return write

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import _tiny_dict
 
 from helpers import generation, models, schema
 from helpers.errors import AuditError
@@ -63,29 +64,10 @@ def temp_files(root: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def cfg_dict():
+    """conftest's tiny params mapping (seed 7 here), ``kw`` overriding generation settings."""
+
     def make(run="gen", **kw):
-        data = {
-            "run": run,
-            "seed": 7,
-            "generation": {
-                "generators": [{"name": "tiny-sd", "source": "tiny", "model": "tiny-sd"}],
-                "images_per_name": 2,
-                "height": 64,
-                "width": 64,
-                "steps": 2,
-                "batch_size": 3,
-                "device": "cpu",
-                "dtype": "float32",
-                "cpu_threads": 1,
-                "channels_last": False,
-            },
-            "encoding": {
-                "encoders": [{"name": "tiny-clip", "source": "tiny", "model": "tiny-clip", "pretrained": None}]
-            },
-            "validation": {"real_works_dir": None, "standin": True, "standin_per_artist": 2},
-        }
-        data["generation"].update(kw)
-        return data
+        return _tiny_dict(run, seed=7, **{f"generation__{key}": value for key, value in kw.items()})
 
     return make
 
