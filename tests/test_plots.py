@@ -396,3 +396,18 @@ def test_calibration_draws_each_control_and_the_observed_shares(tables):
     assert 0.75 in widths and 0.5 in widths  # the true pairings' shares
     with pytest.raises(AuditError, match="lacks columns"):
         plots.calibration(pvalues.drop(columns="p_value"), summary, {}, alpha=0.05, title="t", weights="toy")
+
+
+def test_importing_a_figure_module_does_not_hide_its_functions():
+    """Importing a submodule sets it as an attribute of the package: a function named like its module would be
+    shadowed by the module once anything imported it (an introspecting test did, and every later
+    plots.calibration(...) in that process called a module). No exported name is a submodule's name."""
+    import importlib
+
+    modules = set(plots._EXPORTS.values())
+    for module in modules:
+        importlib.import_module(f"helpers.plots.{module}")
+    assert not modules & set(plots._EXPORTS), modules & set(plots._EXPORTS)
+    for name, module in plots._EXPORTS.items():
+        value = getattr(plots, name)
+        assert not isinstance(value, type(plots)), (name, module)

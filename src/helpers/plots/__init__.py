@@ -11,7 +11,7 @@ One module per concern, all re-exported here (``from helpers import plots; plots
 ``_base`` (the header, the table check, saving), ``accuracy`` (classification), ``similarity``
 (validation, embeddings), ``inputs`` (selection, generated images), ``comparisons`` (accuracy against the
 real works' ceiling and against caption exposure, configurations side by side, the signal against the strength
-of post-processing), ``calibration`` (the validation tests under their negative controls).
+of post-processing), ``controls`` (the calibration of the validation tests under their negative controls).
 
 The submodules load on first use (:func:`__getattr__`): matplotlib and seaborn cost about two seconds to
 import, which every stage module, the selection and scoring CLIs and each generation process would
@@ -34,7 +34,7 @@ _EXPORTS = {
     "accuracy_bars": "accuracy",
     "confusion_heatmap": "accuracy",
     "sample_size_curve": "accuracy",
-    "calibration": "calibration",
+    "calibration": "controls",
     "accuracy_vs_captions": "comparisons",
     "accuracy_vs_ceiling": "comparisons",
     "forest": "comparisons",
