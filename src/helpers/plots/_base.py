@@ -38,17 +38,9 @@ class SavedFigure:
         return self.path.read_bytes()
 
     def _repr_html_(self) -> str | None:
-        if not self.caption:
-            return None
-        import base64
-        import html
+        from .captions import figure_html
 
-        data = base64.b64encode(self.path.read_bytes()).decode()
-        return (
-            f'<figure style="margin:0"><img alt="{html.escape(self.path.stem)}" src="data:image/png;base64,{data}">'
-            f'<figcaption style="max-width:900px;color:#444"><b>{html.escape(self.path.stem)}</b> — '
-            f"{html.escape(self.caption)}</figcaption></figure>"
-        )
+        return figure_html(self.path, self.caption, inline_style=True) if self.caption else None
 
     def __repr__(self) -> str:
         return f"SavedFigure({str(self.path)!r})"

@@ -4,7 +4,11 @@ figure, and a notebook shows it under the figure when the figure is a cell's val
 
 from __future__ import annotations
 
-__all__ = ["CAPTIONS"]
+import base64
+import html
+from pathlib import Path
+
+__all__ = ["CAPTIONS", "figure_html"]
 
 CAPTIONS = {
     "selection_counts": "How many captions name each candidate artist (log scale). Green bars were selected; "
@@ -44,3 +48,19 @@ CAPTIONS = {
     "stronger to the right, beside the untransformed images (dashed) and chance (dotted). The paired differences "
     "say artist by artist which moves are more than luck.",
 }
+
+
+def figure_html(path: Path, caption: str, *, inline_style: bool = False) -> str:
+    """A saved figure as HTML: the PNG inline (base64), its name and ``caption`` under it. ``inline_style`` for
+    pages without the report's stylesheet (a notebook's output)."""
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    name = html.escape(Path(path).stem)
+    figure, below = (
+        ('<figure style="margin:0">', '<figcaption style="max-width:900px;color:#444">')
+        if inline_style
+        else ("<figure>", "<figcaption>")
+    )
+    return (
+        f'{figure}<img alt="{name}" src="data:image/png;base64,{data}">'
+        f"{below}<b>{name}</b> — {html.escape(caption)}</figcaption></figure>"
+    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 
 from .. import pipeline
-from ..plots.captions import CAPTIONS
+from ..plots.captions import CAPTIONS, figure_html
 from ..record import read_run
 from ..schema import Params
 
@@ -89,14 +88,6 @@ def html_table(header: list[str], rows: list[list[str]], *, numeric: set[int] = 
         for row in rows
     )
     return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
-
-
-def figure_html(path, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return (
-        f'<figure><img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">'
-        f"<figcaption><b>{esc(path.stem)}</b> — {esc(caption)}</figcaption></figure>"
-    )
 
 
 def awaiting(params: Params, product: str, what: str) -> str:
