@@ -21,7 +21,7 @@ from ..files import sha256_file
 from ..paths import resolve_path
 from ..schema import EncoderSpec
 from .devices import resolve_device
-from .policy import FIX_FETCH, PICKLE_SUFFIXES, hub_error, pickle_error, reason, warn_pickle
+from .policy import FIX_FETCH, hub_error, pickle_error, reason, saved_weights, warn_pickle
 from .tiny import CSD_FILE, tiny_dir, tiny_encoder_dir, tiny_loader
 
 __all__ = ["Encoder", "load_encoder", "check_encoder"]
@@ -158,26 +158,17 @@ def _tag_weights(spec: EncoderSpec, cfg: dict[str, Any], where: str) -> str:
 
 def _local_weights(folder: Path, spec: EncoderSpec, where: str) -> Path:
     """The weights file of a ``local-dir:`` encoder folder, safetensors first (pickle only if allowed)."""
-    if not folder.is_dir():
-        raise AuditError(f"{folder} does not exist", where=f"{where}.model", fix="save the model there first")
-    if not (folder / "open_clip_config.json").is_file():
-        raise AuditError(
-            f"{folder} has no open_clip_config.json",
-            where=f"{where}.model",
-            fix="save the model in open_clip's hub layout: open_clip_config.json and open_clip_model.safetensors",
-        )
-    safe = sorted(folder.glob("*.safetensors"))
-    if safe:
-        return next((p for p in safe if p.name == "open_clip_model.safetensors"), safe[0])
-    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
-    if not pickles:
-        raise AuditError(
-            f"{folder} holds no weights file", where=f"{where}.model", fix="add open_clip_model.safetensors"
-        )
-    if not spec.allow_pickle:
-        raise pickle_error(str(pickles[0]), what="encoder", where=where)
-    warn_pickle(f"encoder {folder}")
-    return pickles[0]
+    files = saved_weights(
+        folder,
+        config="open_clip_config.json",
+        allow_pickle=spec.allow_pickle,
+        where=where,
+        how="save the model there in open_clip's hub layout: open_clip_config.json and open_clip_model.safetensors",
+    )
+    if files[0].suffix != ".safetensors":
+        warn_pickle(f"encoder {folder}")
+        return files[0]
+    return next((p for p in files if p.name == "open_clip_model.safetensors"), files[0])
 
 
 def _loader(spec: EncoderSpec, index: int) -> str:

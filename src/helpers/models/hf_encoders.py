@@ -30,7 +30,7 @@ from ..errors import AuditError
 from ..files import json_digest, sha256_file
 from ..paths import resolve_path
 from ..schema import EncoderSpec
-from .policy import PICKLE_SUFFIXES, hub_error, pickle_error, warn_pickle
+from .policy import PICKLE_SUFFIXES, hub_error, pickle_error, saved_weights, warn_pickle
 
 __all__ = ["FAMILIES", "folder_of", "load", "check"]
 
@@ -53,31 +53,11 @@ def folder_of(spec: EncoderSpec) -> Path | None:
 
 def _weights(folder: Path, spec: EncoderSpec, where: str) -> list[Path]:
     """The weights files of a saved folder, safetensors first (pickle only if allowed)."""
-    if not folder.is_dir():
-        raise AuditError(
-            f"{folder} does not exist",
-            where=f"{where}.model",
-            fix="save the model there (model.save_pretrained and its image processor's), or give a hub id",
-        )
-    if not (folder / "config.json").is_file():
-        raise AuditError(
-            f"{folder} has no config.json",
-            where=f"{where}.model",
-            fix="save the model with model.save_pretrained(folder) and processor.save_pretrained(folder)",
-        )
-    safe = sorted(folder.glob("*.safetensors"))
-    if safe:
-        return safe
-    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
-    if not pickles:
-        raise AuditError(
-            f"{folder} holds no weights file",
-            where=f"{where}.model",
-            fix="save the model with save_pretrained (it writes model.safetensors)",
-        )
-    if not spec.allow_pickle:
-        raise pickle_error(str(pickles[0]), what="encoder", where=where)
-    return pickles
+    how = (
+        "save the model there with model.save_pretrained(folder) and processor.save_pretrained(folder), "
+        "or give a hub id"
+    )
+    return saved_weights(folder, config="config.json", allow_pickle=spec.allow_pickle, where=where, how=how)
 
 
 def _family(config: dict[str, Any], spec: EncoderSpec, where: str) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "FIX_FETCH",
     "PICKLE_SUFFIXES",
     "pickle_only",
+    "saved_weights",
     "warn_pickle",
     "reason",
     "hub_error",
@@ -43,6 +44,25 @@ def pickle_only(folder: Path, components: tuple[str, ...]) -> list[str]:
         if any(f.endswith(PICKLE_SUFFIXES) for f in files) and not any(f.endswith(".safetensors") for f in files):
             bad.append(comp)
     return bad
+
+
+def saved_weights(folder: Path, *, config: str, allow_pickle: bool, where: str, how: str) -> list[Path]:
+    """The weights files of a model saved in ``folder`` (which must hold its ``config`` file): the safetensors
+    ones; else, if ``allow_pickle``, the pickle ones (the caller warns); else refused. ``how`` says how to save
+    the model so that it loads."""
+    if not folder.is_dir():
+        raise AuditError(f"{folder} does not exist", where=f"{where}.model", fix=how)
+    if not (folder / config).is_file():
+        raise AuditError(f"{folder} has no {config}", where=f"{where}.model", fix=how)
+    safe = sorted(folder.glob("*.safetensors"))
+    if safe:
+        return safe
+    pickles = sorted(p for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if not pickles:
+        raise AuditError(f"{folder} holds no weights file", where=f"{where}.model", fix=how)
+    if not allow_pickle:
+        raise pickle_error(str(pickles[0]), what="encoder", where=where)
+    return pickles
 
 
 def warn_pickle(what: str) -> None:
