@@ -125,7 +125,7 @@ def _rankings(
         out["zero-shot"] = (labels["name"].tolist(), vectors @ emb.label_vectors[labels.index].T)
     names = emb.names("artists")
     real = emb.rows("real")
-    if real["name"].isin(names).any() and real[real["name"].isin(names)]["name"].nunique() >= 2:
+    if real.loc[real["name"].isin(names), "name"].nunique() >= 2:  # attribution.gallery's own requirement
         found = attribution.gallery(params, emb, names)
         out["reference"] = (found.candidates, found.scores(vectors))
     if not out:
