@@ -43,74 +43,58 @@ __all__ = [
     "read_tables",
 ]
 
-_TEXT = {
-    "config",
-    "generator",
-    "encoder",
-    "template",
-    "label_template",
-    "seed",
-    "weights",
-    "config_a",
-    "config_b",
-    "differs_in",
-    "metric",
-    "method",
-    "configs",
-    "transform",
-    "methods",
-}
-"""The columns of the three tables that hold text; every other column is a number (empty: missing)."""
-
-
-def _columns(*names: str) -> Columns:
-    return Columns(**{n: "text" if n in _TEXT else "float" for n in names})
-
-
-COMPARISON_COLUMNS = _columns(
-    "config",
-    "generator",
-    "encoder",
-    "template",
-    "label_template",
-    "seed",
-    "n_artists",
-    "accuracy",
-    "accuracy_ci_low",
-    "accuracy_ci_high",
-    "accuracy_random_names",
-    "chance",
-    "fraction_significant",
-    "n_validated",
-    "max_works",
-    "ceiling_accuracy",
-    "fraction_significant_centered",
-    "weights",
-    "fraction_significant_artist_level",
-    "false_positive_rate_artist_level",
-    "false_positive_rate_paper_test",
-    "transform",
-    "method",
-    "roc_auc",
+COMPARISON_COLUMNS = Columns(
+    config="text",
+    generator="text",
+    encoder="text",
+    template="text",
+    label_template="text",
+    seed="text",
+    n_artists="float",
+    accuracy="float",
+    accuracy_ci_low="float",
+    accuracy_ci_high="float",
+    accuracy_random_names="float",
+    chance="float",
+    fraction_significant="float",
+    n_validated="float",
+    max_works="float",
+    ceiling_accuracy="float",
+    fraction_significant_centered="float",
+    weights="text",
+    fraction_significant_artist_level="float",
+    false_positive_rate_artist_level="float",
+    false_positive_rate_paper_test="float",
+    transform="text",
+    method="text",
+    roc_auc="float",
 )
-PAIRED_COLUMNS = _columns(
-    "config_a",
-    "config_b",
-    "differs_in",
-    "methods",
-    "metric",
-    "method",
-    "n_artists",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "p_holm",
-    "p_image_level",
+PAIRED_COLUMNS = Columns(
+    config_a="text",
+    config_b="text",
+    differs_in="text",
+    methods="text",
+    metric="text",
+    method="text",
+    n_artists="float",
+    difference="float",
+    ci_low="float",
+    ci_high="float",
+    p_value="float",
+    p_holm="float",
+    p_image_level="float",
 )
 """``methods``: the two configurations' attribution methods (``zero-shot`` / ``reference``: an encoder
 carries its method, so two encoders may also differ in it); ``method``: the paired test."""
-SPREAD_COLUMNS = _columns("configs", "n_seeds", "mean", "sd", "min", "max", "mean_ci_half_width")
+SPREAD_COLUMNS = Columns(
+    configs="text",
+    n_seeds="float",
+    mean="float",
+    sd="float",
+    min="float",
+    max="float",
+    mean_ci_half_width="float",
+)
 _AXES = ("generator", "template", "seed", "encoder", "label_template", "max_works", "transform")
 METRICS = {
     "accuracy": ("generator", "template", "seed", "encoder", "label_template", "transform"),
