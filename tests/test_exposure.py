@@ -71,3 +71,14 @@ def test_bad_input_is_refused():
         exposure.threshold_fit([10, 20, 30, 40, 50], [1] * 5, [10] * 5, chance=0.6, level=0.5)
     with pytest.raises(AuditError, match="must align"):
         exposure.threshold_fit([10, 20], [1, 2, 3], [10, 10, 10], chance=CHANCE)
+
+
+def test_a_curve_already_at_the_level_with_no_captions_needs_none():
+    """Where the fitted curve is above the level at every count (a world where even the rarely captioned
+    artists are imitated), the threshold and the interval's lower end are 0 captions, never a negative count."""
+    counts = np.array([100.0, 150, 200, 300, 400, 600, 800, 1000])
+    n = np.full(len(counts), 10)
+    k = np.array([8, 9, 8, 9, 10, 9, 10, 10])
+    fit = exposure.threshold_fit(counts, k, n, chance=0.05, level=0.5, n_boot=300)
+    assert fit.threshold is not None and fit.threshold >= 0 and fit.ci_low is not None and fit.ci_low >= 0
+    assert exposure._thresholds(5.0, 1.0, 0.05, 0.5)[0] == 0.0  # logit point at x = -5: c* = 0, not 10**-5 - 1

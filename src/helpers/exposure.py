@@ -130,11 +130,12 @@ def fit_curve(counts, n_correct, n_images, chance: float) -> tuple[float, float]
 
 
 def _thresholds(intercept, slope, chance: float, level: float) -> np.ndarray:
-    """c* for each (β0, β1) (``inf`` where the curve does not rise)."""
+    """c* for each (β0, β1): ``inf`` where the curve does not rise, 0 where it is at the level already with no
+    captions (log10(1 + c) = x < 0 would be a negative count)."""
     intercept, slope = np.atleast_1d(np.asarray(intercept, float)), np.atleast_1d(np.asarray(slope, float))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         x = (logit((level - chance) / (1 - chance)) - intercept) / slope
-        out = np.where((slope > 0) & (x < 300), 10.0 ** np.minimum(x, 300) - 1.0, np.inf)
+        out = np.where((slope > 0) & (x < 300), 10.0 ** np.clip(x, 0.0, 300) - 1.0, np.inf)
     return out
 
 
