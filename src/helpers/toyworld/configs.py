@@ -26,6 +26,7 @@ __all__ = [
     "PLAN",
     "plan_for",
     "architectures_for",
+    "encoder_configs",
 ]
 
 CONTEXT_LENGTH = 32
@@ -136,11 +137,23 @@ def architectures_for(world: World) -> dict[str, dict[str, Any]]:
     with the world file's ``architectures`` keys replacing theirs (``clip``'s ``vision_cfg``/``text_cfg``
     key by key)."""
     base = {"vae": VAE, "unet": UNET, "text_encoder": TEXT_ENCODER, "scheduler": SCHEDULER, "clip": CLIP}
-    out = copy.deepcopy(base)
-    for part, changes in world.architectures.items():
-        for key, value in changes.items():
-            if isinstance(value, dict):
-                out[part][key] = {**out[part][key], **value}
-            else:
-                out[part][key] = value
+    return {part: _replaced(config, world.architectures.get(part, {})) for part, config in base.items()}
+
+
+def encoder_configs(world: World, plan: Plan | None = None) -> dict[str, tuple[int, dict[str, Any], Plan]]:
+    """Each toy CLIP of ``world`` by folder name: its seed offset, its architecture (the world's CLIP with the
+    encoder's ``clip`` keys) and its training plan (``plan``, default the world's, with the encoder's
+    ``clip_*`` keys)."""
+    clip, plan = architectures_for(world)["clip"], plan or plan_for(world)
+    return {
+        name: (spec.seed, _replaced(clip, spec.clip), Plan(**{**plan.as_dict(), **spec.plan}))
+        for name, spec in world.encoder_specs.items()
+    }
+
+
+def _replaced(config: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``config`` with ``changes``: a dict value replaces the keys it names, any other the value."""
+    out = copy.deepcopy(config)
+    for key, value in changes.items():
+        out[key] = {**out[key], **value} if isinstance(value, dict) else value
     return out

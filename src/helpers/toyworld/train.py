@@ -4,8 +4,8 @@
 
 builds the world's corpus if it is missing, then trains in order: the autoencoder (or copies the one the
 world file's ``vae_from`` names), the generator (UNet + text encoder on the autoencoder's latents, from the
-rows the generator sees), and the CLIP encoders (the world's ``encoders``: same recipe, other seeds, from
-the rows the encoder sees). Deterministic from the seed on a given machine and thread count: torch's intra-op threads
+rows the generator sees), and the CLIP encoders (the world's ``encoders``: same recipe, each its own seed and,
+where the world file says, its own architecture and ``clip_*`` plan, from the rows the encoder sees). Deterministic from the seed on a given machine and thread count: torch's intra-op threads
 are set to ``--threads`` and recorded, every model starts from ``torch.manual_seed`` and draws its
 batches from its own seeded generator. The folder is written next to its destination and swapped in at
 the end, so an interrupted run leaves the previous weights in place.
@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import AuditError
 from ..files import sha256_file
 from ..paths import PROJECT_ROOT
-from .configs import Plan, architectures_for, plan_for
+from .configs import Plan, architectures_for, encoder_configs, plan_for
 from .corpus import digest, ensure_corpus, read_corpus
 from .manifest import versions, write_manifest
 from .world import World, load_world
@@ -53,7 +53,9 @@ def _vae(world: World, images, seed: int, plan: Plan, log: Callable[[str], None]
     from diffusers import AutoencoderKL
 
     log(f"vae: copied from {world.vae_from} (not retrained)")
-    return AutoencoderKL.from_pretrained(PROJECT_ROOT / world.vae_from, torch_dtype=torch.float32).eval()
+    vae = AutoencoderKL.from_pretrained(PROJECT_ROOT / world.vae_from, torch_dtype=torch.float32).eval()
+    vae.register_to_config(_name_or_path=world.vae_from)  # the saved config names it as the world file does, not
+    return vae  # by this checkout's absolute path (the bytes, and the manifest, would depend on where it lies)
 
 
 def train_world(
@@ -122,12 +124,21 @@ def train_world(
 
     rows = corpus.rows("encoder")
     images, captions = corpus.images[rows], [corpus.captions[i] for i in rows]
-    for name, offset in world.encoders.items():
+    encoders = encoder_configs(world, plan)
+    for name, (offset, config, clip_plan) in encoders.items():
         t = time.perf_counter()
-        config = arch["clip"]
-        model = train_clip(images, captions, seed=_seed(seed, "clip", offset), plan=plan, config=config, log=log)
+        model = train_clip(images, captions, seed=_seed(seed, "clip", offset), plan=clip_plan, config=config, log=log)
         save_clip(tmp / name, model, config)
         seconds[name] = time.perf_counter() - t
+    differing = {  # the encoders whose model or training is not the world's (none in the easy world)
+        name: {
+            "seed_offset": offset,
+            "clip": config,
+            "plan": {k: v for k, v in p.as_dict().items() if k.startswith("clip_")},
+        }
+        for name, (offset, config, p) in encoders.items()
+        if config != arch["clip"] or p != plan
+    }
 
     seconds["total"] = time.perf_counter() - start
     record = {
@@ -144,6 +155,7 @@ def train_world(
         },
         "plan": plan.as_dict(),
         "architectures": arch,
+        **({"encoders": differing} if differing else {}),
         **(
             {"vae_from": {"path": world.vae_from, "sha256": sha256_file(PROJECT_ROOT / world.vae_from / _VAE_FILE)}}
             if world.vae_from

@@ -26,7 +26,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import AuditError
 from ..paths import PROJECT_ROOT
 
-__all__ = ["World", "ArtistSpec", "FamilySpec", "WORLDS_DIR", "world_names", "load_world", "STYLE_KEYS"]
+__all__ = [
+    "World",
+    "ArtistSpec",
+    "FamilySpec",
+    "ToyEncoderSpec",
+    "WORLDS_DIR",
+    "world_names",
+    "load_world",
+    "STYLE_KEYS",
+]
 
 WORLDS_DIR = Path(__file__).parent / "worlds"
 STYLE_KEYS = ("bg", "fg", "accent", "pattern", "angle", "freq", "composition", "motif", "edge")
@@ -56,6 +65,22 @@ class ArtistSpec(_Strict):
     trained_as: str = ""
 
 
+class ToyEncoderSpec(_Strict):
+    """One toy CLIP of a world whose model or training differs from the world's: ``seed`` (the offset added
+    to the training seed), ``clip`` (keys replacing the world's CLIP architecture, ``vision_cfg``/``text_cfg``
+    key by key) and ``plan`` (keys replacing the world's ``clip_*`` training plan)."""
+
+    seed: int = Field(ge=0)
+    clip: dict[str, Any] = {}
+    plan: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> ToyEncoderSpec:
+        if wrong := [k for k in self.plan if not k.startswith("clip_")]:
+            raise ValueError(f"an encoder's plan sets only clip_* keys, not {wrong}")
+        return self
+
+
 class FamilySpec(_Strict):
     """Artists who share every style key given here; each member sets the rest (and may override)."""
 
@@ -83,7 +108,7 @@ class World(_Strict):
     artists: list[ArtistSpec] = []
     families: list[FamilySpec] = []
     ghosts: list[ArtistSpec] = []
-    encoders: dict[str, int] = Field(min_length=1)
+    encoders: dict[str, int | ToyEncoderSpec] = Field(min_length=1)
     plan: dict[str, Any] = {}
     architectures: dict[str, dict[str, Any]] = {}
     vae_from: str = ""
@@ -103,6 +128,14 @@ class World(_Strict):
             if "{name}" not in form and "{lower}" not in form and "{upper}" not in form:
                 raise ValueError(f"artist form {form!r} names nobody")
         return self
+
+    @property
+    def encoder_specs(self) -> dict[str, ToyEncoderSpec]:
+        """Every toy CLIP of the world, by folder name (a bare number is a seed offset, nothing else changed)."""
+        return {
+            name: spec if isinstance(spec, ToyEncoderSpec) else ToyEncoderSpec(seed=spec)
+            for name, spec in self.encoders.items()
+        }
 
     @property
     def all_artists(self) -> list[ArtistSpec]:
