@@ -63,6 +63,32 @@ def test_the_easy_world_is_its_file():
     assert read_manifest(world.path("models_dir"))["command"] == "python -m helpers.toyworld train --seed 0 --threads 2"
 
 
+def test_an_encoder_may_differ_in_model_and_training_and_the_easy_ones_do_not():
+    """A world's ``encoders`` entry is a seed offset (the easy world's two CLIPs: the world's architecture and
+    plan) or a mapping that also changes the architecture (key by key) and the clip_* plan."""
+    import json
+
+    from helpers.toyworld.configs import CLIP, encoder_configs, plan_for
+
+    easy = encoder_configs(load_world("toy"))
+    assert {name: (seed, config == CLIP) for name, (seed, config, _) in easy.items()} == {
+        "toy-clip": (0, True),
+        "toy-clip-b": (1, True),
+    }
+    hard = encoder_configs(HARD)
+    (_, full, full_plan), (seed, lite, lite_plan) = hard["toy-clip"], hard["toy-clip-lite"]
+    assert seed == 1 and full_plan == lite_plan == plan_for(HARD)
+    assert lite["vision_cfg"]["layers"] < full["vision_cfg"]["layers"] and lite["embed_dim"] < full["embed_dim"]
+    assert lite["vision_cfg"]["image_size"] == full["vision_cfg"]["image_size"] == 32  # only the named keys change
+    data = HARD.model_dump()
+    with pytest.raises(ValueError, match="clip_"):
+        World(**{**data, "encoders": {"toy-clip": {"seed": 0, "plan": {"sd_steps": 3}}}})
+    if _trained(HARD):  # the shipped folders are what the world file says
+        for name, (_, config, _) in hard.items():
+            saved = json.loads((HARD.path("models_dir") / name / "open_clip_config.json").read_text())
+            assert saved["model_cfg"] == config, name
+
+
 # -- the hard world's ground truth ------------------------------------------------------------------------
 
 
@@ -175,6 +201,21 @@ def test_every_world_matches_its_manifest_and_the_budget(name, tmp_path):
         if _trained(load_world(n))
     )
     assert total <= 30_000_000
+
+
+@pytest.mark.parametrize("name", world_names())
+def test_no_shipped_file_names_the_checkout_it_was_trained_in(name):
+    """A config that records an absolute path (diffusers keeps the folder a model was loaded from) makes the
+    shipped bytes, and so the manifest, depend on where the repository lay when the world was trained."""
+    world = load_world(name)
+    if not _trained(world):
+        pytest.skip(f"world {name} is not trained")
+    import json
+
+    for path in world.path("models_dir").rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert str(PROJECT_ROOT) not in text, path
+        assert not str(json.loads(text).get("_name_or_path", "")).startswith("/"), path
 
 
 @pytest.mark.parametrize("name", world_names())
