@@ -11,19 +11,24 @@ A batch is scanned in up to four passes, each over one UTF-8 buffer:
 
 Hyperscan reports every occurrence of every name (overlapping ones included) without holding the GIL;
 numpy keeps those that lie inside one caption with no word character beside them, and de-duplicates.
+A database of :data:`_CACHED` names or more is compiled once and then read from ``CACHE_DIR/hyperscan/``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import platform
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 
+from .. import paths as _paths
 from ..errors import AuditError
 from .fold import _decode, fold
-from .rule import is_word, normalize_text, normalize_texts
+from .rule import is_word, normalize_texts
 
 __all__ = ["Matcher"]
 
@@ -39,8 +44,7 @@ class Matcher:
         self.names = list(names)
         patterns: dict[str, int] = {}
         self.pattern_of_name = np.empty(len(self.names), dtype=np.int64)
-        for i, name in enumerate(self.names):
-            pattern = normalize_text(name)
+        for i, (name, pattern) in enumerate(zip(self.names, normalize_texts(self.names), strict=True)):
             if not pattern:
                 raise AuditError(
                     f"name {name!r} is empty after normalisation (only marks or spaces)",
@@ -139,16 +143,40 @@ _FLAG = rb"[\x00-\x1f\x7f`]|\x20\x20"  # what a caseless scan of unfolded text c
 _ESCAPED = [bytes([c]) if chr(c).isascii() and chr(c).isalnum() else b"\\x%02x" % c for c in range(256)]
 
 
+_CACHED = 256
+"""From this many patterns the compiled database is kept under ``CACHE_DIR/hyperscan/``, keyed by its patterns
+and Hyperscan's version: compiling 3,000 names takes about 0.1 s, loading them 0.1 ms."""
+
+
 def _compile(patterns: list[bytes]):
     """Every pattern as a caseless expression (every byte but letters and digits escaped), then the flag."""
     import hyperscan
 
-    escaped = [b"".join(map(_ESCAPED.__getitem__, p)) for p in patterns]
+    expressions = [*(b"".join(map(_ESCAPED.__getitem__, p)) for p in patterns), _FLAG]
+    if len(patterns) < _CACHED:
+        return _build(expressions)
+    key = hashlib.sha256(repr((hyperscan.__version__, platform.machine(), expressions)).encode()).hexdigest()
+    path = _paths.CACHE_DIR / "hyperscan" / f"{key[:32]}.db"
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error):  # not cached yet, or unusable here (another processor): compile
+        pass
+    database = _build(expressions)
+    from ..files import atomic_write_bytes
+
+    with contextlib.suppress(OSError):  # a read-only cache only costs the compile next time
+        atomic_write_bytes(path, hyperscan.dumpb(database))
+    return database
+
+
+def _build(expressions: list[bytes]):
+    import hyperscan
+
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
-        expressions=[*escaped, _FLAG],
-        ids=list(range(len(patterns) + 1)),
-        elements=len(patterns) + 1,
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
         flags=hyperscan.HS_FLAG_CASELESS,
     )
     return database
