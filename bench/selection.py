@@ -13,13 +13,15 @@ Zipf-distributed mentions of artist names, in three variants:
 * *intl*: the same, mostly non-ASCII (accented words, curly quotes and apostrophes, CJK words; accented names).
 
 For each variant, in one run and on the same files, it times DuckDB reading the caption column alone
-(``sum(strlen(caption))``, all cores: the *read limit*), ``count_mentions`` in-process with 1 worker and with
+(``sum(strlen(caption))``, all cores: the *read limit*), DuckDB handing that column to Arrow (what any
+reader of Arrow batches pays), ``count_mentions`` in-process with 1 worker and with
 every core, the selection command line end to end (``python -m helpers.selection ... --no-progress``, a fresh
 interpreter) and the same command on a 1,000-caption file (its *fixed start*: interpreter, imports, reading
 the candidates, compiling the names); repeats interleaved, minimum kept. It prints
 
 * the command line's time as a multiple of the read time (goal: <= 2.5x), the same without its fixed start,
-  and the fixed start in seconds (with the interpreter's and the imports' share);
+  and the fixed start in seconds: the interpreter, importing the libraries, importing the helpers, and the
+  work (reading the candidates, checking the names, loading or compiling the Hyperscan database, writing);
 * ``count_mentions``'s time as a multiple of the read time, and the speed-up from 1 worker to every core
   (goal: in proportion to the cores);
 * for the default variant also: the scanner's time with 100 names and with all the names (goal: at most
@@ -82,6 +84,14 @@ def _accent(rng: np.random.Generator, words: list[str], share: float, letters: l
         words[i] = w[:j] + str(rng.choice(letters)) + w[j + 1 :]
 
 
+def _write_part(path: Path, captions: pa.Array, first_row: int, rng: np.random.Generator) -> None:
+    """One parquet file of captions, with a URL (numbered from ``first_row``) and a random score per row."""
+    n = len(captions)
+    urls = pc.binary_join_element_wise("http://127.0.0.1/", pa.array(np.arange(n) + first_row).cast(pa.string()), "")
+    table = pa.table({"TEXT": captions, "URL": urls, "AESTHETIC_SCORE": pa.array(rng.uniform(4.5, 8.0, size=n))})
+    pq.write_table(table, path, row_group_size=250_000)
+
+
 def _make(folder, n_rows: int, n_names: int, seed: int, intl: bool) -> list[str]:
     rng = np.random.default_rng(seed)
     vocab = _words(rng, 30_000, (2, 5))
@@ -120,16 +130,7 @@ def _make(folder, n_rows: int, n_names: int, seed: int, intl: bool) -> list[str]
         captions = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), words), " ")
         shout = rng.random(n) < 0.1  # some captions in capitals
         captions = pc.if_else(pa.array(shout), pc.utf8_upper(captions), captions)
-        table = pa.table(
-            {
-                "TEXT": captions,
-                "URL": pc.binary_join_element_wise(
-                    "http://127.0.0.1/", pa.array(np.arange(n) + f * per_file).cast(pa.string()), ""
-                ),
-                "AESTHETIC_SCORE": pa.array(rng.uniform(4.5, 8.0, size=n)),
-            }
-        )
-        pq.write_table(table, folder / f"part-{f:02d}.parquet", row_group_size=250_000)
+        _write_part(folder / f"part-{f:02d}.parquet", captions, f * per_file, rng)
     (folder / "names.txt").write_text("\n".join(names), encoding="utf-8")
     return names
 
@@ -280,16 +281,7 @@ def _make_laion(folder, n_rows: int, n_names: int, seed: int) -> list[str]:
         captions = pc.if_else(pa.array(style >= 0.96), pc.utf8_upper(captions), captions)
         double = pa.array(rng.random(n) < 0.01)
         captions = pc.if_else(double, pc.replace_substring(captions, " ", "  ", max_replacements=1), captions)
-        table = pa.table(
-            {
-                "TEXT": captions,
-                "URL": pc.binary_join_element_wise(
-                    "http://127.0.0.1/", pa.array(np.arange(n) + f * per_file).cast(pa.string()), ""
-                ),
-                "AESTHETIC_SCORE": pa.array(rng.uniform(4.5, 8.0, size=n)),
-            }
-        )
-        pq.write_table(table, folder / f"part-{f:02d}.parquet", row_group_size=250_000)
+        _write_part(folder / f"part-{f:02d}.parquet", captions, f * per_file, rng)
     (folder / "names.txt").write_text("\n".join(names), encoding="utf-8")
     return names
 
@@ -326,6 +318,9 @@ def _read_limit(files: str) -> float:
         return time.perf_counter() - t
 
 
+_LIBRARIES = "numpy, pyarrow.parquet, pandas, duckdb, hyperscan"
+
+
 def _cli(files: str, artists: Path, out: Path) -> float:
     """Seconds for the selection command line, a fresh interpreter, end to end."""
     cmd = [sys.executable, "-m", "helpers.selection", "--metadata", files, "--artists", str(artists)]
@@ -338,6 +333,15 @@ def _python(code: str) -> float:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     return time.perf_counter() - t
+
+
+def _arrow_export(files: str) -> float:
+    """DuckDB (every core) handing the caption column to Arrow: what any reader of Arrow batches pays."""
+    with duckdb.connect() as con:
+        t = time.perf_counter()
+        for _batch in con.sql("SELECT TEXT FROM read_parquet($f)", params={"f": files}).to_arrow_reader(131_072):
+            pass
+        return time.perf_counter() - t
 
 
 def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float]:
@@ -362,10 +366,11 @@ def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float
     pq.write_table(pq.read_table(paths[0], columns=["TEXT"]).slice(0, 1_000), small)
     out = folder / "subsets" / "selection.csv"
     workers = sorted({1, all_cores})
-    times: dict[str, list[float]] = {"read": [], **{f"w{w}": [] for w in workers}, "cli": [], "start": []}
+    times: dict[str, list[float]] = {"read": [], "export": [], **{f"w{w}": [] for w in workers}, "cli": [], "start": []}
     counts = {}
     for rep in range(args.repeats):  # interleaved, so load from other processes hits every side alike
         times["read"].append(_read_limit(files))
+        times["export"].append(_arrow_export(files))
         for w in workers:
             got, t = _timed(lambda w=w: count_mentions(files, names, workers=w, progress=False))
             assert got.attrs["captions_scanned"] == n_rows, got.attrs["captions_scanned"]
@@ -379,6 +384,9 @@ def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float
     best = {k: min(v) for k, v in times.items()}
     read = best["read"]
     print(f"  DuckDB reading the caption column (read limit): {read:.2f} s, {n_rows / read:,.0f} captions/s")
+    print(
+        f"  DuckDB handing the caption column to Arrow: {best['export']:.2f} s, {best['export'] / read:.2f}x the read"
+    )
     for w in workers:
         t = best[f"w{w}"]
         print(
@@ -392,8 +400,12 @@ def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float
     print(f"  CLI fixed start (the same command on 1,000 captions): {start:.2f} s")
     print(f"  CLI without its fixed start: {cli - start:.2f} s, {(cli - start) / read:.2f}x the read time")
     interpreter = min(_python("pass") for _ in range(3))
-    imports = min(_python("import helpers.selection") for _ in range(3))
-    print(f"    of the fixed start: interpreter {interpreter:.2f} s, + imports {imports - interpreter:.2f} s")
+    libraries = min(_python(f"import {_LIBRARIES}") for _ in range(3))
+    imports = min(_python(f"import {_LIBRARIES}, helpers.selection") for _ in range(3))
+    print(
+        f"    of the fixed start: interpreter {interpreter:.2f} s, + {_LIBRARIES} {libraries - interpreter:.2f} s, "
+        f"+ helpers {imports - libraries:.2f} s, + the work {start - imports:.2f} s"
+    )
     print(f"  mentions: {int(counts[1].sum()):,}; names with > 100 captions: {int((counts[1] > 100).sum())}")
     return folder, names, best[f"w{all_cores}"]
 
