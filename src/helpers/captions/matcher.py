@@ -2,9 +2,9 @@
 
 A batch is scanned in up to four passes, each over one UTF-8 buffer:
 
-1. every caption as it is, the mentions found in the non-ASCII ones dropped: the database is caseless, so
-   of the rule only control characters, backticks and runs of spaces are left for ASCII captions, and a
-   flag pattern in the same database marks the captions that hold any;
+1. the ASCII captions as they are (where they are most of the batch, every caption, the mentions found in
+   the others dropped): the database is caseless, so of the rule only control characters, backticks and
+   runs of spaces are left, and a flag pattern in the same database marks the captions that hold any;
 2. the non-ASCII captions after :func:`.fold.fold` has replaced their non-ASCII characters (flagged alike);
 3. the flagged captions, folded entirely;
 4. the captions with a character the fold cannot take, through :func:`.rule.normalize_texts`.
@@ -77,9 +77,15 @@ class Matcher:
         data, offsets = _utf8(captions)
         other = _non_ascii(data, offsets)
         redo: list[np.ndarray] = []
-        # every caption as it is (the scan is caseless), the non-ASCII ones left out; it flags the few
-        # ASCII captions that need more
-        found = [self._scan(data, offsets, redo, skip=other)]
+        # the ASCII captions as they are (the scan is caseless); it flags the few that need more. Where they
+        # are most of the batch, every caption is scanned in place and the mentions in the others dropped
+        if 4 * other.size <= len(captions):
+            found = [self._scan(data, offsets, redo, skip=other)]
+        else:  # mostly non-ASCII: the ASCII captions alone, rather than most bytes twice
+            ascii_ = np.ones(len(captions), dtype=bool)
+            ascii_[other] = False
+            plain = np.flatnonzero(ascii_)
+            found = [self._scan(*_utf8(captions.take(pa.array(plain))), redo, rows=plain)]
         slow: list[np.ndarray] = []
         if other.size:
             text, offsets, unfolded = fold(*_utf8(captions.take(pa.array(other))), full=False)
