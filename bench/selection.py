@@ -1,19 +1,36 @@
-"""Benchmark of the caption scanner behind :func:`helpers.metadata.count_mentions` (not a test).
+"""Benchmark of the caption scanner behind :func:`helpers.metadata.count_mentions` and the selection command
+line (not a test).
 
-Makes (once, cached under ``outputs/.cache/bench/``) LAION-like parquet sets of synthetic captions drawn
-from a random vocabulary, with Zipf-distributed mentions of synthetic artist names, in two variants:
-*default* (about 6% non-ASCII captions) and *intl* (mostly non-ASCII: accented words, curly quotes and
-apostrophes, CJK words; accented names). For each variant, in one run and on the same files, it times
-DuckDB reading the caption column alone (``sum(strlen(caption))``, all cores: the *read limit*) and the
-scanner with 1 worker and with every core, repeats interleaved, minimum kept, and prints
+Makes (once, cached under ``outputs/.cache/bench/``) LAION-like parquet sets of synthetic captions with
+Zipf-distributed mentions of artist names, in three variants:
 
-* the scanner's time as a multiple of the read time (goal: <= 2.5x with every core), and the speed-up from
-  1 worker to every core (goal: in proportion to the cores);
+* *laion* (4,000,000 captions in 4 files, 3,000 names): short product, stock-photo and art titles of English
+  words (Faker's word lists and a list of shop and stock words, none a word of a name), 58 bytes on average,
+  6% with a non-ASCII word or symbol, 1% with a double space; 0.5% of the captions mention a name (Faker
+  first and last names, a tenth from European locales);
+* *default* (5,000,000 captions in 8 files, 5,000 names): words from a random vocabulary of syllables that
+  the names share (so Hyperscan's literal prefilter fires almost everywhere), about 6% non-ASCII;
+* *intl*: the same, mostly non-ASCII (accented words, curly quotes and apostrophes, CJK words; accented names).
+
+For each variant, in one run and on the same files, it times DuckDB reading the caption column alone
+(``sum(strlen(caption))``, all cores: the *read limit*), DuckDB handing that column to Arrow (what any
+reader of Arrow batches pays), ``count_mentions`` in-process with 1 worker and with
+every core, the selection command line end to end (``python -m helpers.selection ... --no-progress``, a fresh
+interpreter) and the same command on a 1,000-caption file (its *fixed start*: interpreter, imports, reading
+the candidates, compiling the names); repeats interleaved, minimum kept. It prints
+
+* the command line's time as a multiple of the read time (goal: <= 2.5x), the same without its fixed start,
+  and the fixed start in seconds: the interpreter, importing the libraries, importing the helpers, and the
+  work (reading the candidates, checking the names, loading or compiling the Hyperscan database, writing);
+* ``count_mentions``'s time as a multiple of the read time, and the speed-up from 1 worker to every core
+  (goal: in proportion to the cores);
 * for the default variant also: the scanner's time with 100 names and with all the names (goal: at most
   2x slower), and a naive per-name pandas ``str.contains`` loop against the scanner on the same subset of
   rows (goal: >= 50x).
 
-Usage: ``.venv/bin/python bench/selection.py [--rows 5000000] [--names 5000] [--variants default,intl]``.
+Every count of the command line and of each worker count must agree, or the run stops.
+
+Usage: ``.venv/bin/python bench/selection.py [--variants laion,default,intl] [--rows N] [--names N]``.
 """
 
 from __future__ import annotations
@@ -23,6 +40,8 @@ import os
 import platform
 import re
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,8 +57,10 @@ from helpers.cores import usable_cores
 from helpers.metadata import count_mentions
 from helpers.paths import CACHE_DIR
 
-_VERSION = {"default": 2, "intl": 1}  # bump when the generator changes, so the cache is rebuilt
+_VERSION = {"default": 2, "intl": 1, "laion": 1}  # bump when the generator changes, so the cache is rebuilt
 _FILES = 8
+_LAION_FILES = 4
+_SIZES = {"default": (5_000_000, 5_000), "intl": (5_000_000, 5_000), "laion": (4_000_000, 3_000)}
 _SYLLABLES = "ka ri to na mi su lo ve an el or in da ne sha ko ru tel mar gen bo li ta vi yo ze qu fa pe dor".split()
 _ACCENTED = "é ü ø å ñ ł ç ö".split()
 _CJK = "風景 城 森林 山 海 夢 花 猫".split()
@@ -61,6 +82,14 @@ def _accent(rng: np.random.Generator, words: list[str], share: float, letters: l
         w = words[i]
         j = int(rng.integers(len(w)))
         words[i] = w[:j] + str(rng.choice(letters)) + w[j + 1 :]
+
+
+def _write_part(path: Path, captions: pa.Array, first_row: int, rng: np.random.Generator) -> None:
+    """One parquet file of captions, with a URL (numbered from ``first_row``) and a random score per row."""
+    n = len(captions)
+    urls = pc.binary_join_element_wise("http://127.0.0.1/", pa.array(np.arange(n) + first_row).cast(pa.string()), "")
+    table = pa.table({"TEXT": captions, "URL": urls, "AESTHETIC_SCORE": pa.array(rng.uniform(4.5, 8.0, size=n))})
+    pq.write_table(table, path, row_group_size=250_000)
 
 
 def _make(folder, n_rows: int, n_names: int, seed: int, intl: bool) -> list[str]:
@@ -101,16 +130,158 @@ def _make(folder, n_rows: int, n_names: int, seed: int, intl: bool) -> list[str]
         captions = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), words), " ")
         shout = rng.random(n) < 0.1  # some captions in capitals
         captions = pc.if_else(pa.array(shout), pc.utf8_upper(captions), captions)
-        table = pa.table(
-            {
-                "TEXT": captions,
-                "URL": pc.binary_join_element_wise(
-                    "http://127.0.0.1/", pa.array(np.arange(n) + f * per_file).cast(pa.string()), ""
-                ),
-                "AESTHETIC_SCORE": pa.array(rng.uniform(4.5, 8.0, size=n)),
-            }
-        )
-        pq.write_table(table, folder / f"part-{f:02d}.parquet", row_group_size=250_000)
+        _write_part(folder / f"part-{f:02d}.parquet", captions, f * per_file, rng)
+    (folder / "names.txt").write_text("\n".join(names), encoding="utf-8")
+    return names
+
+
+_LAION_WORDS = """
+art print poster canvas wall decor painting illustration photo photography stock image vector background
+abstract landscape portrait watercolor oil acrylic drawing sketch digital design pattern texture seamless
+vintage retro modern classic rustic minimalist boho floral flower flowers rose garden tree trees forest
+mountain mountains lake river ocean sea beach sunset sunrise sky clouds night city skyline street building
+house home kitchen living room bedroom bathroom office table chair sofa lamp rug pillow cushion cover curtain
+shirt t-shirt dress women's men's kids baby girl boy girls boys womens mens unisex cotton linen leather wool
+silk denim jacket coat hoodie sweater jeans pants shorts skirt shoes boots sneakers sandals bag handbag
+backpack wallet watch ring necklace earrings bracelet jewelry gold silver rose-gold diamond crystal pearl
+black white red blue green yellow pink purple orange brown grey gray navy beige cream ivory teal turquoise
+small medium large size pack set piece pcs inch cm mm new hot sale free shipping high quality premium
+luxury cheap best top gift gifts christmas birthday wedding party holiday summer winter spring autumn fall
+halloween easter valentine's day mother's father's love heart happy cute funny cool beautiful pretty
+young old woman man people family friends couple child children dog cat puppy kitten horse bird animal
+animals wildlife nature natural outdoor indoor travel tourism food fresh healthy salad fruit vegetables
+coffee tea cake chocolate wine beer bottle glass cup mug plate bowl wooden wood metal steel plastic paper
+car truck bike bicycle motorcycle train plane boat ship road bridge tower church castle park village
+business concept technology computer laptop phone smartphone tablet screen icon icons logo symbol sign
+set of with and for the in on of to a an by from at or is are your my our this that up out over under
+close-up view top-view aerial isolated on-white background white-background copy-space text space banner
+template card greeting invitation frame framed unframed limited edition original signed hand-made handmade
+3d render rendering concept-art fantasy sci-fi character anime manga cartoon comic pixel artwork artist
+gallery museum exhibition collection series vol volume book cover page magazine edition chapter story
+""".split()
+_LAION_NUMBERS = (
+    "2 3 4 5 6 8 10 12 16 20 24 30 50 100 2018 2019 2020 2021 4k hd 1080p 16x20 8x10 xl xxl 100% #1 (2)".split()
+)
+_LAION_PUNCT = ["-", "|", ",", "&", ":", "/"]
+_LAION_NON_ASCII = (
+    "café rosé résumé naïve crème brûlée Pokémon São Paulo München Zürich Köln Málaga México España Québec "
+    "Montréal Côte d’Azur Frühling Schön Größe Mädchen Jeans Größe Ærø Øresund Kraków Łódź Beyoncé Señorita "
+    "piñata jalapeño fiancée décor entrée élégant très belle mañana niño año façade"
+).split() + [
+    "Women’s",
+    "Men’s",
+    "Kid’s",
+    "don’t",
+    "it’s",
+    "“Love”",
+    "“Home”",
+    "‘Hello’",
+    "–",
+    "—",
+    "™",
+    "®",
+    "©",
+    "°C",
+    "25°",
+    "×",
+    "€19.99",
+    "£25",
+    "•",
+    "…",
+    "½",
+    "¼",
+    "\u00a0",
+    "a\u00a0b",
+    "風景",
+    "桜",
+    "東京",
+    "猫",
+    "かわいい",
+    "アニメ",
+    "상품",
+    "Москва",
+    "Красивая",
+    "девушка",
+    "Ελλάδα",
+    "ดอกไม้",
+    "❤️",
+    "✨",
+    "🌸",
+    "😍",
+    "🔥",
+    "★",
+    "☆",
+    "♥",
+    "→",
+]
+
+
+def _laion_vocabulary(name_words: set[str]) -> tuple[list[str], np.ndarray]:
+    """English-like caption words (product, stock and art words first, then Faker's lorem words, colours and
+    job words), none of them a word of a name, with Zipf-like weights in that order."""
+    from faker.providers.color.en_US import Provider as Colors
+    from faker.providers.job.en_US import Provider as Jobs
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    colours = [w for c in Colors.all_colors for w in re.findall("[A-Z][a-z]+", c)]
+    jobs = [w for job in Jobs.jobs for w in re.findall("[a-z]+", job.lower())]
+    words = list(dict.fromkeys(w for w in [*_LAION_WORDS, *Lorem.word_list, *colours, *jobs]))
+    words = [w for w in words if w.lower() not in name_words]
+    weights = 1.0 / (np.arange(len(words)) + 10.0)
+    return words, weights / weights.sum()
+
+
+def _laion_names(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` distinct two-word names from Faker's first and last names, one in ten from a European locale."""
+    from faker.providers.person import de_DE, en_US, es_ES, fr_FR
+
+    locales = [en_US.Provider] * 7 + [de_DE.Provider, fr_FR.Provider, es_ES.Provider]
+    names: dict[str, None] = {}
+    while len(names) < n:
+        people = locales[int(rng.integers(len(locales)))]
+        first, last = list(people.first_names), list(people.last_names)
+        names.setdefault(f"{first[int(rng.integers(len(first)))]} {last[int(rng.integers(len(last)))]}")
+    return list(names)
+
+
+def _make_laion(folder, n_rows: int, n_names: int, seed: int) -> list[str]:
+    """Captions like LAION's: short product, stock-photo and art titles of English words (mostly Title or
+    sentence case, some in capitals), numbers and separators; 0.5% mention a name (Zipf-like), 6% hold a
+    non-ASCII word or symbol, 1% a double space."""
+    rng = np.random.default_rng(seed)
+    names = _laion_names(rng, n_names)
+    name_words = {w.lower() for n in names for w in n.split()}
+    words, weights = _laion_vocabulary(name_words)
+    tokens = words + _LAION_NUMBERS + _LAION_PUNCT + _LAION_NON_ASCII + names
+    n_words, n_plain = len(words), len(words) + len(_LAION_NUMBERS) + len(_LAION_PUNCT)
+    name_weights = 1.0 / (np.arange(n_names) + 20.0)
+    name_weights /= name_weights.sum()
+    table_tokens = pa.array(tokens, type=pa.string())
+    folder.mkdir(parents=True, exist_ok=True)
+    per_file = -(-n_rows // _LAION_FILES)
+    for f in range(_LAION_FILES):
+        n = min(per_file, n_rows - f * per_file)
+        lengths = np.clip(np.rint(rng.lognormal(np.log(7.5), 0.55, size=n)), 1, 60).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        idx = rng.choice(n_words, size=int(offsets[-1]), p=weights)
+        other = rng.random(len(idx)) < 0.08  # numbers and separators
+        idx[other] = rng.integers(n_words, n_plain, size=int(other.sum()))
+
+        # one token of 6% of the captions non-ASCII, of 0.5% a name
+        for share, lo, p_token in ((0.062, n_plain, None), (0.005, n_plain + len(_LAION_NON_ASCII), name_weights)):
+            rows = np.flatnonzero(rng.random(n) < share)
+            at = offsets[rows] + rng.integers(0, lengths[rows])
+            idx[at] = lo + rng.choice(len(_LAION_NON_ASCII) if p_token is None else n_names, len(rows), p=p_token)
+        words_of = table_tokens.take(pa.array(idx))
+        captions = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), words_of), " ")
+        captions = pc.replace_substring(captions, " , ", ", ")
+        style = rng.random(n)
+        captions = pc.if_else(pa.array(style < 0.45), pc.utf8_title(captions), captions)
+        captions = pc.if_else(pa.array((style >= 0.45) & (style < 0.9)), pc.utf8_capitalize(captions), captions)
+        captions = pc.if_else(pa.array(style >= 0.96), pc.utf8_upper(captions), captions)
+        double = pa.array(rng.random(n) < 0.01)
+        captions = pc.if_else(double, pc.replace_substring(captions, " ", "  ", max_replacements=1), captions)
+        _write_part(folder / f"part-{f:02d}.parquet", captions, f * per_file, rng)
     (folder / "names.txt").write_text("\n".join(names), encoding="utf-8")
     return names
 
@@ -120,7 +291,10 @@ def _dataset(variant: str, n_rows: int, n_names: int, seed: int):
     folder = CACHE_DIR / "bench" / f"{prefix}-v{_VERSION[variant]}-{n_rows}-{n_names}-{seed}"
     if not (folder / "names.txt").is_file():
         t = time.perf_counter()
-        _make(folder, n_rows, n_names, seed, intl=variant == "intl")
+        if variant == "laion":
+            _make_laion(folder, n_rows, n_names, seed)
+        else:
+            _make(folder, n_rows, n_names, seed, intl=variant == "intl")
         print(f"generated {n_rows:,} captions in {time.perf_counter() - t:.1f} s -> {folder}")
     names = (folder / "names.txt").read_text(encoding="utf-8").split("\n")
     return folder, names
@@ -144,54 +318,107 @@ def _read_limit(files: str) -> float:
         return time.perf_counter() - t
 
 
+_LIBRARIES = "numpy, pyarrow.parquet, pandas, duckdb, hyperscan"
+
+
+def _cli(files: str, artists: Path, out: Path) -> float:
+    """Seconds for the selection command line, a fresh interpreter, end to end."""
+    cmd = [sys.executable, "-m", "helpers.selection", "--metadata", files, "--artists", str(artists)]
+    t = time.perf_counter()
+    subprocess.run([*cmd, "--out", str(out), "--no-progress"], check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def _python(code: str) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def _arrow_export(files: str) -> float:
+    """DuckDB (every core) handing the caption column to Arrow: what any reader of Arrow batches pays."""
+    with duckdb.connect() as con:
+        t = time.perf_counter()
+        for _batch in con.sql("SELECT TEXT FROM read_parquet($f)", params={"f": files}).to_arrow_reader(131_072):
+            pass
+        return time.perf_counter() - t
+
+
 def _variant(variant: str, args, all_cores: int) -> tuple[Path, list[str], float]:
-    folder, names = _dataset(variant, args.rows, args.names, args.seed)
+    n_rows, n_names = args.rows or _SIZES[variant][0], args.names or _SIZES[variant][1]
+    folder, names = _dataset(variant, n_rows, n_names, args.seed)
     files = str(folder / "part-*.parquet")
+    paths = sorted(folder.glob("part-*.parquet"))
     n_bytes = n_ascii = 0
-    for path in sorted(folder.glob("part-*.parquet")):  # batch by batch: the peak memory stays the scanner's
+    for path in paths:  # batch by batch: the peak memory stays the scanner's
         for batch in pq.ParquetFile(path).iter_batches(columns=["TEXT"]):
             n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py()
             n_ascii += pc.sum(pc.string_is_ascii(batch.column(0)).cast("int64")).as_py()
-    non_ascii, mb = 1 - n_ascii / args.rows, n_bytes / 1e6
+    non_ascii, mb = 1 - n_ascii / n_rows, n_bytes / 1e6
     print(
-        f"\n[{variant}] {args.rows:,} captions ({mb:,.0f} MB of UTF-8, {non_ascii:.0%} not plain ASCII) "
-        f"in {_FILES} parquet files, {len(names):,} names"
+        f"\n[{variant}] {n_rows:,} captions ({mb:,.0f} MB of UTF-8, {n_bytes / n_rows:.0f} bytes each, "
+        f"{non_ascii:.0%} not plain ASCII) in {len(paths)} parquet files, {len(names):,} names"
     )
+    artists = folder / "artists.csv"
+    pd.DataFrame({"artist": names}).to_csv(artists, index=False)
+    small = folder / "subsets" / "start-1000.parquet"  # the command line's fixed start: 1,000 captions
+    small.parent.mkdir(exist_ok=True)
+    pq.write_table(pq.read_table(paths[0], columns=["TEXT"]).slice(0, 1_000), small)
+    out = folder / "subsets" / "selection.csv"
     workers = sorted({1, all_cores})
-    times: dict[str, list[float]] = {"read": [], **{f"w{w}": [] for w in workers}}
+    times: dict[str, list[float]] = {"read": [], "export": [], **{f"w{w}": [] for w in workers}, "cli": [], "start": []}
     counts = {}
     for rep in range(args.repeats):  # interleaved, so load from other processes hits every side alike
         times["read"].append(_read_limit(files))
+        times["export"].append(_arrow_export(files))
         for w in workers:
-            out, t = _timed(lambda w=w: count_mentions(files, names, workers=w, progress=False))
-            assert out.attrs["captions_scanned"] == args.rows, out.attrs["captions_scanned"]
-            counts[w] = out["caption_count"].to_numpy()
+            got, t = _timed(lambda w=w: count_mentions(files, names, workers=w, progress=False))
+            assert got.attrs["captions_scanned"] == n_rows, got.attrs["captions_scanned"]
+            counts[w] = got["caption_count"].to_numpy()
             times[f"w{w}"].append(t)
+        times["cli"].append(_cli(files, artists, out))
+        counts["cli"] = pd.read_csv(out, keep_default_na=False)["caption_count"].to_numpy()
+        times["start"].append(_cli(str(small), artists, out))
         print(f"  repeat {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-    assert all((c == counts[1]).all() for c in counts.values()), "counts differ between worker counts"
+    assert all((c == counts[1]).all() for c in counts.values()), "counts differ between workers or the CLI"
     best = {k: min(v) for k, v in times.items()}
-    print(f"  DuckDB reading the caption column (read limit): {best['read']:.2f} s")
+    read = best["read"]
+    print(f"  DuckDB reading the caption column (read limit): {read:.2f} s, {n_rows / read:,.0f} captions/s")
+    print(
+        f"  DuckDB handing the caption column to Arrow: {best['export']:.2f} s, {best['export'] / read:.2f}x the read"
+    )
     for w in workers:
         t = best[f"w{w}"]
         print(
-            f"  scanner, {w} worker{'s' if w > 1 else ''}: {t:.2f} s, {args.rows / t:,.0f} captions/s, "
-            f"{t / best['read']:.2f}x the read time"
+            f"  count_mentions in-process, {w} worker{'s' if w > 1 else ''}: {t:.2f} s, "
+            f"{n_rows / t:,.0f} captions/s, {t / read:.2f}x the read time"
         )
     if all_cores > 1:
         print(f"  1 -> {all_cores} workers: {best['w1'] / best[f'w{all_cores}']:.2f}x faster")
+    cli, start = best["cli"], best["start"]
+    print(f"  selection CLI end to end (python -m helpers.selection): {cli:.2f} s, {cli / read:.2f}x the read time")
+    print(f"  CLI fixed start (the same command on 1,000 captions): {start:.2f} s")
+    print(f"  CLI without its fixed start: {cli - start:.2f} s, {(cli - start) / read:.2f}x the read time")
+    interpreter = min(_python("pass") for _ in range(3))
+    libraries = min(_python(f"import {_LIBRARIES}") for _ in range(3))
+    imports = min(_python(f"import {_LIBRARIES}, helpers.selection") for _ in range(3))
+    print(
+        f"    of the fixed start: interpreter {interpreter:.2f} s, + {_LIBRARIES} {libraries - interpreter:.2f} s, "
+        f"+ helpers {imports - libraries:.2f} s, + the work {start - imports:.2f} s"
+    )
     print(f"  mentions: {int(counts[1].sum()):,}; names with > 100 captions: {int((counts[1] > 100).sum())}")
     return folder, names, best[f"w{all_cores}"]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=5_000_000)
-    p.add_argument("--names", type=int, default=5_000)
+    p.add_argument("--rows", type=int, help="captions per variant (default: laion 4,000,000, others 5,000,000)")
+    p.add_argument("--names", type=int, help="names per variant (default: laion 3,000, others 5,000)")
     p.add_argument("--few-names", type=int, default=100)
     p.add_argument("--naive-rows", type=int, default=2_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--variants", default="default,intl")
+    p.add_argument("--variants", default="laion,default,intl")
     args = p.parse_args()
     all_cores = usable_cores()
     print(
@@ -208,6 +435,7 @@ def main() -> None:
 
 
 def _default_extras(folder, names: list[str], t_many: float, args) -> None:
+    n_rows = args.rows or _SIZES["default"][0]
     files = str(folder / "part-*.parquet")
     few, t_few = _timed(lambda: count_mentions(files, names[: args.few_names], progress=False))
     many = count_mentions(files, names, progress=False)
@@ -227,7 +455,7 @@ def _default_extras(folder, names: list[str], t_many: float, args) -> None:
     print(f"    naive pandas str.contains loop: {t_naive:.2f} s, {args.naive_rows / t_naive:,.0f} captions/s")
     print(f"    scanner (end to end, same rows): {t_sub:.3f} s, {args.naive_rows / t_sub:,.0f} captions/s")
     print(f"    speed-up: x{t_naive / t_sub:,.0f} (goal >= 50); counts agree for {agree:,}/{len(names):,} names")
-    print(f"    full-run scanner rate vs naive: x{(args.rows / t_many) / (args.naive_rows / t_naive):,.0f}")
+    print(f"    full-run scanner rate vs naive: x{(n_rows / t_many) / (args.naive_rows / t_naive):,.0f}")
 
 
 if __name__ == "__main__":

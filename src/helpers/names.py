@@ -24,7 +24,8 @@ def clean_name(name: object, *, where: str = "") -> str:
     if not isinstance(name, str):
         raise AuditError(f"name {name!r} is not text", where=where, fix="write the name as a string")
     text = unicodedata.normalize("NFC", name)
-    bad = [c for c in text if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
+    printable = text.isascii() and text.isprintable()  # the common case: no control character
+    bad = [] if printable else [c for c in text if unicodedata.category(c) == "Cc" or c in "\u2028\u2029"]
     if bad:
         raise AuditError(
             f"name {text!r} contains the control character {bad[0]!r}",

@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plots, provenance
+from . import plots
 from .errors import AuditError, exit_on_error
 from .files import Columns, read_table, sha256_bytes, sha256_file, write_table
-from .imagefiles import check_image
 from .metadata import count_mentions
 from .names import clean_name, name_folder, name_key, random_names, slug, validate_names
 from .paths import RunPaths, resolve_path
@@ -193,20 +192,25 @@ def select(
                 fix="count mentions for the same artist list",
             )
         caption_count = pd.array([by_key[k] for k in keys], dtype="Int64")
-    selected, reasons = [], []
-    for i in range(len(table)):
-        why = []
-        if counts is not None and not caption_count[i] > min_images:
-            n = int(caption_count[i])
-            why.append(f"only {n} caption{'' if n == 1 else 's'} (needs > {min_images})")
+    counted = None if counts is None else caption_count.to_numpy(dtype=np.int64)
+    curation = [
+        (table[col].tolist(), no, unknown)
         for col, required, no, unknown in (
             ("alive", require_alive, "not alive", "alive not curated"),
             ("online_presence", require_online_presence, "no online presence", "online presence not curated"),
-        ):
-            value = table[col].iloc[i]
-            if required and value is pd.NA:
+        )
+        if required
+    ]
+    selected, reasons = [], []
+    for i in range(len(table)):
+        why = []
+        if counted is not None and not counted[i] > min_images:
+            n = int(counted[i])
+            why.append(f"only {n} caption{'' if n == 1 else 's'} (needs > {min_images})")
+        for values, no, unknown in curation:
+            if values[i] is pd.NA:
                 why.append(unknown)
-            elif required and not value:
+            elif not values[i]:
                 why.append(no)
         selected.append(not why)
         if counts is None:
@@ -307,6 +311,8 @@ def scan_real_works(
 
 def _usable(folder: Path | None, artist: str, skip_bad_files: bool, skipped: list[dict]) -> list[Path]:
     """The good image files of an artist's folder, in name order; bad ones stop the scan or go to ``skipped``."""
+    from .imagefiles import check_image  # PIL: only where real works are scanned
+
     good: list[Path] = []
     for path in sorted(folder.iterdir()) if folder else []:
         if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
@@ -409,6 +415,8 @@ def run_stage(params: Params) -> SelectionResult:
     baseline = pd.DataFrame({"name": baseline_names, "slug": [slug(n) for n in baseline_names]})
     write_table(baseline, paths.random_names_csv)
     works, excluded, duplicates, drops = _real_works(params, artists)
+    from . import provenance  # the model inventory: not needed to count and select (the command line)
+
     fig = plots.selection_counts(
         table,
         min_images=criteria.min_images,

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalize_text", "is_word", "occurs", "strip_accents"]
+__all__ = ["normalize_text", "normalize_texts", "is_word", "occurs", "strip_accents"]
 
 # -- normalisation --------------------------------------------------------------------------------------
 
@@ -54,7 +54,15 @@ def normalize_text(text: str) -> str:
     5. the letters ø ł đ ð þ æ œ ı, which have no decomposition, become o l d d th ae oe i; then NFC;
     6. control characters become spaces, runs of whitespace one space, and outer whitespace is removed.
     """
-    return " ".join(_CONTROL_RE.sub(" ", _normalize_core(text.replace(_SEP, " "))).split())
+    return normalize_texts([text])[0]
+
+
+def normalize_texts(texts: list[str]) -> list[str]:
+    """:func:`normalize_text` of each text, with one call of each Unicode normalisation for them all."""
+    if not texts:
+        return []
+    joined = _normalize_core(_SEP.join(text.replace(_SEP, " ") for text in texts))
+    return [" ".join(part.split()) for part in _CONTROL_RE.sub(" ", joined).split(_SEP)]
 
 
 def _normalize_core(text: str) -> str:

@@ -74,16 +74,22 @@ class _Scan:
 
     @contextmanager
     def progress(self, progress: bool):
+        if not progress:  # no bar, and no import of tqdm.auto (15 ms of the command line's start)
+            yield _NoBar()
+            return
         from tqdm.auto import tqdm
 
-        with tqdm(
-            total=self.total, unit="captions", unit_scale=True, disable=not progress, desc="scanning captions"
-        ) as bar:
+        with tqdm(total=self.total, unit="captions", unit_scale=True, desc="scanning captions") as bar:
             yield bar
             bar.update(max(0, self.total - bar.n))  # rows with a null caption never reach a batch
 
     def run(self, work, *, ordered: bool):
         return run_units(self.units, work, workers=self.workers, threads=self.threads, ordered=ordered)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
 
 
 def count_mentions(
