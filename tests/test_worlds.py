@@ -204,6 +204,23 @@ def test_every_world_matches_its_manifest_and_the_budget(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", world_names())
+def test_every_file_of_a_manifest_is_committed_not_ignored(name):
+    """A weights file the manifest lists but .gitignore hides (``*.safetensors`` is ignored outside a list of
+    exceptions) exists in the checkout that trained it and is missing from every clone."""
+    import subprocess
+
+    world = load_world(name)
+    if not _trained(world) or not (PROJECT_ROOT / ".git").exists():
+        pytest.skip(f"world {name} is not trained, or this is not a git checkout")
+    folder = world.path("models_dir").relative_to(PROJECT_ROOT)
+    files = [(folder / f).as_posix() for f in read_manifest(world.path("models_dir"))["files"]]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *files], cwd=PROJECT_ROOT, capture_output=True, text=True
+    ).stdout.split()
+    assert ignored == [], f"ignored by .gitignore (add an exception): {ignored}"
+
+
+@pytest.mark.parametrize("name", world_names())
 def test_no_shipped_file_names_the_checkout_it_was_trained_in(name):
     """A config that records an absolute path (diffusers keeps the folder a model was loaded from) makes the
     shipped bytes, and so the manifest, depend on where the repository lay when the world was trained."""
