@@ -15,7 +15,7 @@ PACKAGE = Path(helpers.__file__).parent
 # Each module's layer, bottom first. A module may import modules of lower layers; within "libraries" the
 # order of the list is the order of dependence (a library imports only libraries listed before it).
 LAYERS = {
-    "ground": ["errors", "paths", "pipeline", "files", "cores", "lock"],
+    "ground": ["errors", "paths", "pipeline", "files", "cores", "lock", "paper"],
     "schema": ["schema_types", "specs", "schema"],
     "libraries": [
         "names",

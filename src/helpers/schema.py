@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .errors import AuditError
 from .files import json_digest
+from .paper import PAPER_RULE
 from .paths import RunPaths, resolve_path
 from .schema_types import (  # noqa: F401
     AGGREGATES,
@@ -63,10 +64,6 @@ __all__ = [
     "NO_TRANSFORM",
     "PAPER_RULE",
 ]
-
-PAPER_RULE = 100
-"""The paper's selection rule: an artist is named in more than this many captions (``selection.min_images``'s
-default, the exposure split of stage 04)."""
 
 
 class ArtistsParams(Section):

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,8 @@ from .errors import AuditError, exit_on_error
 from .files import Columns, read_table, sha256_bytes, sha256_file, write_table
 from .metadata import count_mentions
 from .names import clean_name, name_folder, name_key, random_names, slug, validate_names
+from .paper import PAPER_RULE
 from .paths import RunPaths, resolve_path
-from .schema import PAPER_RULE, Params, ValidationParams
 from .synthetic import make_synthetic_metadata
 from .works import (
     DUPLICATE_COLUMNS,
@@ -42,6 +43,9 @@ from .works import (
     perceptual_hash,
     read_caption_drops,
 )
+
+if TYPE_CHECKING:  # the command line starts without the schema (pydantic): stages import it
+    from .schema import Params
 
 __all__ = [
     "read_candidates",
@@ -259,6 +263,8 @@ def scan_real_works(
             "helpers.download.download_real_works",
         )
     if duplicate_distance is None:
+        from .schema import ValidationParams
+
         duplicate_distance = ValidationParams().duplicate_distance
     found, folders, skipped = [], {}, []
     for artist in artists:

@@ -18,7 +18,6 @@ from ..cores import usable_cores
 from ..errors import AuditError
 from ..files import Columns, sha256_bytes
 from ..names import name_key, validate_names
-from ..schema import ValidationParams
 from .parquet import check_files, metadata_files
 from .reading import Reader, Unit, count_rows, units
 from .scan import Stopped, run_units
@@ -203,6 +202,8 @@ def sample_real_work_urls(
     names = validate_names(list(artists), where="artists")
     keys = {name_key(n) for n in names}
     extra = [n for n in validate_names(list(others), where="others") if name_key(n) not in keys] if others else []
+    from ..schema import ValidationParams  # here, not above: the selection command line never needs pydantic
+
     defaults = ValidationParams()
     credits = [parse_form(f) for f in (defaults.credit_forms if credit_forms is None else credit_forms)]
     styles = [parse_form(f) for f in (defaults.style_forms if style_forms is None else style_forms)]
