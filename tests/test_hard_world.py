@@ -12,6 +12,8 @@ where classification and validation disagree; in the hard sweep the lower-capaci
 significantly at the artist level, while its imitation accuracy is not.
 """
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import run_module
@@ -155,5 +157,10 @@ def test_the_hard_sweep_finds_the_lower_capacity_encoder_where_it_shows(hard):
     assert ceiling["difference"] > 0 and ceiling["ci_low"] > 0 and ceiling["p_holm"] < ALPHA, ceiling
     accuracy = pair.loc["accuracy"]
     assert accuracy["p_holm"] >= ALPHA, accuracy  # the headline does not tell these two encoders apart
-    page = run_paths.report_html.read_text()
-    assert "toy-clip-lite" in page and "ceiling" in page
+    # the report's paired table shows this row with this difference and interval, in points
+    rows = re.findall(r"<tr>(.*?)</tr>", run_paths.report_html.read_text(), flags=re.S)
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S) for row in rows]
+    shown = [c for c in cells if c[:2] == ["toy-clip", "toy-clip-lite"] and c[3] == "ceiling"]
+    assert len(shown) == 1, cells
+    d, low, high = (100 * ceiling[k] for k in ("difference", "ci_low", "ci_high"))
+    assert shown[0][4] == f"{d:+.1f} pts [{low:+.1f}, {high:+.1f}]", shown

@@ -4,6 +4,7 @@ downloads from a local HTTP server (helpers.download)."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import http.server
 import io
@@ -453,6 +454,25 @@ def test_cli_matches_functions_and_fails_cleanly(planted, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
     assert "no column 'caption'" in bad.stderr and "TEXT" in bad.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_starts_without_what_it_does_not_need(planted, tmp_path):
+    """The command line's fixed start (bench/selection.py) is mostly imports: it counts and selects without the
+    parameter schema (pydantic, yaml), figures (matplotlib), images (Pillow) or, without a bar, tqdm."""
+    artists = tmp_path / "artists.csv"
+    pd.DataFrame({"artist": NAMES}).to_csv(artists, index=False)
+    argv = ["--metadata", str(planted / "*.parquet"), "--artists", str(artists), "--out", str(tmp_path / "s.csv")]
+    script = (
+        "import sys\n"
+        "from helpers.selection import main\n"
+        f"main({[*argv, '--no-progress']!r})\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+    assert {"helpers", "duckdb", "hyperscan"} <= loaded  # it did scan
+    assert not loaded & {"pydantic", "yaml", "matplotlib", "PIL", "tqdm"}, loaded
 
 
 # ----------------------------------------------------------------------------- synthetic metadata
