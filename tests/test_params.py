@@ -73,6 +73,7 @@ def test_paper_yaml_lists_every_key_with_the_code_defaults():
         (("run",), "../escape", "'run'"),
         (("artists", "file"), "params/nope.csv", "does not exist"),
         (("selection", "metadata"), "data/none/*.parquet", "matches no file"),
+        (("selection", "metadata"), "data/none/*.parquet", "`python -m helpers.toyworld for-params "),
     ],
 )
 def test_bad_params_give_one_line_naming_the_key(tmp_path, path, value, expect):

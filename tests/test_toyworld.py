@@ -171,6 +171,29 @@ def corpus_dir(tmp_path_factory):
     return out, record
 
 
+def test_a_corpus_missing_a_part_is_built_again(tmp_path, monkeypatch):
+    """A corpus folder whose record matches but whose captions, images or real works were deleted is rebuilt
+    (the fix that a missing ``selection.metadata`` suggests, ``helpers.toyworld for-params``, relies on it)."""
+    import json
+
+    from helpers.toyworld import corpus
+    from helpers.toyworld.world import load_world
+
+    world = load_world("toy")
+    built = []
+    monkeypatch.setattr(corpus, "build_corpus", lambda out, seed, world: built.append(out) or {"rebuilt": True})
+    record = {"world": world.name, "recipe": world.recipe, "seed": 0}
+    (tmp_path / "corpus.json").write_text(json.dumps(record), encoding="utf-8")
+    for part in ("images", "real_works"):
+        (tmp_path / part).mkdir()
+    assert corpus.ensure_corpus(tmp_path, seed=0, world=world) == {"rebuilt": True}  # no captions.parquet
+    (tmp_path / "captions.parquet").write_bytes(b"")
+    assert corpus.ensure_corpus(tmp_path, seed=0, world=world) == record
+    (tmp_path / "images").rmdir()
+    assert corpus.ensure_corpus(tmp_path, seed=0, world=world) == {"rebuilt": True}
+    assert built == [tmp_path, tmp_path]
+
+
 def test_regenerated_corpus_is_the_data_the_weights_were_trained_on(corpus_dir):
     out, record = corpus_dir
     manifest = read_manifest()

@@ -533,7 +533,8 @@ def _check_files(params: Params, where: str) -> None:
             raise AuditError(
                 f"'selection.metadata' matches no file: {pattern}",
                 where=where,
-                fix="point it at LAION-aesthetics parquet files (a file, folder or glob), or set it to null",
+                fix="point it at LAION-aesthetics parquet files (a file, folder or glob), or set it to null; a toy "
+                f"world's captions are built by `python -m helpers.toyworld for-params {where}` (make demo does it)",
             )
     specs = [(s, f"generation.generators[{i}]") for i, s in enumerate(params.generation.generators)]
     specs += [(s, f"encoding.encoders[{i}]") for i, s in enumerate(params.encoding.encoders)]

@@ -202,12 +202,16 @@ def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: 
     return record
 
 
+_PARTS = ("captions.parquet", "images", "real_works")
+"""What :func:`build_corpus` writes beside ``corpus.json``."""
+
+
 def ensure_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: World = _TOY) -> dict:
     """The record of ``world``'s corpus at ``out``, building it first unless one of this world, recipe and seed
-    is there."""
+    is there, with its captions, images and real works (a folder missing some of them is built again)."""
     out = Path(out) if out is not None else world.path("corpus_dir")
     path = out / "corpus.json"
-    if path.is_file():
+    if path.is_file() and all((out / part).exists() for part in _PARTS):
         record = json.loads(path.read_text(encoding="utf-8"))
         if (record.get("world", "toy"), record.get("recipe"), record.get("seed")) == (world.name, world.recipe, seed):
             _mark_real_works(out / "real_works")  # corpora built before works carried their origin
