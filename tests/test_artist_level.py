@@ -188,3 +188,65 @@ def test_summarise_counts_false_positives_and_familywise_errors():
     centre = (1 / 3 + z**2 / 18) / (1 + z**2 / 9)
     half = z * math.sqrt(1 / 3 * 2 / 3 / 9 + z**2 / (4 * 81)) / (1 + z**2 / 9)
     assert (row.fpr_ci_low, row.fpr_ci_high) == pytest.approx((centre - half, centre + half), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "k, columns, correction, named",
+    [
+        (17, 17, "fdr_bh", 2),  # 17 / 273 = 0.062 > 0.05: one artist alone never passes, two together do
+        (17, 17, "bonferroni", None),
+        (17, 17, "holm", None),
+        (17, 20, "bonferroni", None),  # three more imitated artists: 17 / 324 = 0.052, still above
+        (17, 22, "bonferroni", 1),  # five more: 17 / 358 = 0.047
+        (23, 23, "bonferroni", 1),  # 23 / 507 = 0.045
+        (23, 23, "fdr_bh", 1),
+        (8, 8, "fdr_bh", 3),  # 8 / 57 = 0.140: ceil(2.81)
+    ],
+)
+def test_resolution_is_the_smallest_p_value_and_the_fewest_artists_named(k, columns, correction, named):
+    """Known answers, whatever the scores: the smallest p-value is 1 / (1 + K·C − K) for K artists with real
+    works and C imitated ones; under Benjamini–Hochberg the test names none or at least ⌈K·min_p/α⌉ artists,
+    under Bonferroni and Holm one artist passes exactly when K·min_p ≤ α."""
+    m = np.random.default_rng(k).normal(size=(k, columns))
+    got = artist_level.resolution(_scores(m), correction=correction, alpha=0.05)
+    min_p = 1 / (1 + k * columns - k)
+    assert got["min_p"] == pytest.approx(min_p)
+    if correction == "fdr_bh":
+        expected = math.ceil(k * min_p / 0.05)
+    else:
+        expected = 1 if k * min_p <= 0.05 else None
+    assert got["min_named"] == expected == named
+
+
+def test_resolution_is_what_the_test_does_with_its_smallest_p_values():
+    """The bound holds for the test itself: with 17 artists under Benjamini–Hochberg, one artist with a
+    matched pair far closer than any mismatched one gets the smallest p-value and is not named; two are."""
+    rng = np.random.default_rng(0)
+    m = rng.normal(scale=0.1, size=(17, 17))
+    one = m.copy()
+    one[0, 0] = 10.0
+    table = artist_level.artist_level_test(_scores(one), correction="fdr_bh", alpha=0.05).set_index("artist")
+    first = table.index[0]
+    assert table.at[first, "p_artist_level"] == pytest.approx(1 / 273)
+    assert not table["significant_artist_level"].any()
+    two = one.copy()
+    two[1, 1] = 10.0
+    table = artist_level.artist_level_test(_scores(two), correction="fdr_bh", alpha=0.05)
+    assert table["significant_artist_level"].sum() == 2
+
+
+def test_resolution_is_missing_below_the_minimum_number_of_artists():
+    m = np.eye(artist_level.MIN_ARTISTS - 1)
+    assert artist_level.resolution(_scores(m)) == {"min_p": None, "min_named": None}
+
+
+def test_the_report_states_the_bound_in_words():
+    from helpers.report.page import _resolution
+
+    numbers = {"artist_level_correction": "holm"}
+    assert _resolution(numbers) == "—"  # too few artists, or a summary from before the bound was recorded
+    numbers["artist_level_min_p"] = 1 / 273
+    assert "it can name no artist under holm" in _resolution({**numbers, "artist_level_min_named": None})
+    assert _resolution({**numbers, "artist_level_min_named": 1}).endswith("a lone artist can be named")
+    two = _resolution({**numbers, "artist_level_min_named": 2})
+    assert two.startswith("smallest p-value 0.004") and "at least 2 together" in two

@@ -12,6 +12,7 @@ where classification and validation disagree; in the hard sweep the lower-capaci
 significantly at the artist level, while its imitation accuracy is not.
 """
 
+import math
 import re
 
 import pandas as pd
@@ -69,11 +70,17 @@ def _per_artist(hard, run) -> pd.DataFrame:
 
 
 def test_the_hard_demo_looks_like_a_real_audit(hard):
-    _, paths = _paths(hard, "demo-hard")
+    run_paths, paths = _paths(hard, "demo-hard")
     numbers = summary.read_summary(paths)
     assert ACCURACY_RANGE[0] <= numbers["accuracy"] <= ACCURACY_RANGE[1], numbers["accuracy"]
     assert numbers["ceiling_accuracy"] < 1
     assert numbers["false_positive_rate_artist_level"] <= MAX_FALSE_POSITIVES
+    # as few artists as a small audit: under Benjamini–Hochberg the artist-level test names none or at least
+    # ⌈K·min_p/α⌉ together, more than one here, and the report says so
+    k, min_p, named = (numbers[key] for key in ("n_validated", "artist_level_min_p", "artist_level_min_named"))
+    assert numbers["artist_level_correction"] == "fdr_bh" and 1 / min_p >= 1 + k * (k - 1)
+    assert named == math.ceil(k * min_p / numbers["alpha"]) > 1, (k, min_p, named)
+    assert f"it names no artist or at least {named} together" in run_paths.report_html.read_text()
 
 
 def test_most_confusions_are_within_a_family(hard):

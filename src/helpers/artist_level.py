@@ -57,6 +57,7 @@ __all__ = [
     "effect_intervals",
     "identification",
     "identification_test",
+    "resolution",
 ]
 
 ARTIST_LEVEL_COLUMNS = (
@@ -135,6 +136,28 @@ def interaction_z(m: np.ndarray, diagonal: np.ndarray) -> tuple[np.ndarray, np.n
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(scale > 0, u / scale, 0.0)
     return z, off
+
+
+def resolution(s: significance.Scores, *, correction: Correction = "fdr_bh", alpha: float = 0.05) -> dict:
+    """What the artist-level test can say with these artists and imitations, whatever their embeddings:
+    ``min_p``, its smallest p-value ``1 / (1 + n_mismatched)``, and ``min_named``, the fewest artists it
+    names whenever it names any under ``correction`` at ``alpha`` — 1 when a lone artist at ``min_p`` passes;
+    more under Benjamini–Hochberg when ``K · min_p > α`` (it then names none or at least ``⌈K · min_p / α⌉``
+    together, so one imitated artist among unimitated ones goes unnamed); ``None`` when no artist can ever
+    pass (Bonferroni or Holm with ``K · min_p > α``). Both ``None`` below :data:`MIN_ARTISTS` artists.
+
+    ``min_named`` is found with the correction itself: the smallest ``j`` for which ``j`` artists at
+    ``min_p`` and the rest at 1 are rejected."""
+    alpha = arrays.probability(alpha, "alpha", "artist-level resolution")
+    m, _, _ = pair_matrix(s)
+    k = m.shape[0]
+    if k < MIN_ARTISTS:
+        return {"min_p": None, "min_named": None}
+    min_p = 1.0 / (1.0 + m.size - k)
+    for j in range(1, k + 1):
+        if significance.adjust_pvalues(np.r_[np.full(j, min_p), np.ones(k - j)], correction, alpha)[1].any():
+            return {"min_p": min_p, "min_named": j}
+    return {"min_p": min_p, "min_named": None}
 
 
 def identification(m: np.ndarray, diagonal: np.ndarray) -> np.ndarray:

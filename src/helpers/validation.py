@@ -297,6 +297,8 @@ def _validate(
     pvalues = controls.run_controls(raw, stand_in, control)
     summary = controls.summarise(pvalues, control, settings.confidence)
     headline = _headline(params, table, centered, excluded, summary, pvalues, len(imitated))
+    bound = artist_level.resolution(raw, correction=settings.artist_level_correction, alpha=settings.alpha)
+    headline["artist_level_min_p"], headline["artist_level_min_named"] = bound["min_p"], bound["min_named"]
     headline["validation_works"] = "held_out" if method == "reference" else "all"
     return ConfigValidation(table, centered, significance.long_form(raw), excluded, summary, pvalues, headline)
 

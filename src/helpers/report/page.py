@@ -75,6 +75,23 @@ def _false_positives(numbers: dict, test: str) -> str:
     )
 
 
+def _resolution(numbers: dict) -> str:
+    """The artist-level test's bound (:func:`helpers.artist_level.resolution`): its smallest p-value and the
+    fewest artists it names whenever it names any; ``—`` for a summary without it."""
+    min_p, named = numbers.get("artist_level_min_p"), numbers.get("artist_level_min_named")
+    if missing(min_p):
+        return "—"
+    text = f"smallest p-value {p_value(min_p)}: "
+    if named is None:
+        return (
+            text
+            + f"it can name no artist under {esc(numbers['artist_level_correction'])} (use fdr_bh, or more artists)"
+        )
+    if named == 1:
+        return text + "a lone artist can be named"
+    return text + f"it names no artist or at least {named} together, so a lone imitated artist goes unnamed"
+
+
 _ORIGIN_LABELS = {
     "metadata": "sampled from the caption metadata (possibly training images)",
     "folder": "a user's folder",
@@ -189,6 +206,7 @@ def _headline(numbers: dict) -> str:
             "—",
         ],
         ["&nbsp;&nbsp;its false positives on deranged real works", _false_positives(numbers, "artist_level"), "—"],
+        ["&nbsp;&nbsp;what it can say with these artists", _resolution(numbers), "—"],
         [
             f"Artists significant, paper's test (imitations as independent; {esc(numbers['correction'])}, α = {alpha:g})",
             _significant(numbers, "fraction_significant"),
