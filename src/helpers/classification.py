@@ -30,8 +30,9 @@ from . import exposure as exposure_curve
 from .embeddings import Embeddings
 from .errors import AuditError
 from .files import Columns, read_json, read_table, write_json, write_table
+from .paper import PAPER_RULE
 from .paths import ConfigPaths
-from .schema import PAPER_RULE, Configuration, Params
+from .schema import Configuration, Params
 
 __all__ = [
     "classify_group",

@@ -29,6 +29,7 @@ import pandas as pd
 from . import classification, plots, provenance, significance, stats, summary, transforms, validation
 from .errors import AuditError
 from .files import Columns, read_table, write_table
+from .paper import PAPER
 from .paths import RunPaths
 from .schema import Configuration, Params
 
@@ -286,7 +287,7 @@ def run_stage(params: Params) -> ComparisonResult:
     forest = forest.rename(columns={"accuracy_ci_low": "ci_low", "accuracy_ci_high": "ci_high"})
     fig = plots.forest(
         forest,
-        paper=summary.PAPER["accuracy"],
+        paper=PAPER["accuracy"],
         title=f"{params.run}: accuracy per configuration",
         weights=provenance.weights(params),
     )

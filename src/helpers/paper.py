@@ -1,6 +1,6 @@
-"""What the paper reports (Casper et al. 2023, arXiv 2307.04028): its selection rule, a default here, and its
-headline numbers, for comparison only. Plain constants, so that the selection command line, which needs the rule,
-starts without importing the parameter schema (pydantic)."""
+"""What the paper reports (Casper et al. 2023, arXiv 2307.04028): its selection rule (a default of the params)
+and its headline numbers (for comparison only). Plain constants, imported from here by everyone, so that the
+selection command line, which needs the rule, starts without importing the parameter schema (pydantic)."""
 
 from __future__ import annotations
 

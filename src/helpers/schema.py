@@ -62,7 +62,6 @@ __all__ = [
     "STYLE_FORMS",
     "TransformSpec",
     "NO_TRANSFORM",
-    "PAPER_RULE",
 ]
 
 

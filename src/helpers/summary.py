@@ -17,7 +17,7 @@ from .paths import ConfigPaths
 from .record import read_run
 from .schema import Configuration, Params
 
-__all__ = ["PAPER", "against_paper", "validation_lines", "write_summary", "write_summaries", "read_summary"]
+__all__ = ["against_paper", "validation_lines", "write_summary", "write_summaries", "read_summary"]
 
 
 def against_paper(headline: dict[str, dict]):

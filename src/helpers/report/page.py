@@ -14,6 +14,7 @@ import pandas as pd
 from .. import classification, provenance, selection, summary, validation
 from ..exposure import ThresholdFit
 from ..files import write_text
+from ..paper import PAPER
 from ..paths import ConfigPaths
 from ..pipeline import STEPS
 from ..record import read_run
@@ -179,7 +180,7 @@ def _reference_rows(numbers: dict) -> list[list[str]]:
 
 
 def _headline(numbers: dict) -> str:
-    paper = summary.PAPER
+    paper = PAPER
     alpha = numbers["alpha"]
     method = numbers.get("method", "zero-shot")
     rows = [

@@ -58,6 +58,8 @@ RECIPE = _TOY.recipe
 N_GENERIC = _TOY.n_generic
 REAL_PER_ARTIST = _TOY.real_per_artist
 _NAMESPACE = {"train": 0, "real": 1, "generic": 2, "captions": 3, "order": 4}
+_CAPTIONS, _IMAGES, _REAL_WORKS = "captions.parquet", "images", "real_works"
+"""What :func:`build_corpus` writes beside ``corpus.json``; the captions' URLs name files under ``images/``."""
 
 
 @dataclass
@@ -108,7 +110,7 @@ def _make(seed: int, world: World) -> tuple[Corpus, dict[str, list[np.ndarray]]]
     width = len(str(len(rows) - 1))
     corpus = Corpus(
         captions=[rows[i][0] for i in order],
-        urls=[f"images/{k:0{width}d}.png" for k in range(len(rows))],
+        urls=[f"{_IMAGES}/{k:0{width}d}.png" for k in range(len(rows))],
         scores=[round(float(s), 4) for s in score_rng.uniform(5.0, 8.0, size=len(rows))],
         artists=[rows[i][1] for i in order],
         images=np.stack([rows[i][2] for i in order]),
@@ -166,15 +168,15 @@ def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: 
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent))
     try:
         os.chmod(tmp, 0o755)
-        (tmp / "images").mkdir()
+        (tmp / _IMAGES).mkdir()
         for url, image in zip(corpus.urls, corpus.images, strict=True):
             (tmp / url).write_bytes(_png(image))
         for name, images in real.items():
-            folder = tmp / "real_works" / name
+            folder = tmp / _REAL_WORKS / name
             folder.mkdir(parents=True)
             for j, image in enumerate(images):
                 (folder / _real_file(j)).write_bytes(_png(image))
-        _mark_real_works(tmp / "real_works")
+        _mark_real_works(tmp / _REAL_WORKS)
         columns = {
             "TEXT": pa.array(corpus.captions, type=pa.string()),
             "URL": pa.array(corpus.urls, type=pa.string()),
@@ -182,7 +184,7 @@ def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: 
         }
         if any(by != "both" for by in corpus.seen_by):
             columns["SEEN_BY"] = pa.array(corpus.seen_by, type=pa.string())  # which model trains on the row
-        pq.write_table(pa.table(columns), tmp / "captions.parquet")
+        pq.write_table(pa.table(columns), tmp / _CAPTIONS)
         record = {
             "world": world.name,
             "recipe": world.recipe,
@@ -202,19 +204,15 @@ def build_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: 
     return record
 
 
-_PARTS = ("captions.parquet", "images", "real_works")
-"""What :func:`build_corpus` writes beside ``corpus.json``."""
-
-
 def ensure_corpus(out: str | os.PathLike | None = None, *, seed: int = 0, world: World = _TOY) -> dict:
     """The record of ``world``'s corpus at ``out``, building it first unless one of this world, recipe and seed
     is there, with its captions, images and real works (a folder missing some of them is built again)."""
     out = Path(out) if out is not None else world.path("corpus_dir")
     path = out / "corpus.json"
-    if path.is_file() and all((out / part).exists() for part in _PARTS):
+    if path.is_file() and all((out / part).exists() for part in (_CAPTIONS, _IMAGES, _REAL_WORKS)):
         record = json.loads(path.read_text(encoding="utf-8"))
         if (record.get("world", "toy"), record.get("recipe"), record.get("seed")) == (world.name, world.recipe, seed):
-            _mark_real_works(out / "real_works")  # corpora built before works carried their origin
+            _mark_real_works(out / _REAL_WORKS)  # corpora built before works carried their origin
             return record
     return build_corpus(out, seed=seed, world=world)
 
@@ -243,20 +241,20 @@ def read_corpus(
     from PIL import Image
 
     folder = Path(folder) if folder is not None else world.path("corpus_dir")
-    if not (folder / "captions.parquet").is_file():
+    if not (folder / _CAPTIONS).is_file():
         raise AuditError(
             f"{folder} holds no toy-world corpus (no captions.parquet)",
             where="helpers.toyworld",
             fix="build it with 'python -m helpers.toyworld corpus'",
         )
-    table = pq.read_table(folder / "captions.parquet").to_pydict()
+    table = pq.read_table(folder / _CAPTIONS).to_pydict()
     names = sorted((a.name for a in world.all_artists), key=len, reverse=True)
     lowered = [n.lower() for n in names]
     artists = [next((n for n, low in zip(names, lowered, strict=True) if low in t.lower()), "") for t in table["TEXT"]]
     images = np.stack([np.asarray(Image.open(folder / url).convert("RGB")) for url in table["URL"]])
     real = {
         a.name: [
-            np.asarray(Image.open(p).convert("RGB")) for p in sorted((folder / "real_works" / a.name).glob("*.png"))
+            np.asarray(Image.open(p).convert("RGB")) for p in sorted((folder / _REAL_WORKS / a.name).glob("*.png"))
         ]
         for a in world.all_artists
     }
